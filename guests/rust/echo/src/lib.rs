@@ -1,0 +1,56 @@
+//! `echo` agent: the smallest useful agent. Replies `echo: <text> (turn N)`,
+//! where N counts this session's turns in host memory (so it survives restarts
+//! and starts again after `/reset`). A message starting with `calc ` is handed
+//! to the `calc` tool through the host, proving agent → host → tool works.
+
+wit_bindgen::generate!({ path: "../../../wit", world: "agent" });
+
+use kennel::guest::memory::{self, Scope};
+use kennel::guest::tools;
+
+struct Echo;
+
+impl Guest for Echo {
+    fn handle(_ctx: Context, msg: Message) -> Result<Reply, String> {
+        let turn = memory::get(Scope::Session, "turns")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        memory::set(Scope::Session, "turns", &turn.to_string())?;
+        let text = msg.text.trim();
+        if let Some(expr) = text.strip_prefix("calc ") {
+            let args = format!("{{\"expression\":{}}}", json_string(expr));
+            let result = match tools::call("calc", &args) {
+                Ok(v) => v,
+                Err(e) => format!("calc failed: {e}"),
+            };
+            return Ok(Reply {
+                text: format!("echo: {expr} = {result} (turn {turn})"),
+            });
+        }
+        Ok(Reply {
+            text: format!("echo: {text} (turn {turn})"),
+        })
+    }
+}
+
+/// Minimal JSON string encoder (keeps this guest free of serde).
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+export!(Echo);

@@ -1,0 +1,589 @@
+//! Configuration: the TOML file (`kennel.toml`) plus `MATTERMOST_*` environment
+//! overrides, and validation with errors that point at the offending line.
+//!
+//! Owns parsing and defaults only; it must not touch the network or the guest
+//! directory (validation against loaded guests takes their names as input).
+//!
+//! Every key has a default, so an empty file (or none) is a valid config.
+//! Environment variables win over the file:
+//!
+//! | variable | key |
+//! |---|---|
+//! | `MATTERMOST_URL` | `mattermost.url` |
+//! | `MATTERMOST_TOKEN` | `mattermost.token` |
+//! | `MATTERMOST_ALLOWED_USERS` | `access.allowed_users` (comma-separated ids or usernames) |
+//! | `MATTERMOST_REPLY_MODE` | `mattermost.reply_mode` (`off` or `thread`) |
+//! | `MATTERMOST_HOME_CHANNEL` | `mattermost.home_channel` |
+//! | `MATTERMOST_REQUIRE_MENTION` | `mattermost.require_mention` (`true`/`false`) |
+//! | `MATTERMOST_DM_POLICY` | `access.dm_policy` |
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Configuration errors; each message says where and how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("environment variable {name}: {message}")]
+    Env { name: &'static str, message: String },
+}
+
+/// How replies are placed (`MATTERMOST_REPLY_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyMode {
+    /// Flat replies; a post already inside a thread is still answered in that thread.
+    #[default]
+    Off,
+    /// Always reply in the post's thread (starting one under a root post).
+    Thread,
+}
+
+/// Who may DM the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    /// Everyone may talk to the bot.
+    Open,
+    /// Only `allowed_users` (and users approved by pairing). Empty list = nobody.
+    #[default]
+    Allowlist,
+    /// Unknown users get a one-time pairing code an operator approves with `kennel pair approve`.
+    Pairing,
+}
+
+/// How much session history an agent sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextStrategy {
+    /// A few recent turns within a small budget: fast and cheap (6 turns, 4000 chars).
+    #[default]
+    Lean,
+    /// Longer history (40 turns, 32000 chars).
+    Full,
+}
+
+impl ContextStrategy {
+    /// Default (turns, characters) budget of the strategy.
+    pub fn budget(self) -> (usize, usize) {
+        match self {
+            ContextStrategy::Lean => (6, 4_000),
+            ContextStrategy::Full => (40, 32_000),
+        }
+    }
+}
+
+/// What to do when a scanner itself fails (trap, timeout, missing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Fail closed: treat the message as blocked (default).
+    #[default]
+    Block,
+    /// Fail open: treat the scanner as having allowed the message.
+    Allow,
+}
+
+/// `[mattermost]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MattermostConfig {
+    /// Server URL with scheme, e.g. `https://mm.example.com`. Default: empty (required by `kennel run`).
+    pub url: String,
+    /// Bot token or personal access token. Prefer `MATTERMOST_TOKEN`. Never logged.
+    pub token: String,
+    /// Default reply mode for routes that do not set one. Default `off`.
+    pub reply_mode: ReplyMode,
+    /// Channel id for proactive messages until `/sethome` sets one. Default: none.
+    pub home_channel: String,
+    /// Channels and groups: answer only when mentioned. Default `true`. DMs are always answered.
+    pub require_mention: bool,
+    /// Whether `@channel`, `@all` and `@here` count as mentioning the bot. Default `false`.
+    pub channel_wide_mentions: bool,
+    /// Posts older than this many seconds found during catch-up are skipped (logged), not
+    /// answered late. Default 3600.
+    pub catch_up_window_secs: u64,
+}
+
+impl Default for MattermostConfig {
+    fn default() -> Self {
+        MattermostConfig {
+            url: String::new(),
+            token: String::new(),
+            reply_mode: ReplyMode::Off,
+            home_channel: String::new(),
+            require_mention: true,
+            channel_wide_mentions: false,
+            catch_up_window_secs: 3600,
+        }
+    }
+}
+
+impl std::fmt::Debug for MattermostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MattermostConfig")
+            .field("url", &self.url)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("reply_mode", &self.reply_mode)
+            .field("home_channel", &self.home_channel)
+            .field("require_mention", &self.require_mention)
+            .finish()
+    }
+}
+
+/// `[access]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// Default `allowlist`.
+    pub dm_policy: DmPolicy,
+    /// User ids or usernames allowed to talk to the bot (everywhere, not just DMs). Empty = nobody
+    /// (deny by default) unless `dm_policy = "open"`.
+    pub allowed_users: Vec<String>,
+}
+
+/// `[sessions]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// In channels and threads, give each user their own session. Default `true`.
+    pub group_sessions_per_user: bool,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            group_sessions_per_user: true,
+        }
+    }
+}
+
+/// `[llm]` — any OpenAI-compatible chat completions server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// Base URL including `/v1`. Default `http://127.0.0.1:11434/v1` (Ollama).
+    pub base_url: String,
+    /// Model name sent with each request. Default empty (the server's default).
+    pub model: String,
+    /// Name of the environment variable holding the API key. Default `OPENAI_API_KEY`.
+    /// The key itself never appears in the config file, logs or guests.
+    pub api_key_env: String,
+    /// Per-request timeout in seconds. Default 120.
+    pub timeout_secs: u64,
+    /// Retries on 429/5xx/connection errors. Default 3.
+    pub max_retries: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            base_url: "http://127.0.0.1:11434/v1".into(),
+            model: String::new(),
+            api_key_env: "OPENAI_API_KEY".into(),
+            timeout_secs: 120,
+            max_retries: 3,
+        }
+    }
+}
+
+/// One `[[route]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Channel name, channel id, `dm`, `group` or `*`.
+    pub channel: Spanned<String>,
+    /// Optional team name the channel must belong to.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Agent guest name (file stem in the guest directory).
+    pub agent: Spanned<String>,
+    /// Tool guests (and host tools such as `remember`) the agent may call.
+    #[serde(default)]
+    pub tools: Vec<Spanned<String>>,
+    /// Scanner guests, run in this order.
+    #[serde(default)]
+    pub scanners: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub context: ContextStrategy,
+    /// Overrides the strategy's turn budget.
+    #[serde(default)]
+    pub max_turns: Option<usize>,
+    /// Overrides the strategy's character budget.
+    #[serde(default)]
+    pub max_chars: Option<usize>,
+    #[serde(default)]
+    pub reply_mode: Option<ReplyMode>,
+    #[serde(default)]
+    pub require_mention: Option<bool>,
+    #[serde(default)]
+    pub system_prompt: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub on_error: OnError,
+    /// Display name; defaults to the channel matcher.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub mattermost: MattermostConfig,
+    pub access: AccessConfig,
+    pub sessions: SessionsConfig,
+    /// Absent = no LLM configured (agents get a `not-configured` error).
+    pub llm: Option<LlmConfig>,
+    #[serde(rename = "route")]
+    pub routes: Vec<RouteConfig>,
+    /// Where the config came from (not a key).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+    /// The file's text, for line numbers in validation errors (not a key).
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// Guest names by kind, for validation.
+#[derive(Debug, Default, Clone)]
+pub struct KnownGuests {
+    pub agents: BTreeSet<String>,
+    pub tools: BTreeSet<String>,
+    pub scanners: BTreeSet<String>,
+}
+
+/// Tools the host itself provides to agents (no guest file needed).
+pub const HOST_TOOLS: &[&str] = &["remember"];
+
+impl Config {
+    /// Loads `path`, or `./kennel.toml` when `path` is `None` and that file exists,
+    /// else the defaults; then applies environment overrides from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut cfg = match path {
+            Some(p) => Self::from_file(p)?,
+            None => {
+                let p = Path::new("kennel.toml");
+                if p.exists() {
+                    Self::from_file(p)?
+                } else {
+                    Config::default()
+                }
+            }
+        };
+        cfg.apply_env(env)?;
+        Ok(cfg)
+    }
+
+    /// Parses a file (no environment overrides).
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut cfg = Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        cfg.source = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parses TOML text; errors carry toml's line/column report.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        cfg.text = text.to_string();
+        Ok(cfg)
+    }
+
+    /// Applies `MATTERMOST_*` overrides.
+    pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("MATTERMOST_URL") {
+            self.mattermost.url = v.trim().to_string();
+        }
+        if let Some(v) = get("MATTERMOST_TOKEN") {
+            self.mattermost.token = v.trim().to_string();
+        }
+        if let Some(v) = get("MATTERMOST_ALLOWED_USERS") {
+            self.access.allowed_users = v
+                .split(',')
+                .map(|s| s.trim().trim_start_matches('@').to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = get("MATTERMOST_REPLY_MODE") {
+            self.mattermost.reply_mode = match v.trim().to_ascii_lowercase().as_str() {
+                "off" | "flat" | "" => ReplyMode::Off,
+                "thread" => ReplyMode::Thread,
+                other => {
+                    return Err(ConfigError::Env {
+                        name: "MATTERMOST_REPLY_MODE",
+                        message: format!("`{other}` is not `off` or `thread`"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = get("MATTERMOST_HOME_CHANNEL") {
+            self.mattermost.home_channel = v.trim().to_string();
+        }
+        if let Some(v) = get("MATTERMOST_REQUIRE_MENTION") {
+            self.mattermost.require_mention = parse_bool(&v).ok_or_else(|| ConfigError::Env {
+                name: "MATTERMOST_REQUIRE_MENTION",
+                message: format!("`{v}` is not true or false"),
+            })?;
+        }
+        if let Some(v) = get("MATTERMOST_DM_POLICY") {
+            self.access.dm_policy = match v.trim().to_ascii_lowercase().as_str() {
+                "open" => DmPolicy::Open,
+                "allowlist" => DmPolicy::Allowlist,
+                "pairing" => DmPolicy::Pairing,
+                other => {
+                    return Err(ConfigError::Env {
+                        name: "MATTERMOST_DM_POLICY",
+                        message: format!("`{other}` is not open, allowlist or pairing"),
+                    });
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn path_for_errors(&self) -> PathBuf {
+        self.source
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("kennel.toml"))
+    }
+
+    /// 1-based line of a byte offset in the source text.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.text
+            .get(..offset.min(self.text.len()))
+            .map(|s| s.matches('\n').count() + 1)
+            .unwrap_or(1)
+    }
+
+    /// Checks routes against the loaded guests and for rules that can never match.
+    /// Returns every problem found (empty = valid).
+    pub fn validate(&self, guests: &KnownGuests) -> Vec<ConfigError> {
+        let mut errs = Vec::new();
+        let path = self.path_for_errors();
+        let err = |span: std::ops::Range<usize>, message: String| ConfigError::Invalid {
+            path: path.clone(),
+            line: self.line_of(span.start),
+            message,
+        };
+        if let Some(llm) = &self.llm
+            && !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://"))
+        {
+            errs.push(ConfigError::Invalid {
+                path: path.clone(),
+                line: self
+                    .text
+                    .find("base_url")
+                    .map(|o| self.line_of(o))
+                    .unwrap_or(1),
+                message: format!(
+                    "[llm] base_url `{}` must start with http:// or https://",
+                    llm.base_url
+                ),
+            });
+        }
+        let mut seen: Vec<(String, Option<String>, usize)> = Vec::new();
+        for (i, r) in self.routes.iter().enumerate() {
+            let ch = r.channel.get_ref().trim();
+            let line = self.line_of(r.channel.span().start);
+            if ch.is_empty() {
+                errs.push(err(r.channel.span(), format!("route #{} has an empty `channel` (use a name, an id, \"dm\", \"group\" or \"*\")", i + 1)));
+            }
+            if r.team.is_some() && (ch == "dm" || ch == "group") {
+                errs.push(err(
+                    r.channel.span(),
+                    format!("route #{} can never match: direct and group messages have no team, but `team` is set", i + 1),
+                ));
+            }
+            if let Some((_, _, l)) = seen.iter().find(|(c, t, _)| {
+                (c == "*" && (t.is_none() || *t == r.team)) || (c == ch && *t == r.team)
+            }) {
+                errs.push(err(
+                    r.channel.span(),
+                    format!("route #{} (channel \"{ch}\") can never match: the route on line {l} already matches everything it would", i + 1),
+                ));
+            }
+            seen.push((ch.to_string(), r.team.clone(), line));
+            let agent = r.agent.get_ref();
+            if !guests.agents.contains(agent) {
+                errs.push(err(r.agent.span(), format!("route #{} names agent \"{agent}\", but the guest directory has no such agent (agents: {})", i + 1, list(&guests.agents))));
+            }
+            for t in &r.tools {
+                let name = t.get_ref();
+                if !guests.tools.contains(name) && !HOST_TOOLS.contains(&name.as_str()) {
+                    errs.push(err(t.span(), format!("route #{} names tool \"{name}\", but there is no such tool (tools: {})", i + 1, list(&guests.tools))));
+                }
+            }
+            for s in &r.scanners {
+                let name = s.get_ref();
+                if !guests.scanners.contains(name) {
+                    errs.push(err(s.span(), format!("route #{} names scanner \"{name}\", but there is no such scanner (scanners: {})", i + 1, list(&guests.scanners))));
+                }
+            }
+        }
+        errs
+    }
+}
+
+fn list(names: &BTreeSet<String>) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.iter().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Parses `true/false/1/0/yes/no/on/off`.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guests() -> KnownGuests {
+        KnownGuests {
+            agents: ["echo", "assistant"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            tools: ["calc"].iter().map(|s| s.to_string()).collect(),
+            scanners: ["injection"].iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = Config::parse("").expect("parse");
+        assert_eq!(c.access.dm_policy, DmPolicy::Allowlist);
+        assert!(c.access.allowed_users.is_empty());
+        assert!(c.mattermost.require_mention);
+        assert_eq!(c.mattermost.reply_mode, ReplyMode::Off);
+        assert!(c.sessions.group_sessions_per_user);
+        assert!(c.llm.is_none());
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_line() {
+        let e = Config::parse("[mattermost]\nurl = \"http://x\"\nrply_mode = \"thread\"\n")
+            .expect_err("must fail");
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("rply_mode"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let mut c = Config::parse("[mattermost]\nurl = \"http://file\"\nreply_mode = \"off\"\n")
+            .expect("parse");
+        let env = |k: &str| match k {
+            "MATTERMOST_URL" => Some("https://env.example".to_string()),
+            "MATTERMOST_ALLOWED_USERS" => Some("alice, @bob,,".to_string()),
+            "MATTERMOST_REPLY_MODE" => Some("thread".to_string()),
+            "MATTERMOST_REQUIRE_MENTION" => Some("false".to_string()),
+            "MATTERMOST_HOME_CHANNEL" => Some("abc".to_string()),
+            _ => None,
+        };
+        c.apply_env(&env).expect("env");
+        assert_eq!(c.mattermost.url, "https://env.example");
+        assert_eq!(c.access.allowed_users, vec!["alice", "bob"]);
+        assert_eq!(c.mattermost.reply_mode, ReplyMode::Thread);
+        assert!(!c.mattermost.require_mention);
+        assert_eq!(c.mattermost.home_channel, "abc");
+        let bad = |k: &str| (k == "MATTERMOST_REPLY_MODE").then(|| "sideways".to_string());
+        assert!(c.apply_env(&bad).is_err());
+    }
+
+    #[test]
+    fn token_is_redacted_in_debug() {
+        let c = Config::parse("[mattermost]\ntoken = \"sekrit-token\"\n").expect("parse");
+        assert!(!format!("{c:?}").contains("sekrit-token"));
+    }
+
+    #[test]
+    fn validation_points_at_lines() {
+        let text = "\
+[[route]]
+channel = \"dev\"
+agent = \"coder\"
+tools = [\"calc\", \"nope\"]
+
+[[route]]
+channel = \"*\"
+agent = \"echo\"
+
+[[route]]
+channel = \"random\"
+agent = \"echo\"
+
+[[route]]
+channel = \"dm\"
+team = \"eng\"
+agent = \"echo\"
+";
+        let c = Config::parse(text).expect("parse");
+        let errs: Vec<String> = c
+            .validate(&guests())
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errs.iter()
+                .any(|e| e.contains(":3:") && e.contains("\"coder\"")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains(":4:") && e.contains("\"nope\"")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains(":11:") && e.contains("never match") && e.contains("line 7")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains(":15:") && e.contains("no team")),
+            "{errs:?}"
+        );
+        assert_eq!(errs.len(), 5, "{errs:?}");
+    }
+}

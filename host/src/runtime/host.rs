@@ -1,0 +1,277 @@
+//! Per-call store data and the host side of the WIT imports.
+//!
+//! One [`CallState`] lives in one `Store` for exactly one guest call. It holds
+//! the WASI context (nothing granted), the memory limiter, CPU accounting, the
+//! captured stdout/stderr, and — for agents — the [`AgentServices`] through
+//! which `memory`, `tools` and `llm` reach the rest of the host. The runtime
+//! never touches storage, the network or the LLM itself: those are behind the
+//! trait, implemented by the gateway (and by plain test doubles).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{llm, log, memory, tools, types};
+
+/// A boxed, sendable future (host services are called from async guest calls).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an agent's imports can reach. Implemented by the gateway per turn, so
+/// every call is already bound to one session, user, channel, route and agent.
+pub trait AgentServices: Send + Sync {
+    fn memory_get(&self, scope: memory::Scope, key: &str) -> Option<String>;
+    fn memory_set(&self, scope: memory::Scope, key: &str, value: &str) -> Result<(), String>;
+    fn memory_delete(&self, scope: memory::Scope, key: &str) -> bool;
+    fn memory_keys(&self, scope: memory::Scope, prefix: &str) -> Vec<String>;
+    /// Tool specs granted to this turn's route.
+    fn tools_available(&self) -> BoxFuture<'_, Vec<types::ToolSpec>>;
+    /// Calls a granted tool; errors are text for the model.
+    fn tool_call<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>>;
+    /// One chat completion.
+    fn llm_chat(
+        &self,
+        request: llm::Request,
+    ) -> BoxFuture<'_, Result<llm::Response, llm::LlmError>>;
+}
+
+/// Memory limiter: caps every linear memory and table of the call, and
+/// remembers whether a cap was hit so the error can be typed.
+pub(crate) struct Limiter {
+    pub max_memory: usize,
+    pub hit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // A table element is a pointer; 1M elements = 8 MiB, far beyond what any guest here needs.
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Wall clock with millisecond resolution: guests get the time of day but
+/// nothing fine-grained enough for timing side channels.
+struct CoarseWallClock;
+
+impl wasmtime_wasi::HostWallClock for CoarseWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+    fn now(&self) -> Duration {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Duration::from_millis(d.as_millis() as u64)
+    }
+}
+
+/// Monotonic clock with millisecond resolution.
+struct CoarseMonotonicClock(std::time::Instant);
+
+impl wasmtime_wasi::HostMonotonicClock for CoarseMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1_000_000
+    }
+    fn now(&self) -> u64 {
+        (self.0.elapsed().as_millis() as u64).saturating_mul(1_000_000)
+    }
+}
+
+/// Store data of one call.
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: Limiter,
+    pub(crate) guest: Arc<str>,
+    pub(crate) services: Option<Arc<dyn AgentServices>>,
+    /// Epoch ticks charged to guest execution.
+    pub(crate) cpu_ticks: u64,
+    pub(crate) cpu_budget_ticks: u64,
+    pub(crate) cpu_exhausted: bool,
+    pub(crate) stdout: MemoryOutputPipe,
+    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) output_cap: usize,
+}
+
+impl CallState {
+    /// A sandbox with nothing granted: no args, env, dirs, sockets or stdin;
+    /// stdout/stderr captured up to `output_cap` bytes each.
+    pub(crate) fn new(
+        guest: Arc<str>,
+        max_memory: usize,
+        cpu_budget_ticks: u64,
+        output_cap: usize,
+        services: Option<Arc<dyn AgentServices>>,
+    ) -> CallState {
+        let stdout = MemoryOutputPipe::new(output_cap);
+        let stderr = MemoryOutputPipe::new(output_cap);
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(CoarseWallClock)
+            .monotonic_clock(CoarseMonotonicClock(std::time::Instant::now()))
+            .allow_ip_name_lookup(false)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .build();
+        CallState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                max_memory,
+                hit: false,
+            },
+            guest,
+            services,
+            cpu_ticks: 0,
+            cpu_budget_ticks,
+            cpu_exhausted: false,
+            stdout,
+            stderr,
+            output_cap,
+        }
+    }
+
+    /// Whether stdout or stderr reached the cap.
+    pub(crate) fn output_full(&self) -> bool {
+        self.stdout.contents().len() >= self.output_cap
+            || self.stderr.contents().len() >= self.output_cap
+    }
+
+    /// Forwards captured output to `tracing`, one event per line (at most 200 lines each).
+    pub(crate) fn flush_output(&self) {
+        for (stream, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let bytes = pipe.contents();
+            if bytes.is_empty() {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let total = text.lines().count();
+            for line in text.lines().take(200) {
+                tracing::info!(guest = %self.guest, stream, "{line}");
+            }
+            if total > 200 {
+                tracing::info!(guest = %self.guest, stream, "… {} more lines ({} bytes in all)", total - 200, bytes.len());
+            }
+        }
+    }
+
+    fn services(&self) -> Option<&Arc<dyn AgentServices>> {
+        self.services.as_ref()
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for CallState {}
+
+impl log::Host for CallState {
+    async fn log(&mut self, level: log::Level, message: String) {
+        let message: String = message.chars().take(4096).collect();
+        let guest = &*self.guest;
+        match level {
+            log::Level::Trace => tracing::trace!(guest, "{message}"),
+            log::Level::Debug => tracing::debug!(guest, "{message}"),
+            log::Level::Info => tracing::info!(guest, "{message}"),
+            log::Level::Warn => tracing::warn!(guest, "{message}"),
+            log::Level::Error => tracing::error!(guest, "{message}"),
+        }
+    }
+}
+
+/// Size limits for memory keys and values (bytes).
+pub const MAX_MEMORY_KEY: usize = 256;
+pub const MAX_MEMORY_VALUE: usize = 64 * 1024;
+
+impl memory::Host for CallState {
+    async fn get(&mut self, scope: memory::Scope, key: String) -> Option<String> {
+        self.services()?.memory_get(scope, &key)
+    }
+    async fn set(
+        &mut self,
+        scope: memory::Scope,
+        key: String,
+        value: String,
+    ) -> Result<(), String> {
+        if key.is_empty() || key.len() > MAX_MEMORY_KEY {
+            return Err(format!("memory key must be 1..={MAX_MEMORY_KEY} bytes"));
+        }
+        if value.len() > MAX_MEMORY_VALUE {
+            return Err(format!(
+                "memory value must be at most {MAX_MEMORY_VALUE} bytes"
+            ));
+        }
+        match self.services() {
+            Some(s) => s.memory_set(scope, &key, &value),
+            None => Err("memory is not available to this guest".into()),
+        }
+    }
+    async fn delete(&mut self, scope: memory::Scope, key: String) -> bool {
+        self.services()
+            .map(|s| s.memory_delete(scope, &key))
+            .unwrap_or(false)
+    }
+    async fn keys(&mut self, scope: memory::Scope, prefix: String) -> Vec<String> {
+        self.services()
+            .map(|s| s.memory_keys(scope, &prefix))
+            .unwrap_or_default()
+    }
+}
+
+impl tools::Host for CallState {
+    async fn available(&mut self) -> Vec<types::ToolSpec> {
+        match self.services().cloned() {
+            Some(s) => s.tools_available().await,
+            None => Vec::new(),
+        }
+    }
+    async fn call(&mut self, name: String, arguments: String) -> Result<String, String> {
+        match self.services().cloned() {
+            Some(s) => s.tool_call(&name, &arguments).await,
+            None => Err("tools are not available to this guest".into()),
+        }
+    }
+}
+
+impl llm::Host for CallState {
+    async fn chat(&mut self, request: llm::Request) -> Result<llm::Response, llm::LlmError> {
+        match self.services().cloned() {
+            Some(s) => s.llm_chat(request).await,
+            None => Err(llm::LlmError::NotConfigured("no LLM for this guest".into())),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Per-guest sandbox limits and their optional `NAME.toml` override file.
+//!
+//! | limit | default | what breaks if you change it |
+//! |---|---|---|
+//! | `memory_mb` | 64 | lower: Python/JS guests fail to start (they need ~40–64 MiB); higher: a runaway guest may take that much RAM per concurrent call |
+//! | `cpu_ms` | 1000 (agents 2000) | guest *execution* time per call; time waiting in host calls (LLM, tools) is not counted. Lower: slow guests fail with `cpu`; higher: a looping guest holds a core longer |
+//! | `timeout_ms` | agents 300000, tools 10000, scanners 5000 | wall clock per call, including host waits (an agent's LLM calls) |
+//! | `output_kb` | 256 | stdout+stderr captured per call (forwarded to the log); writing more fails the call with `output` |
+//!
+//! Everything not granted is denied: guests get no files, sockets, environment or arguments.
+
+use serde::Deserialize;
+
+use super::GuestKind;
+
+/// Limits applied to every call of one guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub memory_mb: u64,
+    pub cpu_ms: u64,
+    pub timeout_ms: u64,
+    pub output_kb: u64,
+}
+
+/// The override file: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    memory_mb: Option<u64>,
+    cpu_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+    output_kb: Option<u64>,
+}
+
+/// Hard ceilings so a typo in `NAME.toml` cannot disable a limit.
+const MAX_MEMORY_MB: u64 = 1024;
+const MAX_CPU_MS: u64 = 600_000;
+const MAX_TIMEOUT_MS: u64 = 3_600_000;
+const MAX_OUTPUT_KB: u64 = 16 * 1024;
+
+impl Limits {
+    /// Defaults for a kind of guest.
+    pub fn defaults(kind: GuestKind) -> Limits {
+        match kind {
+            GuestKind::Agent => Limits {
+                memory_mb: 64,
+                cpu_ms: 2000,
+                timeout_ms: 300_000,
+                output_kb: 256,
+            },
+            GuestKind::Tool => Limits {
+                memory_mb: 64,
+                cpu_ms: 1000,
+                timeout_ms: 10_000,
+                output_kb: 256,
+            },
+            GuestKind::Scanner => Limits {
+                memory_mb: 64,
+                cpu_ms: 1000,
+                timeout_ms: 5_000,
+                output_kb: 256,
+            },
+        }
+    }
+
+    /// Defaults overridden by the TOML text of `NAME.toml`.
+    pub fn from_toml(kind: GuestKind, text: &str) -> Result<Limits, String> {
+        let f: LimitsFile = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        let mut l = Limits::defaults(kind);
+        let check = |name: &str, v: u64, max: u64| -> Result<u64, String> {
+            if v == 0 || v > max {
+                Err(format!("`{name} = {v}` is out of range (1..={max})"))
+            } else {
+                Ok(v)
+            }
+        };
+        if let Some(v) = f.memory_mb {
+            l.memory_mb = check("memory_mb", v, MAX_MEMORY_MB)?;
+        }
+        if let Some(v) = f.cpu_ms {
+            l.cpu_ms = check("cpu_ms", v, MAX_CPU_MS)?;
+        }
+        if let Some(v) = f.timeout_ms {
+            l.timeout_ms = check("timeout_ms", v, MAX_TIMEOUT_MS)?;
+        }
+        if let Some(v) = f.output_kb {
+            l.output_kb = check("output_kb", v, MAX_OUTPUT_KB)?;
+        }
+        Ok(l)
+    }
+
+    /// The pool's per-memory ceiling: no override may exceed it.
+    pub const fn max_memory_bytes() -> usize {
+        (MAX_MEMORY_MB as usize) << 20
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_and_bounds() {
+        let l =
+            Limits::from_toml(GuestKind::Tool, "memory_mb = 128\ncpu_ms = 50\n").expect("parse");
+        assert_eq!(l.memory_mb, 128);
+        assert_eq!(l.cpu_ms, 50);
+        assert_eq!(l.timeout_ms, Limits::defaults(GuestKind::Tool).timeout_ms);
+        assert!(Limits::from_toml(GuestKind::Tool, "memory_mb = 0").is_err());
+        assert!(Limits::from_toml(GuestKind::Tool, "memory_mb = 99999").is_err());
+        assert!(Limits::from_toml(GuestKind::Tool, "memroy_mb = 1").is_err());
+    }
+}

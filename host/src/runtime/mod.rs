@@ -1,0 +1,665 @@
+//! The WebAssembly runtime: the only module that touches wasmtime.
+//!
+//! Owns one `Engine` (pooling allocator, epoch interruption), the on-disk
+//! compile cache, one linker per guest kind, the registry of loaded guests
+//! (an `ArcSwap` map, so hot swaps never block calls) and the typed call API.
+//! It knows nothing about Mattermost, sessions or storage: agents reach those
+//! through [`AgentServices`].
+//!
+//! Sandbox rules, enforced per call (see [`limits`] for the numbers):
+//!
+//! | resource | rule |
+//! |---|---|
+//! | files, sockets, env, args, stdin | none (WASI p2 linked with nothing granted) |
+//! | clocks | millisecond resolution |
+//! | stdout/stderr | captured up to `output_kb`, forwarded to `tracing` tagged with the guest name |
+//! | memory | `memory_mb` over all memories of the call |
+//! | CPU | `cpu_ms` of guest execution (epoch ticks; host waits cost one tick) |
+//! | wall clock | `timeout_ms` for the whole call |
+//! | imports | tools and scanners may import only `log` (+ WASI); agents also `memory`, `tools`, `llm` |
+//! | instances | a fresh instance per call: no state survives between calls |
+//!
+//! A trap, timeout or exhausted limit fails that call only, with a [`GuestError`].
+
+pub mod bindings;
+mod cache;
+mod host;
+pub mod limits;
+mod watch;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
+
+pub use bindings::{llm, memory, types};
+pub use cache::Origin;
+pub use host::{AgentServices, BoxFuture, MAX_MEMORY_KEY, MAX_MEMORY_VALUE};
+pub use limits::Limits;
+pub use watch::Watcher;
+
+use host::CallState;
+
+/// Length of one epoch tick. CPU budgets are counted in ticks.
+pub const TICK: Duration = Duration::from_millis(5);
+
+/// What a guest is, decided by the world it exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GuestKind {
+    Agent,
+    Tool,
+    Scanner,
+}
+
+impl GuestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuestKind::Agent => "agent",
+            GuestKind::Tool => "tool",
+            GuestKind::Scanner => "scanner",
+        }
+    }
+    /// The WIT world of the kind.
+    pub fn world(self) -> &'static str {
+        match self {
+            GuestKind::Agent => "kennel:guest/agent@0.1.0",
+            GuestKind::Tool => "kennel:guest/tool@0.1.0",
+            GuestKind::Scanner => "kennel:guest/scanner@0.1.0",
+        }
+    }
+}
+
+impl std::fmt::Display for GuestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a guest could not be loaded. The old version (if any) keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{name}: cannot read {path}: {source}")]
+    Read {
+        name: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{name}: guest names must be 1-64 characters of a-z, 0-9, '-' or '_' (file {path})")]
+    BadName { name: String, path: PathBuf },
+    #[error("{name}: not a valid WebAssembly component: {reason}")]
+    Invalid { name: String, reason: String },
+    #[error("{name}: {reason}")]
+    WrongWorld { name: String, reason: String },
+    #[error("{name}: bad limits file {path}: {reason}")]
+    Limits {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+/// Why a guest call failed. Each fails that call only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuestError {
+    #[error("guest `{0}` used up its CPU budget")]
+    Cpu(String),
+    #[error("guest `{0}` exceeded its memory limit")]
+    Memory(String),
+    #[error("guest `{0}` timed out")]
+    Timeout(String),
+    #[error("guest `{0}` wrote more output than allowed")]
+    Output(String),
+    #[error("guest `{0}` trapped: {1}")]
+    Trap(String, String),
+    #[error("no {1} named `{0}` is loaded")]
+    NotLoaded(String, GuestKind),
+    #[error("guest `{0}` is a {1}, not a {2}")]
+    WrongKind(String, GuestKind, GuestKind),
+}
+
+/// Startup errors of the runtime itself.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot create the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error("cannot watch guest directory {path}: {reason}")]
+    Watch { path: PathBuf, reason: String },
+}
+
+enum Pre {
+    Agent(bindings::agent::AgentPre<CallState>),
+    Tool(bindings::tool::ToolPre<CallState>),
+    Scanner(bindings::scanner::ScannerPre<CallState>),
+}
+
+/// One loaded version of a guest. Calls hold an `Arc` to it, so a hot swap
+/// never disturbs a call in flight; the old version is freed when its last call ends.
+pub struct Guest {
+    pub name: String,
+    pub kind: GuestKind,
+    /// First 12 hex digits of the `.wasm` file's SHA-256.
+    pub version: String,
+    pub size: u64,
+    pub loaded_at: SystemTime,
+    /// Time to compile or load from cache.
+    pub load_time: Duration,
+    pub origin: Origin,
+    pub limits: Limits,
+    pub path: PathBuf,
+    pre: Pre,
+    spec: tokio::sync::OnceCell<types::ToolSpec>,
+}
+
+impl std::fmt::Debug for Guest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guest")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// Options of [`Runtime::new`].
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub guest_dir: PathBuf,
+    /// Compile cache directory; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+struct Inner {
+    engine: Engine,
+    agent_linker: Linker<CallState>,
+    plain_linker: Linker<CallState>,
+    cache: cache::CompileCache,
+    guests: ArcSwap<BTreeMap<String, Arc<Guest>>>,
+    guest_dir: PathBuf,
+    /// Serialises registry updates (loads from the watcher and from callers).
+    update: std::sync::Mutex<()>,
+}
+
+/// Cheap-to-clone handle to the runtime.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl Runtime {
+    /// Creates the engine, linkers and cache, and starts the epoch ticker.
+    /// Loads no guests (see [`Runtime::load_dir`]).
+    pub fn new(opts: RuntimeOptions) -> Result<Runtime, RuntimeError> {
+        let engine = make_engine().map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let mut agent_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut agent_linker)
+            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        bindings::agent::Agent::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut agent_linker,
+            |s| s,
+        )
+        .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let mut plain_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut plain_linker)
+            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        bindings::tool::Tool::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut plain_linker,
+            |s| s,
+        )
+        .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let cache = cache::CompileCache::new(&engine, opts.cache_dir.clone());
+        start_ticker(&engine);
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                agent_linker,
+                plain_linker,
+                cache,
+                guests: ArcSwap::from_pointee(BTreeMap::new()),
+                guest_dir: opts.guest_dir,
+                update: std::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// The guest directory this runtime serves.
+    pub fn guest_dir(&self) -> &Path {
+        &self.inner.guest_dir
+    }
+
+    /// Loads every `*.wasm` in the guest directory, replacing the registry.
+    /// Returns one result per file; a bad file never prevents the others.
+    pub fn load_dir(&self) -> Vec<Result<Arc<Guest>, LoadError>> {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.inner.guest_dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
+                .collect(),
+            Err(e) => {
+                tracing::warn!(dir = %self.inner.guest_dir.display(), "cannot read guest directory: {e}");
+                Vec::new()
+            }
+        };
+        files.sort();
+        files.iter().map(|p| self.load_file(p)).collect()
+    }
+
+    /// Compiles (or loads from cache) and type-checks one file, then swaps it
+    /// into the registry. On error the registry is unchanged.
+    pub fn load_file(&self, path: &Path) -> Result<Arc<Guest>, LoadError> {
+        let guest = Arc::new(self.prepare(path)?);
+        let _g = self.inner.update.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = (**self.inner.guests.load()).clone();
+        map.insert(guest.name.clone(), guest.clone());
+        self.inner.guests.store(Arc::new(map));
+        Ok(guest)
+    }
+
+    /// Removes a guest from the registry (calls in flight finish). Returns whether it was loaded.
+    pub fn unload(&self, name: &str) -> bool {
+        let _g = self.inner.update.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = (**self.inner.guests.load()).clone();
+        let had = map.remove(name).is_some();
+        self.inner.guests.store(Arc::new(map));
+        had
+    }
+
+    /// Every loaded guest, sorted by name.
+    pub fn guests(&self) -> Vec<Arc<Guest>> {
+        self.inner.guests.load().values().cloned().collect()
+    }
+
+    /// The current version of a guest.
+    pub fn get(&self, name: &str) -> Option<Arc<Guest>> {
+        self.inner.guests.load().get(name).cloned()
+    }
+
+    fn get_kind(&self, name: &str, kind: GuestKind) -> Result<Arc<Guest>, GuestError> {
+        let g = self
+            .get(name)
+            .ok_or_else(|| GuestError::NotLoaded(name.to_string(), kind))?;
+        if g.kind != kind {
+            return Err(GuestError::WrongKind(name.to_string(), g.kind, kind));
+        }
+        Ok(g)
+    }
+
+    fn prepare(&self, path: &Path) -> Result<Guest, LoadError> {
+        let started = Instant::now();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !valid_name(&name) {
+            return Err(LoadError::BadName {
+                name,
+                path: path.to_path_buf(),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            name: name.clone(),
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let sha = hex(&Sha256::digest(&bytes));
+        let invalid = |reason: String| LoadError::Invalid {
+            name: name.clone(),
+            reason,
+        };
+        if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+            return Err(invalid(
+                "the file does not start with the WebAssembly magic bytes".into(),
+            ));
+        }
+        if bytes[4..8] == [1, 0, 0, 0] {
+            return Err(invalid(
+                "this is a core WebAssembly module, not a component (build for wasm32-wasip2, or wrap it with `wasm-tools component new`)"
+                    .into(),
+            ));
+        }
+        let (component, origin) = self
+            .inner
+            .cache
+            .load(&self.inner.engine, &sha, &bytes)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        let kind = detect_kind(&self.inner.engine, &component).map_err(|reason| {
+            LoadError::WrongWorld {
+                name: name.clone(),
+                reason,
+            }
+        })?;
+        let limits_path = path.with_extension("toml");
+        let limits = if limits_path.is_file() {
+            let text = std::fs::read_to_string(&limits_path).map_err(|e| LoadError::Limits {
+                name: name.clone(),
+                path: limits_path.clone(),
+                reason: e.to_string(),
+            })?;
+            Limits::from_toml(kind, &text).map_err(|reason| LoadError::Limits {
+                name: name.clone(),
+                path: limits_path.clone(),
+                reason,
+            })?
+        } else {
+            Limits::defaults(kind)
+        };
+        let world_err = |e: wasmtime::Error| LoadError::WrongWorld {
+            name: name.clone(),
+            reason: format!("does not match the {} world: {e:#}", kind.world()),
+        };
+        let linker = match kind {
+            GuestKind::Agent => &self.inner.agent_linker,
+            _ => &self.inner.plain_linker,
+        };
+        let ipre: InstancePre<CallState> = linker.instantiate_pre(&component).map_err(world_err)?;
+        let pre = match kind {
+            GuestKind::Agent => {
+                Pre::Agent(bindings::agent::AgentPre::new(ipre).map_err(world_err)?)
+            }
+            GuestKind::Tool => Pre::Tool(bindings::tool::ToolPre::new(ipre).map_err(world_err)?),
+            GuestKind::Scanner => {
+                Pre::Scanner(bindings::scanner::ScannerPre::new(ipre).map_err(world_err)?)
+            }
+        };
+        let guest = Guest {
+            name,
+            kind,
+            version: sha[..12].to_string(),
+            size: bytes.len() as u64,
+            loaded_at: SystemTime::now(),
+            load_time: started.elapsed(),
+            origin,
+            limits,
+            path: path.to_path_buf(),
+            pre,
+            spec: tokio::sync::OnceCell::new(),
+        };
+        tracing::info!(
+            guest = %guest.name, kind = %guest.kind, version = %guest.version,
+            ms = guest.load_time.as_secs_f64() * 1000.0, cached = (origin == Origin::Cached),
+            "guest loaded"
+        );
+        Ok(guest)
+    }
+
+    fn store(&self, guest: &Guest, services: Option<Arc<dyn AgentServices>>) -> Store<CallState> {
+        let l = guest.limits;
+        let ticks = (l.cpu_ms * 1000 / TICK.as_micros() as u64).max(1);
+        let state = CallState::new(
+            Arc::from(guest.name.as_str()),
+            (l.memory_mb as usize) << 20,
+            ticks,
+            (l.output_kb as usize) << 10,
+            services,
+        );
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(1);
+        // Charge one tick each time the deadline passes while the guest runs.
+        // A guest waiting in a host call (LLM, tool) is not running, so however
+        // long the wait, it costs at most one tick when the guest resumes.
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            s.cpu_ticks += 1;
+            if s.cpu_ticks > s.cpu_budget_ticks {
+                s.cpu_exhausted = true;
+                return Err(wasmtime::Error::msg("CPU budget exhausted"));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
+
+    /// Runs a call with the guest's wall-clock limit and maps failures to [`GuestError`].
+    async fn run<T, F>(
+        &self,
+        guest: &Guest,
+        mut store: Store<CallState>,
+        f: F,
+    ) -> Result<T, GuestError>
+    where
+        F: AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    {
+        let limit = Duration::from_millis(guest.limits.timeout_ms);
+        let result = tokio::time::timeout(limit, f(&mut store)).await;
+        let state = store.data();
+        state.flush_output();
+        let name = guest.name.clone();
+        match result {
+            Err(_) => Err(GuestError::Timeout(name)),
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                if state.cpu_exhausted {
+                    Err(GuestError::Cpu(name))
+                } else if state.limiter.hit {
+                    Err(GuestError::Memory(name))
+                } else if state.output_full() {
+                    Err(GuestError::Output(name))
+                } else {
+                    let msg = format!("{e:#}");
+                    let first = msg
+                        .lines()
+                        .next()
+                        .unwrap_or("trap")
+                        .chars()
+                        .take(300)
+                        .collect();
+                    Err(GuestError::Trap(name, first))
+                }
+            }
+        }
+    }
+
+    /// Calls an agent's `handle`. Returns the guest's own result (its `Err` is a
+    /// message from the agent) and the version that produced it.
+    pub async fn run_agent(
+        &self,
+        name: &str,
+        services: Arc<dyn AgentServices>,
+        ctx: &types::Context,
+        msg: &types::Message,
+    ) -> Result<(Result<types::Reply, String>, String), GuestError> {
+        let guest = self.get_kind(name, GuestKind::Agent)?;
+        let Pre::Agent(pre) = &guest.pre else {
+            return Err(GuestError::WrongKind(
+                name.into(),
+                guest.kind,
+                GuestKind::Agent,
+            ));
+        };
+        let store = self.store(&guest, Some(services));
+        let out = self
+            .run(&guest, store, async |store: &mut Store<CallState>| {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                inst.call_handle(&mut *store, ctx, msg).await
+            })
+            .await?;
+        Ok((out, guest.version.clone()))
+    }
+
+    /// A tool's spec (cached per loaded version).
+    pub async fn tool_spec(&self, name: &str) -> Result<types::ToolSpec, GuestError> {
+        let guest = self.get_kind(name, GuestKind::Tool)?;
+        let Pre::Tool(pre) = &guest.pre else {
+            return Err(GuestError::WrongKind(
+                name.into(),
+                guest.kind,
+                GuestKind::Tool,
+            ));
+        };
+        let spec = guest
+            .spec
+            .get_or_try_init(|| async {
+                let store = self.store(&guest, None);
+                self.run(&guest, store, async |store: &mut Store<CallState>| {
+                    let inst = pre.instantiate_async(&mut *store).await?;
+                    inst.call_describe(&mut *store).await
+                })
+                .await
+            })
+            .await?;
+        let mut spec = spec.clone();
+        // The registry name is authoritative: routes grant tools by file name.
+        spec.name = guest.name.clone();
+        Ok(spec)
+    }
+
+    /// Invokes a tool with JSON arguments.
+    pub async fn tool_invoke(
+        &self,
+        name: &str,
+        arguments: &str,
+    ) -> Result<Result<String, String>, GuestError> {
+        let guest = self.get_kind(name, GuestKind::Tool)?;
+        let Pre::Tool(pre) = &guest.pre else {
+            return Err(GuestError::WrongKind(
+                name.into(),
+                guest.kind,
+                GuestKind::Tool,
+            ));
+        };
+        let store = self.store(&guest, None);
+        self.run(&guest, store, async |store: &mut Store<CallState>| {
+            let inst = pre.instantiate_async(&mut *store).await?;
+            inst.call_invoke(&mut *store, arguments).await
+        })
+        .await
+    }
+
+    /// Runs a scanner over a text.
+    pub async fn scan(
+        &self,
+        name: &str,
+        text: &str,
+        source: types::ScanSource,
+    ) -> Result<types::Verdict, GuestError> {
+        let guest = self.get_kind(name, GuestKind::Scanner)?;
+        let Pre::Scanner(pre) = &guest.pre else {
+            return Err(GuestError::WrongKind(
+                name.into(),
+                guest.kind,
+                GuestKind::Scanner,
+            ));
+        };
+        let store = self.store(&guest, None);
+        self.run(&guest, store, async |store: &mut Store<CallState>| {
+            let inst = pre.instantiate_async(&mut *store).await?;
+            inst.call_scan(&mut *store, text, source).await
+        })
+        .await
+    }
+
+    /// Starts watching the guest directory for hot swaps (see [`watch`]).
+    pub fn watch(&self) -> Result<Watcher, RuntimeError> {
+        watch::Watcher::start(self.clone())
+    }
+}
+
+fn make_engine() -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    // Concurrency ceilings: calls in flight at once across all sessions.
+    // Each slot reserves address space, not RAM.
+    pool.total_component_instances(200);
+    pool.total_core_instances(1000);
+    pool.total_memories(400);
+    pool.total_tables(1000);
+    pool.total_stacks(200);
+    // Python (componentize-py) components need more than the default core
+    // instances per component and big tables; 50/20/64k leave headroom.
+    pool.max_core_instances_per_component(50);
+    pool.max_memories_per_component(8);
+    pool.max_tables_per_component(20);
+    pool.table_elements(65_536);
+    pool.max_core_instance_size(4 << 20);
+    pool.max_component_instance_size(4 << 20);
+    // The per-guest cap (`memory_mb`) is enforced by the limiter; the pool only
+    // needs room for the largest cap allowed.
+    pool.max_memory_size(Limits::max_memory_bytes());
+    // Keep a few warm slots so back-to-back calls reuse committed pages.
+    pool.max_unused_warm_slots(20);
+    let mut cfg = Config::new();
+    cfg.wasm_component_model(true);
+    cfg.epoch_interruption(true);
+    cfg.parallel_compilation(true);
+    cfg.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&cfg)
+}
+
+/// Advances the epoch every [`TICK`] on a thread that holds only a weak
+/// reference, so dropping the last `Engine` ends the thread.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("kennel-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                match weak.upgrade() {
+                    Some(e) => e.increment_epoch(),
+                    None => return,
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the epoch ticker thread ({e}); CPU limits will not apply");
+    }
+}
+
+/// Decides the kind from the component's exports and checks its imports are
+/// allowed for that kind.
+fn detect_kind(
+    engine: &Engine,
+    component: &wasmtime::component::Component,
+) -> Result<GuestKind, String> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    let has = |n: &str| exports.iter().any(|e| e == n);
+    let kind = if has("handle") {
+        GuestKind::Agent
+    } else if has("scan") {
+        GuestKind::Scanner
+    } else if has("invoke") && has("describe") {
+        GuestKind::Tool
+    } else {
+        return Err(format!(
+            "implements none of the kennel worlds (agent exports `handle`, tool exports `describe` and `invoke`, scanner exports `scan`); it exports: [{}]",
+            exports.join(", ")
+        ));
+    };
+    for (import, _) in ty.imports(engine) {
+        let iface = import.split('@').next().unwrap_or(import);
+        let allowed = match iface {
+            "kennel:guest/types" | "kennel:guest/log" => true,
+            "kennel:guest/memory" | "kennel:guest/tools" | "kennel:guest/llm" => {
+                kind == GuestKind::Agent
+            }
+            other => other.starts_with("wasi:"),
+        };
+        if !allowed {
+            return Err(format!(
+                "is a {kind} (by its exports) but imports `{import}`, which a {kind} may not use"
+            ));
+        }
+    }
+    Ok(kind)
+}
+
+/// Guest names: what routes and logs can safely show.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
