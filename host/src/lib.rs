@@ -1,9 +1,16 @@
 //! Kennel: a Mattermost host for sandboxed WebAssembly agents, tools and scanners.
 //!
 //! Layers, top to bottom (nothing points back up):
-//! `cli` → channels (`mattermost`, `console`) → `gateway` → `policy`,
-//! `session`, `routing`, `runtime` → `store`, `config`, `llm`.
+//! `app` (assembly) → channels (`mattermost`, `console`) → `gateway` →
+//! `policy`, `session`, `routing`, `runtime` → `store`, `config`, `llm`.
 
+pub mod app;
 pub mod config;
+pub mod console;
+pub mod gateway;
+pub mod llm;
+pub mod policy;
+pub mod routing;
 pub mod runtime;
+pub mod session;
 pub mod store;

@@ -1,1 +1,438 @@
-fn main() {}
+//! `kennel` — the binary edge: argument parsing, logging set-up, exit codes.
+//! Everything else lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use kennel::app::{self, App, Paths};
+use kennel::routing::{ChannelInfo, ChannelKind};
+use kennel::runtime::Origin;
+use kennel::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "kennel",
+    version,
+    about = "Mattermost host for sandboxed WebAssembly agents, tools and scanners"
+)]
+struct Cli {
+    /// Log format on stderr (filter with RUST_LOG, default `info` for `run`, `warn` otherwise).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// Config file (default ./kennel.toml if it exists; every key has a default).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Guest directory (*.wasm agents, tools, scanners).
+    #[arg(long, default_value = "guests/dist")]
+    guests: PathBuf,
+    /// Data directory (redb file, compile cache).
+    #[arg(long, default_value = ".kennel")]
+    data: PathBuf,
+}
+
+impl Common {
+    fn paths(&self) -> Paths {
+        Paths {
+            config: self.config.clone(),
+            guests: self.guests.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Mattermost (needs MATTERMOST_URL and MATTERMOST_TOKEN or [mattermost] in the config).
+    Run(Common),
+    /// Console channel: the full pipeline on stdin/stdout, no Mattermost needed.
+    Chat {
+        #[command(flatten)]
+        common: Common,
+        /// Channel name the console pretends to be (routes match on it).
+        #[arg(long, default_value = "console")]
+        channel: String,
+        /// User name of the console user.
+        #[arg(long, default_value = "operator")]
+        user: String,
+    },
+    /// Load every guest and print name, kind, world, size, version and load time; non-zero exit on any invalid guest.
+    Check {
+        #[arg(long, default_value = "guests/dist")]
+        guests: PathBuf,
+        /// Data directory (for the compile cache).
+        #[arg(long, default_value = ".kennel")]
+        data: PathBuf,
+    },
+    /// Show the resolved route table, or explain which rule serves a channel.
+    Routes {
+        #[command(flatten)]
+        common: Common,
+        /// Channel name or id to explain.
+        #[arg(long)]
+        explain: Option<String>,
+        /// Team of the channel (for --explain).
+        #[arg(long)]
+        team: Option<String>,
+        /// Kind of the channel (for --explain).
+        #[arg(long, value_enum, default_value = "public")]
+        kind: KindArg,
+    },
+    /// LLM usage per route and user.
+    Usage {
+        #[arg(long, default_value = ".kennel")]
+        data: PathBuf,
+    },
+    /// Pairing administration.
+    Pair {
+        #[arg(long, default_value = ".kennel")]
+        data: PathBuf,
+        #[command(subcommand)]
+        action: PairAction,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Public,
+    Private,
+    Dm,
+    Group,
+}
+
+#[derive(Subcommand)]
+enum PairAction {
+    /// Pending codes.
+    List,
+    /// Approve a code: its user may talk to the bot from now on.
+    Approve { code: String },
+    /// Deny (delete) a code.
+    Deny { code: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Run(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(cli.log_format, default_level);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
+
+async fn dispatch(cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Chat {
+            common,
+            channel,
+            user,
+        } => {
+            let app = Arc::new(App::build(common.paths(), &env)?);
+            let _guards = app.start_reloaders();
+            kennel::console::run(&app.gateway, &channel, &user).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { guests, data } => check(guests, data),
+        Command::Routes {
+            common,
+            explain,
+            team,
+            kind,
+        } => routes(common, explain, team, kind),
+        Command::Usage { data } => usage(data),
+        Command::Pair { data, action } => pair(data, action),
+        Command::Run(common) => {
+            let _ = common;
+            anyhow::bail!("`kennel run` is not available in this build yet")
+        }
+    }
+}
+
+fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
+    let paths = Paths {
+        config: None,
+        guests: guests.clone(),
+        data,
+    };
+    let runtime = kennel::runtime::Runtime::new(kennel::runtime::RuntimeOptions {
+        guest_dir: guests.clone(),
+        cache_dir: Some(paths.cache_dir(&env)),
+    })?;
+    if !guests.is_dir() {
+        anyhow::bail!(
+            "guest directory {} does not exist (build the bundled guests with `just guests`)",
+            guests.display()
+        );
+    }
+    let results = runtime.load_dir();
+    let mut bad = 0;
+    println!(
+        "{:<12} {:<8} {:<28} {:>9} {:<12} {:>9}  {}",
+        "NAME", "KIND", "WORLD", "SIZE", "VERSION", "LOAD", "FROM"
+    );
+    for r in &results {
+        match r {
+            Ok(g) => println!(
+                "{:<12} {:<8} {:<28} {:>9} {:<12} {:>7.1}ms  {}",
+                g.name,
+                g.kind.as_str(),
+                g.kind.world(),
+                human_size(g.size),
+                g.version,
+                g.load_time.as_secs_f64() * 1000.0,
+                if g.origin == Origin::Cached {
+                    "cache"
+                } else {
+                    "compiled"
+                }
+            ),
+            Err(e) => {
+                bad += 1;
+                println!("INVALID      {e}");
+            }
+        }
+    }
+    if results.is_empty() {
+        println!("(no *.wasm files in {})", guests.display());
+    }
+    Ok(if bad > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn human_size(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.0} KiB", n as f64 / 1024.0)
+    }
+}
+
+fn routes(
+    common: Common,
+    explain: Option<String>,
+    team: Option<String>,
+    kind: KindArg,
+) -> Result<ExitCode> {
+    let paths = common.paths();
+    let config = app::load_config(&paths, &env)?;
+    let (runtime, _) = app::load_runtime(&paths, &env)?;
+    app::validate(&config, &runtime)?;
+    let table =
+        kennel::routing::RouteTable::from_config(&config, &kennel::gateway::known_guests(&runtime));
+    match explain {
+        Some(ch) => {
+            let info = ChannelInfo {
+                id: ch.clone(),
+                name: ch.trim_start_matches(['#', '~']).to_string(),
+                display_name: String::new(),
+                kind: match kind {
+                    KindArg::Public => ChannelKind::Public,
+                    KindArg::Private => ChannelKind::Private,
+                    KindArg::Dm => ChannelKind::Direct,
+                    KindArg::Group => ChannelKind::Group,
+                },
+                team,
+            };
+            for line in table.explain(&info) {
+                println!("{line}");
+            }
+        }
+        None => {
+            println!(
+                "{:<4} {:<5} {:<14} {:<8} {:<12} {:<20} {:<16} {:<6} {:<7}",
+                "#", "LINE", "CHANNEL", "TEAM", "AGENT", "TOOLS", "SCANNERS", "CTX", "REPLY"
+            );
+            for r in &table.routes {
+                println!(
+                    "{:<4} {:<5} {:<14} {:<8} {:<12} {:<20} {:<16} {:<6} {:<7}",
+                    if r.index == 0 {
+                        "-".to_string()
+                    } else {
+                        r.index.to_string()
+                    },
+                    if r.line == 0 {
+                        "-".to_string()
+                    } else {
+                        r.line.to_string()
+                    },
+                    r.channel,
+                    r.team.clone().unwrap_or_else(|| "*".into()),
+                    r.agent,
+                    r.tools.join(","),
+                    r.scanners.join(","),
+                    format!("{:?}", r.context).to_lowercase(),
+                    r.reply_mode
+                        .map(|m| format!("{m:?}").to_lowercase())
+                        .unwrap_or_else(|| "default".into()),
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn usage(data: PathBuf) -> Result<ExitCode> {
+    let store = Store::open(&data)?;
+    let mut agg: std::collections::BTreeMap<(String, String), kennel::store::Usage> =
+        Default::default();
+    for row in store.usage_rows()? {
+        let e = agg.entry((row.route, row.user)).or_default();
+        e.calls += row.usage.calls;
+        e.prompt_tokens += row.usage.prompt_tokens;
+        e.completion_tokens += row.usage.completion_tokens;
+        e.last_used = e.last_used.max(row.usage.last_used);
+    }
+    println!(
+        "{:<16} {:<28} {:>7} {:>10} {:>10}  {}",
+        "ROUTE", "USER", "CALLS", "PROMPT", "COMPLETION", "LAST USED (UTC)"
+    );
+    for ((route, user), u) in &agg {
+        println!(
+            "{:<16} {:<28} {:>7} {:>10} {:>10}  {}",
+            route,
+            user,
+            u.calls,
+            u.prompt_tokens,
+            u.completion_tokens,
+            format_ms(u.last_used)
+        );
+    }
+    if agg.is_empty() {
+        println!("(no LLM usage recorded yet)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) from epoch milliseconds.
+fn format_ms(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
+    let store = Store::open(&data).context("pairing needs the data directory of the bot")?;
+    let now = kennel::store::now_ms();
+    match action {
+        PairAction::List => {
+            let codes: Vec<_> = store
+                .pairing_list()?
+                .into_iter()
+                .filter(|c| c.expires_at > now)
+                .collect();
+            if codes.is_empty() {
+                println!("(no pending pairing codes)");
+            }
+            for c in codes {
+                println!(
+                    "{}  @{} ({})  expires in {} min",
+                    c.code,
+                    c.user_name,
+                    c.user_id,
+                    (c.expires_at - now) / 60_000
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PairAction::Approve { code } => {
+            let code = kennel::policy::normalise_code(&code);
+            match store.pairing_take(&code)? {
+                Some(c) if c.expires_at > now => {
+                    store.approve_user(&c.user_id, &c.user_name)?;
+                    println!("approved @{} ({})", c.user_name, c.user_id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(_) => anyhow::bail!(
+                    "code {code} has expired; ask the user to message the bot again for a new one"
+                ),
+                None => anyhow::bail!("no pending code {code} (see `kennel pair list`)"),
+            }
+        }
+        PairAction::Deny { code } => {
+            let code = kennel::policy::normalise_code(&code);
+            match store.pairing_take(&code)? {
+                Some(c) => {
+                    println!("denied code {code} of @{}", c.user_name);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => anyhow::bail!("no pending code {code}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_epoch_ms() {
+        assert_eq!(super::format_ms(0), "1970-01-01 00:00:00");
+        assert_eq!(super::format_ms(1_700_000_000_000), "2023-11-14 22:13:20");
+    }
+}

@@ -1,0 +1,239 @@
+//! Start-up shared by every command that serves messages: config, runtime,
+//! guests, store, LLM client and gateway, plus live config reload.
+//!
+//! Owns assembly only; each piece keeps its own rules.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::{Config, ConfigError};
+use crate::gateway::{Gateway, known_guests};
+use crate::llm::LlmClient;
+use crate::runtime::{LoadError, Runtime, RuntimeError, RuntimeOptions};
+use crate::store::{Store, StoreError};
+
+/// Where things live.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// `--config`; `None` = `./kennel.toml` if present.
+    pub config: Option<PathBuf>,
+    pub guests: PathBuf,
+    pub data: PathBuf,
+}
+
+impl Paths {
+    /// The compile cache: `KENNEL_CACHE_DIR`, else `DATA/cache`.
+    pub fn cache_dir(&self, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+        env("KENNEL_CACHE_DIR")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data.join("cache"))
+    }
+}
+
+/// Start-up failures, each with its fix in the message.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("invalid configuration:\n{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up the LLM client: {0}")]
+    Llm(String),
+}
+
+/// The assembled host.
+pub struct App {
+    pub paths: Paths,
+    pub runtime: Runtime,
+    pub gateway: Arc<Gateway>,
+    pub load_errors: Vec<LoadError>,
+}
+
+/// Loads the config with env overrides.
+pub fn load_config(
+    paths: &Paths,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    Config::load(paths.config.as_deref(), env)
+}
+
+/// Creates the runtime and loads every guest.
+pub fn load_runtime(
+    paths: &Paths,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Runtime, Vec<LoadError>), RuntimeError> {
+    let runtime = Runtime::new(RuntimeOptions {
+        guest_dir: paths.guests.clone(),
+        cache_dir: Some(paths.cache_dir(env)),
+    })?;
+    let errors: Vec<LoadError> = runtime
+        .load_dir()
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    for e in &errors {
+        tracing::error!("guest not loaded: {e}");
+    }
+    Ok((runtime, errors))
+}
+
+/// Validates a config against the loaded guests.
+pub fn validate(config: &Config, runtime: &Runtime) -> Result<(), AppError> {
+    let errs = config.validate(&known_guests(runtime));
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(
+            errs.iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ))
+    }
+}
+
+/// The LLM client for a config (`None` without `[llm]`).
+pub fn llm_client(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Arc<LlmClient>>, AppError> {
+    match &config.llm {
+        None => Ok(None),
+        Some(c) => LlmClient::new(c, env)
+            .map(|c| Some(Arc::new(c)))
+            .map_err(|e| AppError::Llm(e.to_string())),
+    }
+}
+
+impl App {
+    /// Builds everything; fails on a bad config, store or engine, not on a bad guest.
+    pub fn build(paths: Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<App, AppError> {
+        let config = load_config(&paths, env)?;
+        let (runtime, load_errors) = load_runtime(&paths, env)?;
+        validate(&config, &runtime)?;
+        let store = Arc::new(Store::open(&paths.data)?);
+        let llm = llm_client(&config, env)?;
+        let gateway = Arc::new(Gateway::new(runtime.clone(), store, config, llm));
+        Ok(App {
+            paths,
+            runtime,
+            gateway,
+            load_errors,
+        })
+    }
+
+    /// Re-reads the config file; a broken one keeps the old config (logged).
+    pub fn reload_config(&self, env: &dyn Fn(&str) -> Option<String>) -> bool {
+        let result = load_config(&self.paths, env)
+            .map_err(AppError::from)
+            .and_then(|c| validate(&c, &self.runtime).map(|_| c))
+            .and_then(|c| llm_client(&c, env).map(|l| (c, l)));
+        match result {
+            Ok((config, llm)) => {
+                let routes = config.routes.len();
+                self.gateway.replace_config(config, llm);
+                tracing::info!(routes, "configuration reloaded");
+                true
+            }
+            Err(e) => {
+                tracing::error!(
+                    "configuration reload failed; keeping the previous configuration: {e}"
+                );
+                false
+            }
+        }
+    }
+
+    /// Reloads on SIGHUP and whenever the config file changes, until the app ends.
+    /// Also starts the guest hot-swap watcher. Keep the returned guards alive.
+    pub fn start_reloaders(self: &Arc<Self>) -> Vec<Box<dyn std::any::Any + Send>> {
+        let mut guards: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+        match self.runtime.watch() {
+            Ok(w) => guards.push(Box::new(w)),
+            Err(e) => tracing::warn!("hot swap disabled: {e}"),
+        }
+        let app = self.clone();
+        let env = |k: &str| std::env::var(k).ok();
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            let app = app.clone();
+            guards.push(Box::new(AbortOnDrop(tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: reloading configuration");
+                    app.reload_config(&env);
+                }
+            }))));
+        }
+        if let Some(file) = self
+            .paths
+            .config
+            .clone()
+            .or_else(|| Some(PathBuf::from("kennel.toml")).filter(|p| p.exists()))
+        {
+            match watch_file(&file) {
+                Ok((watcher, mut rx)) => {
+                    guards.push(Box::new(watcher));
+                    guards.push(Box::new(AbortOnDrop(tokio::spawn(async move {
+                        while rx.recv().await.is_some() {
+                            // Debounce editors' multi-step saves.
+                            while let Ok(Some(())) = tokio::time::timeout(std::time::Duration::from_millis(200), rx.recv()).await {}
+                            tracing::info!(file = %file.display(), "config file changed: reloading");
+                            app.reload_config(&env);
+                        }
+                    }))));
+                }
+                Err(e) => tracing::warn!("config file watch disabled: {e}"),
+            }
+        }
+        guards
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn watch_file(
+    file: &Path,
+) -> Result<
+    (
+        notify::RecommendedWatcher,
+        tokio::sync::mpsc::UnboundedReceiver<()>,
+    ),
+    String,
+> {
+    use notify::Watcher as _;
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let name = file
+        .file_name()
+        .map(|n| n.to_os_string())
+        .ok_or("config path has no file name")?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if let Ok(ev) = ev
+            && ev
+                .paths
+                .iter()
+                .any(|p| p.file_name() == Some(name.as_os_str()))
+        {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    w.watch(&dir, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| e.to_string())?;
+    Ok((w, rx))
+}
