@@ -21,6 +21,7 @@ test: guests test-guests
     cargo fmt --all -- --check
     cargo test --release -p kennel
     cargo test --release -p calc -p injection -p assistant
+    node --test guests/js/
 
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup

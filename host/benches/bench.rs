@@ -1,1 +1,276 @@
-fn main() {}
+//! `just bench`: latency and throughput of the runtime, printed as a table.
+//!
+//! Measures, on the bundled guests (release build):
+//! - instantiate + call for each guest kind (fresh instance per call, as in production);
+//! - agent → host → tool round trip (echo calling calc);
+//! - scanner chain throughput (short messages and a large document);
+//! - `kennel chat` start to first reply, cold (empty compile cache) and warm.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kennel::runtime::{AgentServices, BoxFuture, Runtime, RuntimeOptions, llm, memory, types};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root")
+        .to_path_buf()
+}
+
+struct Services {
+    rt: Runtime,
+}
+
+impl AgentServices for Services {
+    fn memory_get(&self, _: memory::Scope, _: &str) -> Option<String> {
+        None
+    }
+    fn memory_set(&self, _: memory::Scope, _: &str, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn memory_delete(&self, _: memory::Scope, _: &str) -> bool {
+        false
+    }
+    fn memory_keys(&self, _: memory::Scope, _: &str) -> Vec<String> {
+        vec![]
+    }
+    fn tools_available(&self) -> BoxFuture<'_, Vec<types::ToolSpec>> {
+        Box::pin(async { vec![] })
+    }
+    fn tool_call<'a>(
+        &'a self,
+        name: &'a str,
+        args: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            match self.rt.tool_invoke(name, args).await {
+                Ok(r) => r,
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+    fn llm_chat(&self, _: llm::Request) -> BoxFuture<'_, Result<llm::Response, llm::LlmError>> {
+        Box::pin(async { Err(llm::LlmError::NotConfigured("bench".into())) })
+    }
+}
+
+fn ctx() -> types::Context {
+    types::Context {
+        session_id: "s".into(),
+        route: "r".into(),
+        system_prompt: String::new(),
+        history: vec![],
+        scan_flags: vec![],
+        can_stream: false,
+    }
+}
+
+fn msg(text: &str) -> types::Message {
+    types::Message {
+        post_id: "p".into(),
+        text: text.into(),
+        user_id: "u".into(),
+        user_name: "u".into(),
+        channel_id: "c".into(),
+        channel_name: "c".into(),
+        channel_kind: types::ChannelKind::Console,
+        thread_id: None,
+        attachments: vec![],
+    }
+}
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    n: usize,
+}
+
+async fn measure<F: AsyncFnMut()>(n: usize, mut f: F) -> Stats {
+    for _ in 0..n.min(20) {
+        f().await; // warm up
+    }
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f().await;
+        v.push(t.elapsed());
+    }
+    v.sort();
+    Stats {
+        p50: v[n / 2],
+        p99: v[(n * 99 / 100).min(n - 1)],
+        n,
+    }
+}
+
+fn row(name: &str, s: &Stats, extra: &str) {
+    println!(
+        "{:<44} {:>10.1} {:>10.1} {:>7}  {}",
+        name,
+        s.p50.as_secs_f64() * 1e6,
+        s.p99.as_secs_f64() * 1e6,
+        s.n,
+        extra
+    );
+}
+
+fn first_reply_ms(bin: &Path, guests: &Path, data: &Path, cache: &Path) -> f64 {
+    use std::io::Write;
+    let t = Instant::now();
+    let mut child = std::process::Command::new(bin)
+        .args(["chat", "--guests"])
+        .arg(guests)
+        .arg("--data")
+        .arg(data)
+        .env("KENNEL_CACHE_DIR", cache)
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn kennel");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"hello\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("echo: hello"),
+        "unexpected reply"
+    );
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let dist = root().join("guests/dist");
+    let tmp = std::env::temp_dir().join(format!("kennel-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let rt = Runtime::new(RuntimeOptions {
+        guest_dir: dist.clone(),
+        cache_dir: Some(root().join("target/kennel-test-cache")),
+    })
+    .expect("runtime");
+    for r in rt.load_dir() {
+        r.expect("bundled guests load (run `just guests`)");
+    }
+    println!(
+        "{:<44} {:>10} {:>10} {:>7}  {}",
+        "benchmark (fresh instance per call)", "p50 µs", "p99 µs", "n", "notes"
+    );
+    let services: Arc<dyn AgentServices> = Arc::new(Services { rt: rt.clone() });
+    let s = measure(2000, async || {
+        let r = rt
+            .run_agent("echo", services.clone(), &ctx(), &msg("hello"))
+            .await;
+        assert!(r.is_ok());
+    })
+    .await;
+    row("echo agent: instantiate + handle", &s, "");
+    let s = measure(2000, async || {
+        let r = rt.tool_invoke("calc", r#"{"expression":"2*(3+4)"}"#).await;
+        assert_eq!(r, Ok(Ok("14".into())));
+    })
+    .await;
+    row("calc tool: instantiate + invoke", &s, "");
+    let s = measure(2000, async || {
+        let r = rt
+            .run_agent("echo", services.clone(), &ctx(), &msg("calc 2*(3+4)"))
+            .await;
+        assert!(r.is_ok());
+    })
+    .await;
+    row("echo → host → calc (two instances)", &s, "");
+    let s = measure(200, async || {
+        let r = rt
+            .tool_invoke(
+                "wordstats",
+                r#"{"text":"the quick brown fox jumps over the lazy dog"}"#,
+            )
+            .await;
+        assert!(matches!(r, Ok(Ok(_))));
+    })
+    .await;
+    row("wordstats tool (Python): instantiate + invoke", &s, "");
+    let s = measure(500, async || {
+        let r = rt
+            .tool_invoke("time", r#"{"timestamp":0,"timezone":"Europe/Berlin"}"#)
+            .await;
+        assert!(matches!(r, Ok(Ok(_))));
+    })
+    .await;
+    row("time tool (JavaScript): instantiate + invoke", &s, "");
+
+    // Scanner throughput.
+    let short = "Could you summarise yesterday's deploy notes and list the open incidents for the payments team?";
+    let s = measure(2000, async || {
+        let r = rt
+            .scan("injection", short, types::ScanSource::UserMessage)
+            .await;
+        assert!(r.is_ok());
+    })
+    .await;
+    let mbs = short.len() as f64 / s.p50.as_secs_f64() / 1e6;
+    row(
+        "injection scanner: short message (96 B)",
+        &s,
+        &format!("{mbs:.2} MB/s"),
+    );
+    let doc: String = (0..1200)
+        .map(|i| {
+            format!(
+                "Line {i}: the build on staging passed; see the runbook for the rollback steps.\n"
+            )
+        })
+        .collect();
+    let s = measure(100, async || {
+        let r = rt
+            .scan("injection", &doc, types::ScanSource::Attachment)
+            .await;
+        assert!(r.is_ok());
+    })
+    .await;
+    let mbs = doc.len() as f64 / s.p50.as_secs_f64() / 1e6;
+    row(
+        &format!("injection scanner: document ({} KiB)", doc.len() / 1024),
+        &s,
+        &format!("{mbs:.2} MB/s"),
+    );
+
+    // Start to first reply of the real binary.
+    let bin = root().join("target/release/kennel");
+    if bin.is_file() {
+        let guests = tmp.join("guests");
+        std::fs::create_dir_all(&guests).expect("dir");
+        for g in ["echo", "calc", "injection"] {
+            std::fs::copy(
+                dist.join(format!("{g}.wasm")),
+                guests.join(format!("{g}.wasm")),
+            )
+            .expect("copy");
+        }
+        let cache = tmp.join("cache");
+        let cold = first_reply_ms(&bin, &guests, &tmp.join("d1"), &cache);
+        let mut warm: Vec<f64> = (0..5)
+            .map(|i| first_reply_ms(&bin, &guests, &tmp.join(format!("w{i}")), &cache))
+            .collect();
+        warm.sort_by(|a, b| a.total_cmp(b));
+        println!();
+        println!(
+            "kennel chat, start to first reply: cold (empty compile cache) {cold:.1} ms, warm (cache) {:.1} ms (median of 5)",
+            warm[2]
+        );
+    } else {
+        println!("(build target/release/kennel for the start-up numbers)");
+    }
+    println!();
+    println!("{:<14} {:>10}", "guest", "size");
+    for g in rt.guests() {
+        println!("{:<14} {:>10}", g.name, g.size);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
