@@ -82,4 +82,4 @@ guests: setup
 
 # Build the test-only guests (misbehaving tool, slow agent) into target/wasm32-wasip2/guest.
 test-guests: setup
-    cargo build -q --target wasm32-wasip2 --profile guest $(printf -- '-p %s ' {{test_guests}})
+    @cargo build -q --target wasm32-wasip2 --profile guest $(printf -- "-p %s " {{test_guests}})

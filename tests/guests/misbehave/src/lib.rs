@@ -1,6 +1,6 @@
 //! Test-only tool: `{"mode": …}` selects a misbehaviour so the runtime's
 //! limits can be tested. Modes: `ok`, `loop`, `alloc` (1 GiB), `trap`,
-//! `print` (16 MiB to stdout), `stderr` (a few lines).
+//! `print` (16 MiB to stdout), `stderr` (a few lines), `echo` (returns the arguments).
 
 wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
 
@@ -32,6 +32,9 @@ impl Guest for Misbehave {
                 println!("{line}");
             }
             Ok("printed".into())
+        } else if arguments.contains("\"echo\"") {
+            // Returns its arguments verbatim (tests of tool-output scanning).
+            Ok(arguments)
         } else if arguments.contains("\"stderr\"") {
             eprintln!("hello from stderr");
             Ok("ok".into())
