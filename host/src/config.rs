@@ -118,6 +118,9 @@ pub struct MattermostConfig {
     /// Posts older than this many seconds found during catch-up are skipped (logged), not
     /// answered late. Default 3600.
     pub catch_up_window_secs: u64,
+    /// A WebSocket that delivers nothing (not even a ping) for this many seconds
+    /// is treated as dead and reconnected. Default 100 (the server pings every 60 s).
+    pub ws_idle_timeout_secs: u64,
 }
 
 impl Default for MattermostConfig {
@@ -130,6 +133,7 @@ impl Default for MattermostConfig {
             require_mention: true,
             channel_wide_mentions: false,
             catch_up_window_secs: 3600,
+            ws_idle_timeout_secs: 100,
         }
     }
 }

@@ -64,6 +64,11 @@ impl Admitted {
     pub fn message(&self) -> &Incoming {
         &self.0
     }
+    /// Adds attachments fetched after admission (never before: denied users cost nothing).
+    pub fn with_attachments(mut self, attachments: Vec<Attachment>) -> Admitted {
+        self.0.attachments = attachments;
+        self
+    }
 }
 
 /// Result of the access gate.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod console;
 pub mod gateway;
 pub mod llm;
+pub mod mattermost;
 pub mod policy;
 pub mod routing;
 pub mod runtime;

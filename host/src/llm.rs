@@ -239,7 +239,13 @@ impl LlmClient {
             };
             return Err((e, retry_after));
         }
-        match stream {
+        let is_sse = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        match stream.filter(|_| is_sse) {
+            // Not asked to stream, or the server ignored `stream: true`.
             None => {
                 let text = resp
                     .text()

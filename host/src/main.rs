@@ -98,9 +98,22 @@ enum Command {
         #[arg(long, default_value = ".kennel")]
         data: PathBuf,
     },
-    /// Pairing administration.
+    /// Check the Mattermost set-up (URL, token, WebSocket, teams, access) and print a fix for each failure.
+    Doctor {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Post a proactive message to the home channel (through the running bot if there is one).
+    Say {
+        #[command(flatten)]
+        common: Common,
+        /// The message.
+        text: String,
+    },
+    /// Pairing administration (works while `kennel run` is running).
     Pair {
-        #[arg(long, default_value = ".kennel")]
+        /// Data directory of the bot.
+        #[arg(long, default_value = ".kennel", global = true)]
         data: PathBuf,
         #[command(subcommand)]
         action: PairAction,
@@ -188,11 +201,10 @@ async fn dispatch(cmd: Command) -> Result<ExitCode> {
             kind,
         } => routes(common, explain, team, kind),
         Command::Usage { data } => usage(data),
-        Command::Pair { data, action } => pair(data, action),
-        Command::Run(common) => {
-            let _ = common;
-            anyhow::bail!("`kennel run` is not available in this build yet")
-        }
+        Command::Pair { data, action } => pair(data, action).await,
+        Command::Run(common) => serve(common).await,
+        Command::Doctor { config } => doctor(config).await,
+        Command::Say { common, text } => say(common, text).await,
     }
 }
 
@@ -377,8 +389,111 @@ fn format_ms(ms: u64) -> String {
     )
 }
 
-fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
-    let store = Store::open(&data).context("pairing needs the data directory of the bot")?;
+async fn serve(common: Common) -> Result<ExitCode> {
+    let app = Arc::new(App::build(common.paths(), &env)?);
+    let _guards = app.start_reloaders();
+    let cfg = app.gateway.settings().config.clone();
+    let opts = kennel::mattermost::BotOptions {
+        ws: kennel::mattermost::ws::WsOptions {
+            idle_timeout: std::time::Duration::from_secs(
+                cfg.mattermost.ws_idle_timeout_secs.max(1),
+            ),
+            ..Default::default()
+        },
+    };
+    let shutdown = async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    kennel::mattermost::run(app.gateway.clone(), opts, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn doctor(config: Option<PathBuf>) -> Result<ExitCode> {
+    let cfg = kennel::config::Config::load(config.as_deref(), &env)?;
+    let checks = kennel::mattermost::doctor::run(&cfg).await;
+    let mut failed = false;
+    for c in &checks {
+        if c.ok {
+            println!("ok    {:<13} {}", c.name, c.detail);
+        } else {
+            failed = true;
+            println!("FAIL  {:<13} {}", c.name, c.detail);
+            println!("      fix: {}", c.fix);
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn say(common: Common, text: String) -> Result<ExitCode> {
+    // A running bot holds the store: ask it. Otherwise post directly.
+    match Store::open(&common.data) {
+        Err(kennel::store::StoreError::Locked(_)) => {
+            let out = kennel::mattermost::control::request(
+                &common.data,
+                &serde_json::json!({"cmd": "say", "text": text}),
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(e.into()),
+        Ok(store) => {
+            let cfg = app::load_config(&common.paths(), &env)?;
+            let home = store
+                .setting("home_channel")?
+                .filter(|h| !h.is_empty())
+                .or_else(|| Some(cfg.mattermost.home_channel.clone()).filter(|h| !h.is_empty()))
+                .context("no home channel: send /sethome to the bot in a channel, or set MATTERMOST_HOME_CHANNEL")?;
+            let api =
+                kennel::mattermost::api::Api::new(&cfg.mattermost.url, &cfg.mattermost.token)?;
+            let pending = format!("say:{}", kennel::store::now_ms());
+            let p = api
+                .create_post(
+                    &home,
+                    &text,
+                    None,
+                    serde_json::json!({"kennel_proactive": true}),
+                    &pending,
+                )
+                .await?;
+            println!("posted {}", p.id);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
+    let store = match Store::open(&data) {
+        Err(kennel::store::StoreError::Locked(_)) => {
+            // The bot is running: administer through its control socket.
+            let req = match &action {
+                PairAction::List => serde_json::json!({"cmd": "pair-list"}),
+                PairAction::Approve { code } => {
+                    serde_json::json!({"cmd": "pair-approve", "code": code})
+                }
+                PairAction::Deny { code } => serde_json::json!({"cmd": "pair-deny", "code": code}),
+            };
+            let out = kennel::mattermost::control::request(&data, &req)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("{out}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other.context("pairing needs the data directory of the bot")?,
+    };
     let now = kennel::store::now_ms();
     match action {
         PairAction::List => {

@@ -37,6 +37,8 @@ pub enum Step {
     Stream(Vec<String>, Duration),
     /// Wait, then answer.
     Delay(Duration, Box<Step>),
+    /// Tool calls as a stream of deltas (used when the request asks to stream).
+    StreamCalls(Vec<(String, String)>),
 }
 
 #[derive(Default)]
@@ -158,6 +160,19 @@ async fn handle(
         let default = s.default.clone().unwrap_or(Step::Text("ok".into()));
         s.script.pop_front().unwrap_or(default)
     };
+    // Like real servers, honour `stream: true` for every scripted answer.
+    let step = match (req["stream"].as_bool().unwrap_or(false), step) {
+        (true, Step::Text(t)) => Step::Stream(vec![fill(&t, &req)], Duration::ZERO),
+        (true, Step::Calls(c)) => Step::StreamCalls(c),
+        (true, Step::Delay(d, inner)) => match *inner {
+            Step::Text(t) => Step::Delay(
+                d,
+                Box::new(Step::Stream(vec![fill(&t, &req)], Duration::ZERO)),
+            ),
+            other => Step::Delay(d, Box::new(other)),
+        },
+        (_, s) => s,
+    };
     answer(step, &req).await
 }
 
@@ -230,6 +245,24 @@ fn answer(
                         .insert("retry-after", s.to_string().parse().expect("header"));
                 }
                 resp
+            }
+            Step::StreamCalls(calls) => {
+                let mut events: Vec<String> = Vec::new();
+                for (i, (name, args)) in calls.iter().enumerate() {
+                    let (a, b) = args.split_at(args.len() / 2);
+                    events.push(json!({"choices":[{"index":0,"delta":{"tool_calls":[{"index":i,"id":format!("call_{i}"),"type":"function","function":{"name":name,"arguments":a}}]}}]}).to_string());
+                    events.push(json!({"choices":[{"index":0,"delta":{"tool_calls":[{"index":i,"function":{"arguments":b}}]}}]}).to_string());
+                }
+                events.push(json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":11,"completion_tokens":7}}).to_string());
+                let body: String = events
+                    .iter()
+                    .map(|e| format!("data: {e}\n\n"))
+                    .chain(std::iter::once("data: [DONE]\n\n".to_string()))
+                    .collect();
+                Response::builder()
+                    .header("content-type", "text/event-stream")
+                    .body(Body::from(body))
+                    .expect("response")
             }
             Step::Stream(chunks, gap) => {
                 let model = req["model"].as_str().unwrap_or("fake-model").to_string();

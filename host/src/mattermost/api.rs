@@ -1,0 +1,518 @@
+//! Mattermost REST API v4 client.
+//!
+//! Owns authentication (`Authorization: Bearer`, bot tokens and personal
+//! access tokens alike), AppError decoding, and retries: 429 (honouring
+//! `Retry-After`; the body is plain text, not an AppError), 5xx, timeouts and
+//! connection errors are retried with exponential backoff, so one failed POST
+//! never loses a reply. Creates carry a `pending_post_id`, which the server
+//! uses to drop duplicates of a retried create. The token is never logged and
+//! never part of an error message.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// How often a request is tried before giving up.
+const ATTEMPTS: u32 = 6;
+/// First retry delay; doubles per attempt, capped at [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// REST errors. Messages say what to fix.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("MATTERMOST_URL `{0}` is not a valid server URL: {1}")]
+    BadUrl(String, String),
+    #[error(
+        "cannot reach the Mattermost server at {url}: {reason} (is the server running and the URL right?)"
+    )]
+    Unreachable { url: String, reason: String },
+    #[error(
+        "the Mattermost token was rejected (401 {id}): the token is invalid or revoked, or the bot account is deactivated; create a new bot token and set MATTERMOST_TOKEN"
+    )]
+    Unauthorized { id: String },
+    #[error("Mattermost refused the request (403 {id}): {message}")]
+    Forbidden { id: String, message: String },
+    #[error("not found on the Mattermost server (404 {id}): {message}")]
+    NotFound { id: String, message: String },
+    #[error("Mattermost answered {status} {id}: {message}")]
+    Status {
+        status: u16,
+        id: String,
+        message: String,
+    },
+    #[error("Mattermost kept rate limiting (429) after {ATTEMPTS} attempts")]
+    RateLimited,
+    #[error("unexpected answer from Mattermost: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// Errors that mean the credentials are bad: stop instead of looping.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Unauthorized { .. } | ApiError::Forbidden { .. }
+        )
+    }
+}
+
+/// A user (only the fields the bot reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    #[serde(default)]
+    pub is_bot: bool,
+    #[serde(default)]
+    pub delete_at: i64,
+}
+
+/// A channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Channel {
+    pub id: String,
+    #[serde(default)]
+    pub team_id: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// A team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Team {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// A post.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct Post {
+    pub id: String,
+    #[serde(default)]
+    pub create_at: i64,
+    #[serde(default)]
+    pub update_at: i64,
+    #[serde(default)]
+    pub edit_at: i64,
+    #[serde(default)]
+    pub delete_at: i64,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub channel_id: String,
+    #[serde(default)]
+    pub root_id: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub props: Value,
+    #[serde(default)]
+    pub file_ids: Vec<String>,
+    #[serde(default)]
+    pub metadata: Value,
+}
+
+impl Post {
+    /// The incoming post this post answers, if it is a kennel reply.
+    pub fn reply_to(&self) -> Option<&str> {
+        self.props.get("kennel_reply_to").and_then(|v| v.as_str())
+    }
+}
+
+/// `GET /channels/{id}/posts` result.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PostList {
+    #[serde(default)]
+    pub order: Vec<String>,
+    #[serde(default)]
+    pub posts: std::collections::HashMap<String, Post>,
+}
+
+/// File metadata.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FileInfo {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub mime_type: String,
+}
+
+#[derive(Deserialize)]
+struct AppError {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// The client. Cheap to clone.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    site: String,
+    token: String,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("site", &self.site)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Normalises a server URL: requires http(s), drops a trailing `/` and `/api/v4`.
+pub fn normalise_url(url: &str) -> Result<String, ApiError> {
+    let u = url.trim();
+    if u.is_empty() {
+        return Err(ApiError::BadUrl(
+            u.into(),
+            "it is empty; set MATTERMOST_URL (e.g. https://mm.example.com)".into(),
+        ));
+    }
+    if !(u.starts_with("http://") || u.starts_with("https://")) {
+        return Err(ApiError::BadUrl(
+            u.into(),
+            format!("it has no scheme; use https://{u} (or http:// for a local server)"),
+        ));
+    }
+    let mut s = u.trim_end_matches('/').to_string();
+    if let Some(stripped) = s.strip_suffix("/api/v4") {
+        s = stripped.to_string();
+    }
+    let host = s.split("://").nth(1).unwrap_or("");
+    if host.is_empty() || host.starts_with('/') {
+        return Err(ApiError::BadUrl(u.into(), "it has no host name".into()));
+    }
+    Ok(s)
+}
+
+impl Api {
+    pub fn new(url: &str, token: &str) -> Result<Api, ApiError> {
+        let site = normalise_url(url)?;
+        if token.trim().is_empty() {
+            return Err(ApiError::BadUrl(
+                url.into(),
+                "no token: set MATTERMOST_TOKEN to a bot token or personal access token".into(),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ApiError::Decode(e.to_string()))?;
+        Ok(Api {
+            http,
+            site,
+            token: token.trim().to_string(),
+        })
+    }
+
+    /// The server's base URL (no trailing slash).
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// The `ws://`/`wss://` URL of the WebSocket endpoint.
+    pub fn websocket_url(&self) -> String {
+        let ws = if let Some(rest) = self.site.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            format!("ws://{}", self.site.trim_start_matches("http://"))
+        };
+        format!("{ws}/api/v4/websocket")
+    }
+
+    /// The value of the `Authorization` header (for the WebSocket upgrade).
+    pub(crate) fn auth_header(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        let bytes = self.call_raw(method, path, body).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(format!("{path}: {e}")))
+    }
+
+    async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<bytes::Bytes, ApiError> {
+        let url = format!("{}/api/v4{path}", self.site);
+        let mut backoff = FIRST_BACKOFF;
+        let mut last = ApiError::RateLimited;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            let mut rb = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&self.token);
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            let resp = match rb.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = ApiError::Unreachable {
+                        url: self.site.clone(),
+                        reason: error_chain(&e),
+                    };
+                    tracing::warn!(%path, attempt, "Mattermost request failed: {last}");
+                    continue;
+                }
+            };
+            let status = resp.status();
+            if status.is_success() {
+                return resp
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::Decode(e.to_string()));
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let wait = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| Duration::from_secs(s.min(60)));
+                tracing::warn!(%path, attempt, "rate limited by Mattermost (429)");
+                if let Some(w) = wait {
+                    backoff = w.max(Duration::from_millis(50));
+                }
+                last = ApiError::RateLimited;
+                continue;
+            }
+            let text = resp.text().await.unwrap_or_default();
+            let app: AppError = serde_json::from_str(&text).unwrap_or(AppError {
+                id: String::new(),
+                message: text.chars().take(200).collect(),
+            });
+            let err = match status.as_u16() {
+                401 => ApiError::Unauthorized { id: app.id },
+                403 => ApiError::Forbidden {
+                    id: app.id,
+                    message: app.message,
+                },
+                404 => ApiError::NotFound {
+                    id: app.id,
+                    message: app.message,
+                },
+                s => ApiError::Status {
+                    status: s,
+                    id: app.id,
+                    message: app.message,
+                },
+            };
+            if status.is_server_error() {
+                tracing::warn!(%path, attempt, "Mattermost server error: {err}");
+                last = err;
+                continue;
+            }
+            return Err(err);
+        }
+        Err(last)
+    }
+
+    pub async fn me(&self) -> Result<User, ApiError> {
+        decode(self.call(Method::GET, "/users/me", None).await?)
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/users/{id}"), None)
+                .await?,
+        )
+    }
+
+    pub async fn user_by_username(&self, name: &str) -> Result<User, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/users/username/{name}"), None)
+                .await?,
+        )
+    }
+
+    pub async fn channel(&self, id: &str) -> Result<Channel, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/channels/{id}"), None)
+                .await?,
+        )
+    }
+
+    pub async fn team(&self, id: &str) -> Result<Team, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/teams/{id}"), None)
+                .await?,
+        )
+    }
+
+    pub async fn my_teams(&self) -> Result<Vec<Team>, ApiError> {
+        decode(self.call(Method::GET, "/users/me/teams", None).await?)
+    }
+
+    pub async fn my_channels(&self, team_id: &str) -> Result<Vec<Channel>, ApiError> {
+        decode(
+            self.call(
+                Method::GET,
+                &format!("/users/me/teams/{team_id}/channels"),
+                None,
+            )
+            .await?,
+        )
+    }
+
+    pub async fn post(&self, id: &str) -> Result<Post, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/posts/{id}"), None)
+                .await?,
+        )
+    }
+
+    /// Creates a post. `pending_post_id` makes retries idempotent on the server.
+    pub async fn create_post(
+        &self,
+        channel_id: &str,
+        message: &str,
+        root_id: Option<&str>,
+        props: Value,
+        pending_post_id: &str,
+    ) -> Result<Post, ApiError> {
+        let mut body = json!({ "channel_id": channel_id, "message": message, "props": props, "pending_post_id": pending_post_id });
+        if let Some(r) = root_id {
+            body["root_id"] = json!(r);
+        }
+        decode(self.call(Method::POST, "/posts", Some(&body)).await?)
+    }
+
+    /// Replaces a post's message (streaming edits).
+    pub async fn patch_post(&self, id: &str, message: &str) -> Result<Post, ApiError> {
+        decode(
+            self.call(
+                Method::PUT,
+                &format!("/posts/{id}/patch"),
+                Some(&json!({ "message": message })),
+            )
+            .await?,
+        )
+    }
+
+    /// Shows "… is typing" (REST variant; `parent_id` for threads).
+    pub async fn typing(
+        &self,
+        user_id: &str,
+        channel_id: &str,
+        parent_id: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let body = json!({ "channel_id": channel_id, "parent_id": parent_id.unwrap_or("") });
+        self.call(
+            Method::POST,
+            &format!("/users/{user_id}/typing"),
+            Some(&body),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Posts of a channel with `update_at > since` (newest first in `order`).
+    pub async fn posts_since(&self, channel_id: &str, since: u64) -> Result<PostList, ApiError> {
+        decode(
+            self.call(
+                Method::GET,
+                &format!("/channels/{channel_id}/posts?since={since}"),
+                None,
+            )
+            .await?,
+        )
+    }
+
+    /// The DM channel between the bot and a user (created if needed).
+    pub async fn direct_channel(&self, me: &str, other: &str) -> Result<Channel, ApiError> {
+        decode(
+            self.call(Method::POST, "/channels/direct", Some(&json!([me, other])))
+                .await?,
+        )
+    }
+
+    pub async fn file_info(&self, id: &str) -> Result<FileInfo, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/files/{id}/info"), None)
+                .await?,
+        )
+    }
+
+    pub async fn file(&self, id: &str) -> Result<bytes::Bytes, ApiError> {
+        self.call_raw(Method::GET, &format!("/files/{id}"), None)
+            .await
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        let m = x.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = x.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_normalised() {
+        assert_eq!(
+            normalise_url("https://mm.example.com/").ok(),
+            Some("https://mm.example.com".into())
+        );
+        assert_eq!(
+            normalise_url("http://127.0.0.1:8065/api/v4/").ok(),
+            Some("http://127.0.0.1:8065".into())
+        );
+        let e = normalise_url("mm.example.com")
+            .expect_err("no scheme")
+            .to_string();
+        assert!(e.contains("https://mm.example.com"), "{e}");
+        assert!(normalise_url("").is_err());
+        assert!(normalise_url("https://").is_err());
+        let api = Api::new("https://mm.example.com", "tok").expect("api");
+        assert_eq!(api.websocket_url(), "wss://mm.example.com/api/v4/websocket");
+        assert!(!format!("{api:?}").contains("tok\""));
+    }
+}

@@ -1,0 +1,1137 @@
+//! A fake Mattermost server for tests, following `shared/MATTERMOST.md`.
+//!
+//! REST v4 subset a bot uses, with AppError bodies and Bearer auth; posts
+//! with the 16383-rune limit, root-id checks, `pending_post_id` dedupe,
+//! `since` by `update_at`; the WebSocket with header or challenge auth,
+//! `hello` (seq 0), per-connection `seq`, a 128-event dead queue and resume
+//! by `connection_id` + `sequence_number` (no `hello` on success, a new id
+//! otherwise), `posted` events whose `post` and `mentions` are JSON strings
+//! (mentions only on a mentioned recipient's connections), pings.
+//!
+//! Faults for tests: plain-text 429 storms, 5xx, dropped sockets (kept for
+//! resume or forgotten), muted (silent) sockets, sequence gaps, malformed
+//! frames. Runs on 127.0.0.1 on its own thread; stops when dropped.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+pub const MAX_RUNES: usize = 16383;
+const DEAD_QUEUE: usize = 128;
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub is_bot: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub kind: String,
+    pub team_id: String,
+    pub members: HashSet<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct File {
+    pub id: String,
+    pub name: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+enum Out {
+    Text(String),
+    Ping,
+    Close,
+}
+
+struct Conn {
+    user: String,
+    next_seq: u64,
+    dead: VecDeque<(u64, String)>,
+    tx: Option<mpsc::UnboundedSender<Out>>,
+}
+
+#[derive(Default)]
+struct Faults {
+    rate_limit: u32,
+    retry_after: u64,
+    server_errors: u32,
+    muted: bool,
+    gap_next: bool,
+}
+
+#[derive(Default)]
+pub struct St {
+    users: HashMap<String, User>,
+    tokens: HashMap<String, String>,
+    teams: HashMap<String, String>,
+    channels: HashMap<String, Channel>,
+    posts: Vec<Value>,
+    pending: HashMap<String, String>,
+    files: HashMap<String, File>,
+    conns: HashMap<String, Conn>,
+    faults: Faults,
+    counter: u64,
+    ping_every: Option<Duration>,
+    pub typing: Vec<(String, String)>,
+    pub edits: Vec<(String, String, Instant)>,
+    pub requests: Vec<(String, String)>,
+    pub ws_connects: Vec<(Option<String>, Option<String>)>,
+    pub pongs: u64,
+}
+
+impl St {
+    fn new_id(&mut self, prefix: char) -> String {
+        self.counter += 1;
+        format!("{prefix}{:025}", self.counter)
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The running server.
+pub struct FakeMm {
+    pub addr: SocketAddr,
+    st: Arc<Mutex<St>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+type Shared = Arc<Mutex<St>>;
+
+fn lock(st: &Shared) -> std::sync::MutexGuard<'_, St> {
+    st.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl FakeMm {
+    pub fn start() -> FakeMm {
+        let st: Shared = Arc::new(Mutex::new(St::default()));
+        lock(&st).faults.retry_after = 1;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let state = st.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("rt");
+            rt.block_on(async move {
+                let app = Router::new()
+                    .route("/api/v4/websocket", get(ws_handler))
+                    .route("/api/v4/websocket/", get(ws_handler))
+                    .fallback(any(rest))
+                    .with_state(state);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("fake mattermost started");
+        FakeMm {
+            addr,
+            st,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn add_user(&self, username: &str, is_bot: bool) -> (String, String) {
+        let mut s = lock(&self.st);
+        let id = s.new_id('u');
+        let token = format!("tok{}", s.new_id('t'));
+        s.users.insert(
+            id.clone(),
+            User {
+                id: id.clone(),
+                username: username.into(),
+                is_bot,
+            },
+        );
+        s.tokens.insert(token.clone(), id.clone());
+        (id, token)
+    }
+
+    pub fn add_team(&self, name: &str) -> String {
+        let mut s = lock(&self.st);
+        let id = s.new_id('t');
+        s.teams.insert(id.clone(), name.into());
+        id
+    }
+
+    /// A public (`O`), private (`P`) or group (`G`) channel.
+    pub fn add_channel(&self, team: &str, name: &str, kind: &str, members: &[&str]) -> String {
+        let mut s = lock(&self.st);
+        let id = s.new_id('c');
+        let team_id = if kind == "G" {
+            String::new()
+        } else {
+            team.to_string()
+        };
+        s.channels.insert(
+            id.clone(),
+            Channel {
+                id: id.clone(),
+                name: name.into(),
+                display_name: name.to_uppercase(),
+                kind: kind.into(),
+                team_id,
+                members: members.iter().map(|m| m.to_string()).collect(),
+            },
+        );
+        id
+    }
+
+    /// The DM channel between two users (named from the sorted ids).
+    pub fn dm(&self, a: &str, b: &str) -> String {
+        let mut s = lock(&self.st);
+        dm_channel(&mut s, a, b)
+    }
+
+    /// A post by a user (as if they used the web app): stored and broadcast.
+    pub fn user_post(
+        &self,
+        user: &str,
+        channel: &str,
+        message: &str,
+        root_id: Option<&str>,
+    ) -> Value {
+        self.user_post_with_files(user, channel, message, root_id, vec![])
+    }
+
+    pub fn user_post_with_files(
+        &self,
+        user: &str,
+        channel: &str,
+        message: &str,
+        root_id: Option<&str>,
+        file_ids: Vec<String>,
+    ) -> Value {
+        let mut s = lock(&self.st);
+        let p = create(
+            &mut s,
+            user,
+            channel,
+            message,
+            root_id.unwrap_or(""),
+            json!({}),
+            file_ids,
+            "",
+        )
+        .expect("user post");
+        p
+    }
+
+    /// A system post (type != "").
+    pub fn system_post(&self, channel: &str, message: &str) -> Value {
+        let mut s = lock(&self.st);
+        let user = s
+            .channels
+            .get(channel)
+            .and_then(|c| c.members.iter().next().cloned())
+            .unwrap_or_default();
+        let mut p = create_post_value(&mut s, &user, channel, message, "", json!({}), vec![]);
+        p["type"] = json!("system_join_channel");
+        store_and_broadcast(&mut s, p.clone());
+        p
+    }
+
+    /// A post stored but not broadcast (as if it arrived while the bot was disconnected and the event was lost).
+    pub fn silent_post(&self, user: &str, channel: &str, message: &str) -> Value {
+        let mut s = lock(&self.st);
+        let p = create_post_value(&mut s, user, channel, message, "", json!({}), vec![]);
+        s.posts.push(p.clone());
+        p
+    }
+
+    pub fn add_file(&self, name: &str, mime: &str, bytes: &[u8]) -> String {
+        let mut s = lock(&self.st);
+        let id = s.new_id('f');
+        s.files.insert(
+            id.clone(),
+            File {
+                id: id.clone(),
+                name: name.into(),
+                mime: mime.into(),
+                bytes: bytes.to_vec(),
+            },
+        );
+        id
+    }
+
+    /// Posts in a channel, oldest first.
+    pub fn posts(&self, channel: &str) -> Vec<Value> {
+        lock(&self.st)
+            .posts
+            .iter()
+            .filter(|p| p["channel_id"] == channel)
+            .cloned()
+            .collect()
+    }
+
+    /// Posts by a user in a channel, oldest first.
+    pub fn posts_by(&self, user: &str, channel: &str) -> Vec<Value> {
+        self.posts(channel)
+            .into_iter()
+            .filter(|p| p["user_id"] == user)
+            .collect()
+    }
+
+    /// Waits until `user` has at least `n` posts in `channel`; returns them.
+    pub fn wait_posts(&self, user: &str, channel: &str, n: usize, timeout: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let p = self.posts_by(user, channel);
+            if p.len() >= n {
+                return p;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {n} posts by {user} in {channel}; have {}: {:?}",
+                p.len(),
+                p.iter().map(|p| p["message"].clone()).collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn rate_limit_next(&self, n: u32, retry_after: u64) {
+        let mut s = lock(&self.st);
+        s.faults.rate_limit = n;
+        s.faults.retry_after = retry_after;
+    }
+
+    pub fn fail_next(&self, n: u32) {
+        lock(&self.st).faults.server_errors = n;
+    }
+
+    /// Closes every WebSocket. `forget` also drops their resume state (as after a server restart).
+    pub fn drop_sockets(&self, forget: bool) {
+        let mut s = lock(&self.st);
+        for c in s.conns.values_mut() {
+            if let Some(tx) = c.tx.take() {
+                let _ = tx.send(Out::Close);
+            }
+        }
+        if forget {
+            s.conns.clear();
+        }
+    }
+
+    /// Stops writing to sockets (events still get seqs and queue for resume).
+    pub fn mute(&self, on: bool) {
+        lock(&self.st).faults.muted = on;
+    }
+
+    /// The next broadcast skips one sequence number on every connection.
+    pub fn gap_next(&self) {
+        lock(&self.st).faults.gap_next = true;
+    }
+
+    /// Sends raw text frames to every live socket (not sequenced).
+    pub fn send_raw(&self, text: &str) {
+        let s = lock(&self.st);
+        for c in s.conns.values() {
+            if let Some(tx) = &c.tx {
+                let _ = tx.send(Out::Text(text.to_string()));
+            }
+        }
+    }
+
+    pub fn pongs(&self) -> u64 {
+        lock(&self.st).pongs
+    }
+
+    pub fn set_ping_every(&self, d: Duration) {
+        lock(&self.st).ping_every = Some(d);
+    }
+
+    pub fn live_sockets(&self) -> usize {
+        lock(&self.st)
+            .conns
+            .values()
+            .filter(|c| c.tx.is_some())
+            .count()
+    }
+
+    pub fn typing(&self) -> Vec<(String, String)> {
+        lock(&self.st).typing.clone()
+    }
+
+    pub fn edits(&self) -> Vec<(String, String, Instant)> {
+        lock(&self.st).edits.clone()
+    }
+
+    pub fn requests(&self) -> Vec<(String, String)> {
+        lock(&self.st).requests.clone()
+    }
+
+    pub fn ws_connects(&self) -> Vec<(Option<String>, Option<String>)> {
+        lock(&self.st).ws_connects.clone()
+    }
+
+    pub fn wait_sockets(&self, n: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.live_sockets() < n {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {n} live sockets"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for FakeMm {
+    fn drop(&mut self) {
+        self.drop_sockets(true);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn dm_channel(s: &mut St, a: &str, b: &str) -> String {
+    let mut ids = [a.to_string(), b.to_string()];
+    ids.sort();
+    let name = format!("{}__{}", ids[0], ids[1]);
+    if let Some(c) = s.channels.values().find(|c| c.name == name) {
+        return c.id.clone();
+    }
+    let id = s.new_id('d');
+    s.channels.insert(
+        id.clone(),
+        Channel {
+            id: id.clone(),
+            name,
+            display_name: String::new(),
+            kind: "D".into(),
+            team_id: String::new(),
+            members: [a.to_string(), b.to_string()].into_iter().collect(),
+        },
+    );
+    id
+}
+
+fn app_error(status: u16, id: &str, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = json!({"id": id, "message": message, "detailed_error": "", "request_id": "req0000000000000000000000000", "status_code": status});
+    let mut r = (code, axum::Json(body)).into_response();
+    r.headers_mut().insert(
+        "X-Request-Id",
+        "req0000000000000000000000000".parse().expect("hdr"),
+    );
+    r.headers_mut()
+        .insert("X-Version-Id", "10.5.0.fake".parse().expect("hdr"));
+    r
+}
+
+fn ok(status: u16, v: Value) -> Response {
+    let mut r = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        axum::Json(v),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        "X-Request-Id",
+        "req0000000000000000000000000".parse().expect("hdr"),
+    );
+    r
+}
+
+fn user_json(u: &User) -> Value {
+    let mut v = json!({
+        "id": u.id, "create_at": 1_700_000_000_000i64, "update_at": 1_700_000_000_000i64, "delete_at": 0,
+        "username": u.username, "auth_service": "", "email": format!("{}@localhost", u.username), "nickname": "",
+        "first_name": "", "last_name": "", "position": "", "roles": "system_user", "locale": "en",
+        "timezone": {"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"}, "disable_welcome_email": false
+    });
+    if u.is_bot {
+        v["is_bot"] = json!(true);
+    }
+    v
+}
+
+fn channel_json(c: &Channel) -> Value {
+    json!({"id": c.id, "create_at": 1, "update_at": 1, "delete_at": 0, "team_id": c.team_id, "type": c.kind,
+           "display_name": c.display_name, "name": c.name, "header": "", "purpose": "", "last_post_at": 0,
+           "total_msg_count": 0, "extra_update_at": 0, "creator_id": ""})
+}
+
+fn auth(s: &St, headers: &HeaderMap) -> Option<String> {
+    let h = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = h.split_at(h.find(' ')?);
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("token") {
+        return None;
+    }
+    s.tokens.get(token.trim()).cloned()
+}
+
+fn create_post_value(
+    s: &mut St,
+    user: &str,
+    channel: &str,
+    message: &str,
+    root_id: &str,
+    props: Value,
+    file_ids: Vec<String>,
+) -> Value {
+    let id = s.new_id('p');
+    let now = now_ms().max(
+        s.posts
+            .last()
+            .and_then(|p| p["create_at"].as_i64())
+            .unwrap_or(0)
+            + 1,
+    );
+    let mut p = json!({
+        "id": id, "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0, "is_pinned": false,
+        "user_id": user, "channel_id": channel, "root_id": root_id, "original_id": "", "message": message,
+        "type": "", "props": props, "hashtags": "", "pending_post_id": "", "reply_count": 0,
+        "last_reply_at": 0, "participants": null, "metadata": {}
+    });
+    if !file_ids.is_empty() {
+        let infos: Vec<Value> = file_ids
+            .iter()
+            .filter_map(|f| s.files.get(f))
+            .map(
+                |f| json!({"id": f.id, "name": f.name, "mime_type": f.mime, "size": f.bytes.len()}),
+            )
+            .collect();
+        p["file_ids"] = json!(file_ids);
+        p["metadata"] = json!({"files": infos});
+    }
+    p
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create(
+    s: &mut St,
+    user: &str,
+    channel: &str,
+    message: &str,
+    root_id: &str,
+    props: Value,
+    file_ids: Vec<String>,
+    pending: &str,
+) -> Result<Value, Response> {
+    let Some(ch) = s.channels.get(channel) else {
+        return Err(app_error(
+            403,
+            "api.context.permissions.app_error",
+            "You do not have the appropriate permissions.",
+        ));
+    };
+    if !ch.members.contains(user) {
+        return Err(app_error(
+            403,
+            "api.context.permissions.app_error",
+            "You do not have the appropriate permissions.",
+        ));
+    }
+    if message.chars().count() > MAX_RUNES {
+        return Err(app_error(
+            400,
+            "model.post.is_valid.message_length.app_error",
+            "Post Message property is longer than the maximum permitted length.",
+        ));
+    }
+    if !root_id.is_empty() {
+        let root_ok = s
+            .posts
+            .iter()
+            .any(|p| p["id"] == root_id && p["root_id"] == "" && p["channel_id"] == channel);
+        if !root_ok {
+            return Err(app_error(
+                400,
+                "api.post.create_post.root_id.app_error",
+                "Invalid RootId parameter.",
+            ));
+        }
+    }
+    if !pending.is_empty()
+        && let Some(existing) = s.pending.get(pending).cloned()
+        && let Some(p) = s.posts.iter().find(|p| p["id"] == existing.as_str())
+    {
+        return Ok(p.clone());
+    }
+    let mut p = create_post_value(s, user, channel, message, root_id, props, file_ids);
+    if !pending.is_empty() {
+        p["pending_post_id"] = json!(pending);
+        let id = p["id"].as_str().unwrap_or("").to_string();
+        s.pending.insert(pending.to_string(), id);
+    }
+    store_and_broadcast(s, p.clone());
+    Ok(p)
+}
+
+fn store_and_broadcast(s: &mut St, p: Value) {
+    s.posts.push(p.clone());
+    let channel = p["channel_id"].as_str().unwrap_or("").to_string();
+    let Some(ch) = s.channels.get(&channel).cloned() else {
+        return;
+    };
+    let author = p["user_id"].as_str().unwrap_or("").to_string();
+    let author_name = s
+        .users
+        .get(&author)
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
+    let message = p["message"].as_str().unwrap_or("").to_lowercase();
+    let mut mentioned: HashSet<String> = HashSet::new();
+    for m in &ch.members {
+        if *m == author {
+            continue;
+        }
+        if ch.kind == "D" {
+            mentioned.insert(m.clone());
+            continue;
+        }
+        if let Some(u) = s.users.get(m) {
+            let needle = format!("@{}", u.username.to_lowercase());
+            let hit = message.match_indices(&needle).any(|(i, _)| {
+                let after = message[i + needle.len()..].chars().next();
+                !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            });
+            if hit || message.contains("@channel") || message.contains("@all") {
+                mentioned.insert(m.clone());
+            }
+        }
+    }
+    let display = match ch.kind.as_str() {
+        "D" => format!("@{author_name}"),
+        _ => ch.display_name.clone(),
+    };
+    let post_str = p.to_string();
+    let data_for = |user: &str| {
+        let mut data = json!({
+            "channel_display_name": display, "channel_name": ch.name, "channel_type": ch.kind,
+            "post": post_str, "sender_name": format!("@{author_name}"), "set_online": true, "team_id": ch.team_id,
+        });
+        if mentioned.contains(user) {
+            data["mentions"] = json!(json!([user]).to_string());
+        }
+        data
+    };
+    broadcast(s, &ch, "posted", &data_for);
+}
+
+fn broadcast(s: &mut St, ch: &Channel, event: &str, data_for: &dyn Fn(&str) -> Value) {
+    let gap = std::mem::take(&mut s.faults.gap_next);
+    let muted = s.faults.muted;
+    for c in s.conns.values_mut() {
+        if !ch.members.contains(&c.user) {
+            continue;
+        }
+        if gap {
+            c.next_seq += 1;
+        }
+        let seq = c.next_seq;
+        c.next_seq += 1;
+        // Precomputed broadcasts have spaces after ':' between top-level keys.
+        let text = format!(
+            "{{\"event\": {}, \"data\": {}, \"broadcast\": {}, \"seq\": {seq}}}",
+            json!(event),
+            data_for(&c.user),
+            json!({"omit_users": null, "user_id": "", "channel_id": ch.id, "team_id": "", "connection_id": "", "omit_connection_id": ""})
+        );
+        c.dead.push_back((seq, text.clone()));
+        while c.dead.len() > DEAD_QUEUE {
+            c.dead.pop_front();
+        }
+        if !muted && let Some(tx) = &c.tx {
+            let _ = tx.send(Out::Text(text));
+        }
+    }
+}
+
+async fn rest(
+    State(st): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let path = uri.path().to_string();
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut s = lock(&st);
+    s.requests.push((method.to_string(), path.clone()));
+    if s.faults.rate_limit > 0 {
+        s.faults.rate_limit -= 1;
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, "limit exceeded\n").into_response();
+        r.headers_mut().insert(
+            "content-type",
+            "text/plain; charset=utf-8".parse().expect("hdr"),
+        );
+        r.headers_mut().insert(
+            "retry-after",
+            s.faults.retry_after.to_string().parse().expect("hdr"),
+        );
+        r.headers_mut()
+            .insert("x-ratelimit-limit", "101".parse().expect("hdr"));
+        r.headers_mut()
+            .insert("x-ratelimit-remaining", "0".parse().expect("hdr"));
+        return r;
+    }
+    if s.faults.server_errors > 0 {
+        s.faults.server_errors -= 1;
+        return app_error(500, "app.internal.app_error", "An internal error occurred.");
+    }
+    let Some(me) = auth(&s, &headers) else {
+        return app_error(
+            401,
+            "api.context.session_expired.app_error",
+            "Invalid or expired session, please login again.",
+        );
+    };
+    let Some(rest) = path.strip_prefix("/api/v4") else {
+        return app_error(
+            404,
+            "api.context.404.app_error",
+            "Sorry, we could not find the page.",
+        );
+    };
+    let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_str(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                return app_error(
+                    400,
+                    "api.context.invalid_body_param.app_error",
+                    "Invalid or missing body in request.",
+                );
+            }
+        }
+    };
+    match (method.as_str(), parts.as_slice()) {
+        ("GET", ["users", "me"]) => ok(200, user_json(&s.users[&me])),
+        ("GET", ["users", "me", "teams"]) => {
+            let teams: Vec<Value> = s
+                .teams
+                .iter()
+                .filter(|(id, _)| {
+                    s.channels
+                        .values()
+                        .any(|c| &c.team_id == *id && c.members.contains(&me))
+                })
+                .map(|(id, n)| json!({"id": id, "name": n, "display_name": n}))
+                .collect();
+            ok(200, json!(teams))
+        }
+        ("GET", ["users", "me", "teams", team, "channels"]) => {
+            let chans: Vec<Value> = s
+                .channels
+                .values()
+                .filter(|c| c.team_id == *team && c.members.contains(&me))
+                .map(channel_json)
+                .collect();
+            ok(200, json!(chans))
+        }
+        ("GET", ["users", "username", name]) => {
+            match s.users.values().find(|u| u.username == *name) {
+                Some(u) => ok(200, user_json(u)),
+                None => app_error(
+                    404,
+                    "app.user.missing_account.const",
+                    "Unable to find the user.",
+                ),
+            }
+        }
+        ("GET", ["users", id]) => match s.users.get(*id) {
+            Some(u) => ok(200, user_json(u)),
+            None => app_error(
+                404,
+                "app.user.missing_account.const",
+                "Unable to find the user.",
+            ),
+        },
+        ("POST", ["users", _id, "typing"]) => {
+            let ch = body["channel_id"].as_str().unwrap_or("").to_string();
+            let parent = body["parent_id"].as_str().unwrap_or("").to_string();
+            s.typing.push((ch, parent));
+            ok(200, json!({"status": "OK"}))
+        }
+        ("GET", ["teams", id]) => match s.teams.get(*id) {
+            Some(n) => ok(200, json!({"id": id, "name": n, "display_name": n})),
+            None => app_error(
+                404,
+                "app.team.get.find.app_error",
+                "Unable to find the existing team.",
+            ),
+        },
+        ("POST", ["channels", "direct"]) => {
+            let ids: Vec<String> = serde_json::from_value(body).unwrap_or_default();
+            if ids.len() != 2 || !ids.contains(&me) {
+                return app_error(
+                    400,
+                    "api.context.invalid_body_param.app_error",
+                    "Invalid or missing user_ids in request body.",
+                );
+            }
+            let id = dm_channel(&mut s, &ids[0], &ids[1]);
+            let c = s.channels[&id].clone();
+            ok(201, channel_json(&c))
+        }
+        ("GET", ["channels", id]) => match s.channels.get(*id) {
+            Some(c) if c.members.contains(&me) => ok(200, channel_json(c)),
+            Some(_) => app_error(
+                403,
+                "api.context.permissions.app_error",
+                "You do not have the appropriate permissions.",
+            ),
+            None => app_error(
+                404,
+                "app.channel.get.existing.app_error",
+                "Unable to find the existing channel.",
+            ),
+        },
+        ("GET", ["channels", id, "posts"]) => {
+            let Some(c) = s.channels.get(*id) else {
+                return app_error(
+                    404,
+                    "app.channel.get.existing.app_error",
+                    "Unable to find the existing channel.",
+                );
+            };
+            if !c.members.contains(&me) {
+                return app_error(
+                    403,
+                    "api.context.permissions.app_error",
+                    "You do not have the appropriate permissions.",
+                );
+            }
+            let since: i64 = query.get("since").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let mut posts: Vec<Value> = s
+                .posts
+                .iter()
+                .filter(|p| p["channel_id"] == *id && p["update_at"].as_i64().unwrap_or(0) > since)
+                .cloned()
+                .collect();
+            posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or(0)));
+            posts.truncate(1000);
+            let order: Vec<Value> = posts.iter().map(|p| p["id"].clone()).collect();
+            let map: serde_json::Map<String, Value> = posts
+                .iter()
+                .map(|p| (p["id"].as_str().unwrap_or("").to_string(), p.clone()))
+                .collect();
+            ok(
+                200,
+                json!({"order": order, "posts": map, "next_post_id": "", "prev_post_id": "", "first_inaccessible_post_time": 0}),
+            )
+        }
+        ("POST", ["posts"]) => {
+            let ch = body["channel_id"].as_str().unwrap_or("").to_string();
+            let msg = body["message"].as_str().unwrap_or("").to_string();
+            let root = body["root_id"].as_str().unwrap_or("").to_string();
+            let pending = body["pending_post_id"].as_str().unwrap_or("").to_string();
+            let props = if body["props"].is_object() {
+                body["props"].clone()
+            } else {
+                json!({})
+            };
+            match create(&mut s, &me, &ch, &msg, &root, props, vec![], &pending) {
+                Ok(p) => ok(201, p),
+                Err(r) => r,
+            }
+        }
+        ("PUT", ["posts", id, "patch"]) => {
+            let msg = body["message"].as_str().map(String::from);
+            if msg.as_ref().is_some_and(|m| m.chars().count() > MAX_RUNES) {
+                return app_error(
+                    400,
+                    "model.post.is_valid.message_length.app_error",
+                    "Post Message property is longer than the maximum permitted length.",
+                );
+            }
+            let Some(i) = s.posts.iter().position(|p| p["id"] == *id) else {
+                return app_error(404, "app.post.get.app_error", "Unable to get the post.");
+            };
+            if s.posts[i]["user_id"] != me.as_str() {
+                return app_error(
+                    403,
+                    "api.context.permissions.app_error",
+                    "You do not have the appropriate permissions.",
+                );
+            }
+            let now = now_ms();
+            if let Some(m) = &msg {
+                s.posts[i]["message"] = json!(m);
+                s.edits.push((id.to_string(), m.clone(), Instant::now()));
+            }
+            s.posts[i]["edit_at"] = json!(now);
+            s.posts[i]["update_at"] = json!(now);
+            let p = s.posts[i].clone();
+            if let Some(ch) = s
+                .channels
+                .get(p["channel_id"].as_str().unwrap_or(""))
+                .cloned()
+            {
+                let ps = p.to_string();
+                broadcast(&mut s, &ch, "post_edited", &|_u| json!({"post": ps}));
+            }
+            ok(200, p)
+        }
+        ("GET", ["posts", id]) => match s.posts.iter().find(|p| p["id"] == *id) {
+            Some(p) => ok(200, p.clone()),
+            None => app_error(404, "app.post.get.app_error", "Unable to get the post."),
+        },
+        ("GET", ["files", id, "info"]) => match s.files.get(*id) {
+            Some(f) => ok(
+                200,
+                json!({"id": f.id, "user_id": "", "channel_id": "", "create_at": 1, "update_at": 1, "delete_at": 0, "name": f.name, "extension": f.name.rsplit('.').next().unwrap_or(""), "size": f.bytes.len(), "mime_type": f.mime, "mini_preview": null, "remote_id": "", "archived": false}),
+            ),
+            None => app_error(
+                404,
+                "app.file_info.get.app_error",
+                "Unable to get the file info.",
+            ),
+        },
+        ("GET", ["files", id]) => match s.files.get(*id) {
+            Some(f) => {
+                let mut r = (StatusCode::OK, f.bytes.clone()).into_response();
+                r.headers_mut().insert(
+                    "content-type",
+                    f.mime
+                        .parse()
+                        .unwrap_or_else(|_| "application/octet-stream".parse().expect("hdr")),
+                );
+                r
+            }
+            None => app_error(
+                404,
+                "app.file_info.get.app_error",
+                "Unable to get the file.",
+            ),
+        },
+        _ => app_error(
+            404,
+            "api.context.404.app_error",
+            "Sorry, we could not find the page.",
+        ),
+    }
+}
+
+async fn ws_handler(
+    ws: WebSocketUpgrade,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    State(st): State<Shared>,
+) -> Response {
+    let user = auth(&lock(&st), &headers);
+    lock(&st).ws_connects.push((
+        q.get("connection_id").cloned(),
+        q.get("sequence_number").cloned(),
+    ));
+    ws.on_upgrade(move |socket| conn_loop(socket, st, user, q))
+}
+
+async fn conn_loop(
+    mut socket: WebSocket,
+    st: Shared,
+    user: Option<String>,
+    q: HashMap<String, String>,
+) {
+    // Challenge authentication when the upgrade carried no valid token.
+    let mut challenge_seq: Option<i64> = None;
+    let user = match user {
+        Some(u) => u,
+        None => {
+            let deadline = tokio::time::sleep(Duration::from_secs(5));
+            tokio::pin!(deadline);
+            let found = loop {
+                tokio::select! {
+                    _ = &mut deadline => break None,
+                    m = socket.recv() => match m {
+                        Some(Ok(Message::Text(t))) => {
+                            let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                            if v["action"] == "authentication_challenge" {
+                                let tok = v["data"]["token"].as_str().unwrap_or("");
+                                let u = lock(&st).tokens.get(tok).cloned();
+                                challenge_seq = v["seq"].as_i64();
+                                break u;
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        _ => break None,
+                    }
+                }
+            };
+            match found {
+                Some(u) => u,
+                None => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            }
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
+    let mut replay: Vec<String> = Vec::new();
+    let mut close_now = false;
+    {
+        let mut s = lock(&st);
+        let resume_id = if challenge_seq.is_none() {
+            q.get("connection_id").cloned()
+        } else {
+            None
+        };
+        let mut resumed = false;
+        if let Some(id) = resume_id
+            && let Some(c) = s.conns.get_mut(&id)
+            && c.user == user
+        {
+            let from = q.get("sequence_number").and_then(|v| v.parse::<u64>().ok());
+            close_now = from.is_none();
+            let from = from.unwrap_or(0);
+            let recoverable = from == c.next_seq
+                || c.dead.front().is_some_and(|(first, _)| *first <= from) && from <= c.next_seq;
+            if recoverable && !close_now {
+                replay = c
+                    .dead
+                    .iter()
+                    .filter(|(seq, _)| *seq >= from)
+                    .map(|(_, t)| t.clone())
+                    .collect();
+                if let Some(old) = c.tx.replace(tx.clone()) {
+                    let _ = old.send(Out::Close);
+                }
+                resumed = true;
+            } else {
+                s.conns.remove(&id);
+            }
+        }
+        if !resumed && !close_now {
+            let id = s.new_id('w');
+            let hello = format!(
+                "{{\"event\":\"hello\",\"data\":{{\"connection_id\":\"{id}\",\"server_version\":\"10.5.0.0.abc.false\",\"server_hostname\":\"fake\"}},\"broadcast\":{{\"omit_users\":null,\"user_id\":\"{user}\",\"channel_id\":\"\",\"team_id\":\"\",\"connection_id\":\"\",\"omit_connection_id\":\"\"}},\"seq\":0}}\n"
+            );
+            let mut dead = VecDeque::new();
+            dead.push_back((0, hello.clone()));
+            s.conns.insert(
+                id,
+                Conn {
+                    user: user.clone(),
+                    next_seq: 1,
+                    dead,
+                    tx: Some(tx.clone()),
+                },
+            );
+            replay.push(hello);
+        }
+    }
+    if close_now {
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    }
+    for t in replay {
+        if socket.send(Message::Text(t.into())).await.is_err() {
+            return;
+        }
+    }
+    if let Some(seq) = challenge_seq {
+        let _ = socket
+            .send(Message::Text(
+                json!({"status": "OK", "seq_reply": seq}).to_string().into(),
+            ))
+            .await;
+    }
+    let ping_every = lock(&st).ping_every.unwrap_or(Duration::from_secs(60));
+    let mut ping = tokio::time::interval(ping_every);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            out = rx.recv() => match out {
+                Some(Out::Text(t)) => if socket.send(Message::Text(t.into())).await.is_err() { break },
+                Some(Out::Ping) => if socket.send(Message::Ping(vec![1].into())).await.is_err() { break },
+                Some(Out::Close) | None => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                }
+            },
+            _ = ping.tick() => {
+                if !lock(&st).faults.muted && socket.send(Message::Ping(vec![1].into())).await.is_err() {
+                    break;
+                }
+            }
+            m = socket.recv() => match m {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+                    if let Some(seq) = v["seq"].as_i64() {
+                        let reply = match v["action"].as_str() {
+                            Some("ping") => json!({"status": "OK", "seq_reply": seq, "data": {"text": "pong", "version": "10.5.0", "server_time": now_ms(), "node_id": ""}}),
+                            Some("user_typing") => json!({"status": "OK", "seq_reply": seq}),
+                            _ => json!({"status": "FAIL", "seq_reply": seq, "error": {"id": "api.web_socket_router.bad_action.app_error", "message": "Invalid action", "detailed_error": "", "status_code": 500}}),
+                        };
+                        if socket.send(Message::Text(reply.to_string().into())).await.is_err() { break }
+                    }
+                }
+                Some(Ok(Message::Pong(_))) => lock(&st).pongs += 1,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+    // Keep the connection (inactive) for resuming.
+    let mut s = lock(&st);
+    for c in s.conns.values_mut() {
+        if c.tx.as_ref().is_some_and(|t| t.same_channel(&tx)) {
+            c.tx = None;
+        }
+    }
+}
+
+/// Path params are unused by the fallback router but kept for clarity.
+#[allow(unused)]
+fn _unused(_: Path<String>) {}
