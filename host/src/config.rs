@@ -254,7 +254,7 @@ pub struct RouteConfig {
 }
 
 /// The whole file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub mattermost: MattermostConfig,
@@ -270,6 +270,20 @@ pub struct Config {
     /// The file's text, for line numbers in validation errors (not a key).
     #[serde(skip)]
     pub text: String,
+}
+
+impl std::fmt::Debug for Config {
+    // Not derived: `text` is the raw file, which may hold the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("mattermost", &self.mattermost)
+            .field("access", &self.access)
+            .field("sessions", &self.sessions)
+            .field("llm", &self.llm)
+            .field("routes", &self.routes)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 /// Guest names by kind, for validation.
