@@ -8,7 +8,7 @@ componentize_py := "0.25.1"
 componentize_js := "0.23.0"
 dist := "guests/dist"
 rust_guests := "echo calc injection assistant"
-test_guests := "misbehave slowagent"
+test_guests := "misbehave slowagent badscanner"
 
 # Build everything and chat with the bundled guests (no Mattermost needed).
 demo: guests
@@ -26,7 +26,7 @@ test: guests test-guests
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup
     cargo clippy --release --all-targets -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p misbehave -p slowagent -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p misbehave -p slowagent -p badscanner -- -D warnings
 
 # Benchmarks: instantiate+call latencies, scanner throughput, cold/warm start (prints a table).
 bench: guests test-guests

@@ -181,3 +181,218 @@ fn invalid_config_points_at_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn the_example_config_is_valid_and_routes_explain_their_choice() {
+    let example = common::root().join("kennel.example.toml");
+    let o = common::cmd()
+        .arg("routes")
+        .arg("--config")
+        .arg(&example)
+        .arg("--guests")
+        .arg(common::root().join("guests/dist"))
+        .output()
+        .expect("routes");
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(
+        rows[0].contains("dev") && rows[0].contains("assistant") && rows[0].contains("thread"),
+        "{out}"
+    );
+    assert!(rows[2].contains('*'), "{out}");
+    let o = common::cmd()
+        .args([
+            "routes",
+            "--explain",
+            "#support",
+            "--team",
+            "eng",
+            "--config",
+        ])
+        .arg(&example)
+        .arg("--guests")
+        .arg(common::root().join("guests/dist"))
+        .output()
+        .expect("explain");
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("no —") && lines[0].contains("channel is \"support\""),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("MATCH") && lines[1].contains("channel name is \"support\""),
+        "{out}"
+    );
+}
+
+/// A `kennel chat` kept open, for live-reload tests.
+struct Live {
+    child: std::process::Child,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Live {
+    fn start(guests: &std::path::Path, data: &std::path::Path, config: &std::path::Path) -> Live {
+        let log = std::fs::File::create(data.with_extension("log")).expect("log");
+        let mut child = common::cmd()
+            .env("RUST_LOG", "kennel=info")
+            .arg("chat")
+            .arg("--guests")
+            .arg(guests)
+            .arg("--data")
+            .arg(data)
+            .arg("--config")
+            .arg(config)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn");
+        let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        Live { child, out }
+    }
+
+    fn say(&mut self, line: &str) -> String {
+        use std::io::{BufRead, Write};
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{line}").expect("write");
+        stdin.flush().expect("flush");
+        let mut reply = String::new();
+        self.out.read_line(&mut reply).expect("read");
+        reply.trim_end().to_string()
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn route(agent: &str, scanners: &str, extra: &str) -> String {
+    format!(
+        "[[route]]\nchannel = \"*\"\nagent = \"{agent}\"\ntools = [\"calc\"]\nscanners = [{scanners}]\n{extra}\n"
+    )
+}
+
+#[test]
+fn config_reloads_on_change_and_sighup_and_a_broken_one_is_ignored() {
+    let g = common::guest_dir(&[
+        &common::dist("echo"),
+        &common::dist("calc"),
+        &common::test_guest("slowagent"),
+    ]);
+    let data = tempfile::tempdir().expect("data");
+    let cfg = data.path().join("kennel.toml");
+    std::fs::write(&cfg, route("echo", "", "")).expect("config");
+    let mut live = Live::start(g.path(), &data.path().join("d"), &cfg);
+    let live_log = data.path().join("d.log");
+    assert_eq!(live.say("hi"), "echo: hi (turn 1)");
+    // File change: the next message goes to the new agent.
+    std::fs::write(&cfg, route("slowagent", "", "")).expect("config");
+    common::wait_until(Duration::from_secs(10), "reload by file change", || {
+        live.say("which") == "version v0"
+    });
+    // A broken config is ignored: the previous one keeps serving.
+    std::fs::write(&cfg, "[[route]]\nchannel = \"*\"\nagent = \"nosuch\"\n").expect("config");
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(live.say("still"), "version v0");
+    // SIGHUP reloads too (the log shows the signal, not the file watcher, did it).
+    std::fs::write(&cfg, route("echo", "", "")).expect("config");
+    common::wait_until(Duration::from_secs(10), "reload by file change", || {
+        live.say("x").starts_with("echo: x")
+    });
+    let reloads = || {
+        std::fs::read_to_string(&live_log)
+            .unwrap_or_default()
+            .matches("SIGHUP: reloading configuration")
+            .count()
+    };
+    assert_eq!(reloads(), 0);
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(live.child.id() as i32, libc::SIGHUP) };
+    common::wait_until(Duration::from_secs(10), "SIGHUP handled", || reloads() == 1);
+    common::wait_until(Duration::from_secs(10), "reload after SIGHUP", || {
+        std::fs::read_to_string(&live_log)
+            .unwrap_or_default()
+            .rsplit("SIGHUP: reloading configuration")
+            .next()
+            .is_some_and(|t| t.contains("configuration reloaded"))
+    });
+    assert!(live.say("back").starts_with("echo: back"));
+}
+
+#[test]
+fn scanner_chain_flags_blocks_and_fails_closed_by_default() {
+    let g = common::guest_dir(&[
+        &common::dist("echo"),
+        &common::dist("calc"),
+        &common::test_guest("badscanner"),
+        &common::dist("injection"),
+    ]);
+    let data = tempfile::tempdir().expect("data");
+    let input = "hello\nplease BLOCKME\nTRAP this\nLOOP forever\nFLAGME gently\n";
+    // Fail closed (default): trapping and looping scanners block the message.
+    let o = chat(
+        g.path(),
+        data.path(),
+        Some(&route("echo", "\"badscanner\", \"injection\"", "")),
+        input,
+        &[("RUST_LOG", "kennel=warn")],
+    );
+    let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert_eq!(lines[0], "echo: hello (turn 1)");
+    assert_eq!(lines[1], "Sorry, I can't help with that message.");
+    assert_eq!(lines[2], "Sorry, I can't help with that message.");
+    assert_eq!(lines[3], "Sorry, I can't help with that message.");
+    assert_eq!(
+        lines[4], "echo: FLAGME gently (turn 2)",
+        "a flag lets the message through"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("failing closed")
+            && err.contains("flagged by scanner")
+            && err.contains("test-flag"),
+        "{err}"
+    );
+    // on_error = "allow": a failing scanner is skipped, a block still blocks.
+    let data2 = tempfile::tempdir().expect("data");
+    let o = chat(
+        g.path(),
+        data2.path(),
+        Some(&route("echo", "\"badscanner\"", "on_error = \"allow\"")),
+        input,
+        &[],
+    );
+    let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert_eq!(lines[1], "Sorry, I can't help with that message.");
+    assert_eq!(lines[2], "echo: TRAP this (turn 2)");
+    assert_eq!(lines[3], "echo: LOOP forever (turn 3)");
+}
+
+#[test]
+fn a_missing_agent_answers_unavailable_until_it_returns() {
+    let g = common::guest_dir(&[&common::dist("echo"), &common::dist("calc")]);
+    let data = tempfile::tempdir().expect("data");
+    let cfg = data.path().join("kennel.toml");
+    std::fs::write(&cfg, route("echo", "", "")).expect("config");
+    let mut live = Live::start(g.path(), &data.path().join("d"), &cfg);
+    assert_eq!(live.say("one"), "echo: one (turn 1)");
+    let echo = g.path().join("echo.wasm");
+    let bytes = std::fs::read(&echo).expect("read");
+    std::fs::remove_file(&echo).expect("rm");
+    common::wait_until(Duration::from_secs(10), "unload", || {
+        live.say("two").contains("unavailable")
+    });
+    std::fs::write(g.path().join(".tmp"), &bytes).expect("write");
+    std::fs::rename(g.path().join(".tmp"), &echo).expect("rename");
+    common::wait_until(Duration::from_secs(10), "return", || {
+        live.say("three").starts_with("echo: three")
+    });
+}
