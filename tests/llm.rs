@@ -6,8 +6,6 @@
 mod common;
 mod fake_llm;
 
-use std::time::Duration;
-
 use common::{chat, stderr, stdout};
 use fake_llm::{FakeLlm, Step};
 

@@ -159,8 +159,8 @@ async fn main() {
         r.expect("bundled guests load (run `just guests`)");
     }
     println!(
-        "{:<44} {:>10} {:>10} {:>7}  {}",
-        "benchmark (fresh instance per call)", "p50 µs", "p99 µs", "n", "notes"
+        "{:<44} {:>10} {:>10} {:>7}  notes",
+        "benchmark (fresh instance per call)", "p50 µs", "p99 µs", "n"
     );
     let services: Arc<dyn AgentServices> = Arc::new(Services { rt: rt.clone() });
     let s = measure(2000, async || {

@@ -74,7 +74,7 @@ impl Admitted {
 /// Result of the access gate.
 #[derive(Debug)]
 pub enum Admission {
-    Allowed(Admitted),
+    Allowed(Box<Admitted>),
     /// Denied; do not answer. The reason is for logs.
     Denied(&'static str),
     /// Denied, but answer with this text (a pairing code or a "busy" notice).
@@ -193,7 +193,7 @@ impl Gateway {
         let listed =
             listed || (policy != DmPolicy::Open && self.store.is_approved(&msg.user_id)?);
         match policy::decide(policy, listed, msg.channel.kind.is_direct()) {
-            Decision::Allow => Ok(Admission::Allowed(Admitted(msg))),
+            Decision::Allow => Ok(Admission::Allowed(Box::new(Admitted(msg)))),
             Decision::Deny => Ok(Admission::Denied(if cfg.access.allowed_users.is_empty() {
                 "allowlist is empty (deny by default)"
             } else {

@@ -227,8 +227,8 @@ fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
     let results = runtime.load_dir();
     let mut bad = 0;
     println!(
-        "{:<12} {:<8} {:<28} {:>9} {:<12} {:>9}  {}",
-        "NAME", "KIND", "WORLD", "SIZE", "VERSION", "LOAD", "FROM"
+        "{:<12} {:<8} {:<28} {:>9} {:<12} {:>9}  FROM",
+        "NAME", "KIND", "WORLD", "SIZE", "VERSION", "LOAD"
     );
     for r in &results {
         match r {
@@ -346,8 +346,8 @@ fn usage(data: PathBuf) -> Result<ExitCode> {
         e.last_used = e.last_used.max(row.usage.last_used);
     }
     println!(
-        "{:<16} {:<28} {:>7} {:>10} {:>10}  {}",
-        "ROUTE", "USER", "CALLS", "PROMPT", "COMPLETION", "LAST USED (UTC)"
+        "{:<16} {:<28} {:>7} {:>10} {:>10}  LAST USED (UTC)",
+        "ROUTE", "USER", "CALLS", "PROMPT", "COMPLETION"
     );
     for ((route, user), u) in &agg {
         println!(

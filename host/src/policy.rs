@@ -212,13 +212,20 @@ mod tests {
         assert_eq!(c1.expires_at, t0 + CODE_TTL_MS);
         // Same user within 10 minutes: same code.
         assert_eq!(
-            pairing_request(&[c1.clone()], t0 + 1000, "u1", "one", "d1", &mut rnd),
+            pairing_request(
+                std::slice::from_ref(&c1),
+                t0 + 1000,
+                "u1",
+                "one",
+                "d1",
+                &mut rnd
+            ),
             PairingAction::Repeat(c1.clone())
         );
         // After 10 minutes: a new code.
         assert!(matches!(
             pairing_request(
-                &[c1.clone()],
+                std::slice::from_ref(&c1),
                 t0 + CODE_REPEAT_MS,
                 "u1",
                 "one",

@@ -358,7 +358,7 @@ impl Store {
         let tx = self.db.begin_write().map_err(db)?;
         {
             let mut t = tx.open_table(TRANSCRIPTS).map_err(db)?;
-            let mut next = t
+            let next = t
                 .range((session, 0u64)..=(session, u64::MAX))
                 .map_err(db)?
                 .next_back()
@@ -366,10 +366,9 @@ impl Store {
                 .map_err(db)?
                 .map(|(k, _)| k.value().1 + 1)
                 .unwrap_or(0);
-            for turn in turns {
-                t.insert((session, next), encode(turn)?.as_slice())
+            for (i, turn) in turns.iter().enumerate() {
+                t.insert((session, next + i as u64), encode(turn)?.as_slice())
                     .map_err(db)?;
-                next += 1;
             }
         }
         tx.commit().map_err(db)

@@ -246,7 +246,7 @@ impl FakeMm {
         file_ids: Vec<String>,
     ) -> Value {
         let mut s = lock(&self.st);
-        let p = create(
+        create(
             &mut s,
             user,
             channel,
@@ -256,8 +256,7 @@ impl FakeMm {
             file_ids,
             "",
         )
-        .expect("user post");
-        p
+        .expect("user post")
     }
 
     /// A system post (type != "").
@@ -555,27 +554,27 @@ fn create(
     props: Value,
     file_ids: Vec<String>,
     pending: &str,
-) -> Result<Value, Response> {
+) -> Result<Value, Box<Response>> {
     let Some(ch) = s.channels.get(channel) else {
-        return Err(app_error(
+        return Err(Box::new(app_error(
             403,
             "api.context.permissions.app_error",
             "You do not have the appropriate permissions.",
-        ));
+        )));
     };
     if !ch.members.contains(user) {
-        return Err(app_error(
+        return Err(Box::new(app_error(
             403,
             "api.context.permissions.app_error",
             "You do not have the appropriate permissions.",
-        ));
+        )));
     }
     if message.chars().count() > MAX_RUNES {
-        return Err(app_error(
+        return Err(Box::new(app_error(
             400,
             "model.post.is_valid.message_length.app_error",
             "Post Message property is longer than the maximum permitted length.",
-        ));
+        )));
     }
     if !root_id.is_empty() {
         let root_ok = s
@@ -583,11 +582,11 @@ fn create(
             .iter()
             .any(|p| p["id"] == root_id && p["root_id"] == "" && p["channel_id"] == channel);
         if !root_ok {
-            return Err(app_error(
+            return Err(Box::new(app_error(
                 400,
                 "api.post.create_post.root_id.app_error",
                 "Invalid RootId parameter.",
-            ));
+            )));
         }
     }
     if !pending.is_empty()
@@ -883,7 +882,7 @@ async fn rest(
             };
             match create(&mut s, &me, &ch, &msg, &root, props, vec![], &pending) {
                 Ok(p) => ok(201, p),
-                Err(r) => r,
+                Err(r) => *r,
             }
         }
         ("PUT", ["posts", id, "patch"]) => {

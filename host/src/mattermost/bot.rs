@@ -407,7 +407,8 @@ impl Bot {
                     }
                 }
             }
-            Admission::Allowed(mut admitted) => {
+            Admission::Allowed(admitted) => {
+                let mut admitted = *admitted;
                 // Attachments are fetched only for admitted users.
                 if !post.file_ids.is_empty() {
                     let atts = self.attachments(&post).await;

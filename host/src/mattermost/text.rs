@@ -123,14 +123,14 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
             rest.split_at(cut_point(rest, room))
         };
         let mut part = format!("{prefix}{head}");
-        if let Some(fence) = open_fence(&part) {
-            if !tail.is_empty() {
-                if !part.ends_with('\n') {
-                    part.push('\n');
-                }
-                part.push_str("```");
-                reopen = Some(fence);
+        if let Some(fence) = open_fence(&part)
+            && !tail.is_empty()
+        {
+            if !part.ends_with('\n') {
+                part.push('\n');
             }
+            part.push_str("```");
+            reopen = Some(fence);
         }
         parts.push(part.trim_end().to_string());
         rest = tail.trim_start_matches('\n');

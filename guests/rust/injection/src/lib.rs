@@ -24,19 +24,34 @@ struct Injection;
 impl Guest for Injection {
     fn scan(text: String, source: ScanSource) -> Verdict {
         let findings = analyse(&text);
-        let total: u32 = findings.iter().map(|f| f.score).sum();
-        // Tool output is untrusted third-party text: be a little stricter.
-        let (block, flag) = match source {
-            ScanSource::ToolOutput | ScanSource::Attachment => (60, 30),
-            ScanSource::UserMessage => (70, 35),
-        };
-        if total >= block {
-            Verdict::Block(findings)
-        } else if total >= flag {
-            Verdict::Flag(findings)
-        } else {
-            Verdict::Allow
+        // Tool output and attachments are third-party text: a little stricter.
+        let strict = !matches!(source, ScanSource::UserMessage);
+        match level(&findings, strict) {
+            Level::Block => Verdict::Block(findings),
+            Level::Flag => Verdict::Flag(findings),
+            Level::Allow => Verdict::Allow,
         }
+    }
+}
+
+/// The scanner's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Allow,
+    Flag,
+    Block,
+}
+
+/// Score thresholds (see the module table); `strict` for tool output and attachments.
+pub fn level(findings: &[Finding], strict: bool) -> Level {
+    let total: u32 = findings.iter().map(|f| f.score).sum();
+    let (block, flag) = if strict { (60, 30) } else { (70, 35) };
+    if total >= block {
+        Level::Block
+    } else if total >= flag {
+        Level::Flag
+    } else {
+        Level::Allow
     }
 }
 
@@ -164,9 +179,7 @@ const ACT: Slot = &[
     "simulate",
     "become",
     "behave",
-    "respond",
-    "answer",
-    "you",
+    "impersonate",
 ];
 const EVIL: Slot = &[
     "dan",
@@ -177,13 +190,13 @@ const EVIL: Slot = &[
     "amoral",
     "unethical",
     "evil",
-    "unlimited",
     "unbound",
     "immoral",
     "lawless",
 ];
 
 const RULES: &[Rule] = &[
+    // Instruction override.
     Rule {
         id: "instruction-override",
         score: 75,
@@ -193,16 +206,22 @@ const RULES: &[Rule] = &[
     Rule {
         id: "instruction-override",
         score: 70,
-        gap: 2,
+        gap: 4,
         slots: &[
             OVERRIDE_VERB,
             &["everything", "all"],
-            &["above", "before", "previously", "said", "told"],
+            &["above", "before", "previously", "said", "told", "prior"],
         ],
     },
     Rule {
+        id: "instruction-override",
+        score: 45,
+        gap: 0,
+        slots: &[&["forget", "ignore", "disregard"], &["everything", "all"]],
+    },
+    Rule {
         id: "new-instructions",
-        score: 40,
+        score: 25,
         gap: 2,
         slots: &[
             &[
@@ -230,11 +249,31 @@ const RULES: &[Rule] = &[
         gap: 0,
         slots: &[&["from"], &["now"], &["on"]],
     },
+    // System-prompt extraction.
     Rule {
         id: "system-prompt-extraction",
         score: 75,
         gap: 4,
         slots: &[REVEAL, SECRET_OBJ, PROMPT],
+    },
+    Rule {
+        id: "system-prompt-extraction",
+        score: 70,
+        gap: 0,
+        slots: &[
+            &["your"],
+            &[
+                "system", "initial", "original", "hidden", "secret", "internal", "first",
+            ],
+            &[
+                "prompt*",
+                "instruction*",
+                "message*",
+                "rules",
+                "directives",
+                "configuration",
+            ],
+        ],
     },
     Rule {
         id: "system-prompt-extraction",
@@ -254,6 +293,97 @@ const RULES: &[Rule] = &[
     },
     Rule {
         id: "system-prompt-extraction",
+        score: 60,
+        gap: 3,
+        slots: &[
+            &[
+                "repeat",
+                "print",
+                "output",
+                "show",
+                "display",
+                "recite",
+                "translate",
+                "encode",
+                "summarize",
+                "summarise",
+            ],
+            &[
+                "above",
+                "initial",
+                "initially",
+                "earlier",
+                "previous",
+                "preceding",
+                "first",
+                "original",
+            ],
+            &[
+                "text",
+                "instructions",
+                "prompt",
+                "message",
+                "words",
+                "conversation",
+                "content",
+            ],
+        ],
+    },
+    Rule {
+        id: "system-prompt-extraction",
+        score: 60,
+        gap: 5,
+        slots: &[
+            &["instructions", "text", "prompt"],
+            &["you"],
+            &["were"],
+            &["given", "told", "provided"],
+        ],
+    },
+    Rule {
+        id: "system-prompt-extraction",
+        score: 60,
+        gap: 2,
+        slots: &[
+            &["you"],
+            &["told", "instructed", "programmed"],
+            &["before", "beginning", "initially", "start"],
+        ],
+    },
+    Rule {
+        id: "system-prompt-extraction",
+        score: 50,
+        gap: 2,
+        slots: &[
+            &["not", "never"],
+            &["supposed", "allowed", "permitted"],
+            &["to"],
+            &["tell", "say", "reveal", "share", "disclose"],
+        ],
+    },
+    Rule {
+        id: "system-prompt-extraction",
+        score: 50,
+        gap: 2,
+        slots: &[
+            &["see", "view", "read", "access", "know", "need"],
+            &["the", "your"],
+            &["system", "initial", "hidden"],
+            &["prompt*", "instructions"],
+        ],
+    },
+    Rule {
+        id: "system-prompt-extraction",
+        score: 45,
+        gap: 1,
+        slots: &[
+            &["my", "i"],
+            &["instructions", "was"],
+            &["are", "instructed"],
+        ],
+    },
+    Rule {
+        id: "system-prompt-extraction",
         score: 50,
         gap: 2,
         slots: &[
@@ -263,6 +393,16 @@ const RULES: &[Rule] = &[
             &["above", "before"],
         ],
     },
+    Rule {
+        id: "system-prompt-mention",
+        score: 30,
+        gap: 0,
+        slots: &[
+            &["system", "initial", "hidden", "initialization"],
+            &["prompt*", "string", "instructions"],
+        ],
+    },
+    // Role-play jailbreaks and persona switches.
     Rule {
         id: "role-play-jailbreak",
         score: 70,
@@ -281,22 +421,50 @@ const RULES: &[Rule] = &[
         gap: 1,
         slots: &[
             &[
-                "developer",
                 "god",
                 "jailbreak",
                 "dan",
                 "unrestricted",
                 "evil",
+                "opposite",
+                "chaos",
+                "dev",
             ],
             &["mode"],
         ],
     },
     Rule {
         id: "role-play-jailbreak",
-        score: 45,
+        score: 60,
         gap: 3,
         slots: &[
-            &["no", "without", "free", "not", "never"],
+            &["developer"],
+            &["mode"],
+            &["enable*", "activat*", "on", "output", "response*"],
+        ],
+    },
+    Rule {
+        id: "role-play-jailbreak",
+        score: 60,
+        gap: 2,
+        slots: &[
+            &["enable*", "activat*", "with"],
+            &["developer", "dan", "god"],
+            &["mode"],
+        ],
+    },
+    Rule {
+        id: "role-play-jailbreak",
+        score: 40,
+        gap: 2,
+        slots: &[&["jailbreak*", "jailbroken"]],
+    },
+    Rule {
+        id: "rule-breaking",
+        score: 45,
+        gap: 2,
+        slots: &[
+            &["no", "without", "free"],
             &[
                 "ethical",
                 "moral",
@@ -328,36 +496,183 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "role-play-jailbreak",
-        score: 40,
-        gap: 2,
+        id: "rule-breaking",
+        score: 50,
+        gap: 3,
         slots: &[
             &["not", "no", "never"],
             &["bound", "limited", "restricted", "constrained"],
-            &["by"],
+            &["by", "to"],
+            &[
+                "rules",
+                "ethic*",
+                "moral*",
+                "guideline*",
+                "polic*",
+                "restriction*",
+                "openai",
+                "law*",
+                "filter*",
+                "principles",
+                "programming",
+            ],
         ],
     },
     Rule {
-        id: "role-play-jailbreak",
-        score: 30,
-        gap: 1,
-        slots: &[&["stay", "remain", "stays"], &["in"], &["character"]],
+        id: "rule-breaking",
+        score: 45,
+        gap: 3,
+        slots: &[
+            &[
+                "doesn't", "don't", "not", "never", "won't", "dont", "doesnt", "ignores",
+            ],
+            &[
+                "follow", "obey", "abide", "adhere", "care", "respect", "have",
+            ],
+            &[
+                "rules",
+                "guidelines",
+                "policies",
+                "ethics",
+                "laws",
+                "restrictions",
+                "filters",
+                "morals",
+                "limits",
+            ],
+        ],
     },
     Rule {
-        id: "role-play-jailbreak",
+        id: "rule-breaking",
+        score: 45,
+        gap: 2,
+        slots: &[
+            &["no", "without", "zero", "never"],
+            &[
+                "refusal*",
+                "disclaimer*",
+                "censorship",
+                "morals",
+                "ethics",
+                "apologi*",
+            ],
+        ],
+    },
+    Rule {
+        id: "rule-limits",
+        score: 25,
+        gap: 1,
+        slots: &[
+            &["no", "without", "zero"],
+            &[
+                "warnings",
+                "filter*",
+                "limits",
+                "restrictions",
+                "rules",
+                "limitations",
+                "boundaries",
+            ],
+        ],
+    },
+    Rule {
+        id: "rule-breaking",
+        score: 45,
+        gap: 3,
+        slots: &[
+            &["openai", "content", "usage"],
+            &["polic*", "guideline*", "rules", "filter*"],
+            &["don't", "do", "doesn't", "no", "never", "not"],
+        ],
+    },
+    Rule {
+        id: "rule-breaking",
         score: 35,
         gap: 3,
         slots: &[
-            &["openai", "anthropic", "content"],
-            &["polic*", "guideline*", "rules", "filter*"],
+            &["openai", "anthropic"],
+            &["polic*", "guideline*", "rules", "filter*", "restriction*"],
         ],
     },
     Rule {
-        id: "role-play-jailbreak",
+        id: "persona-switch",
+        score: 30,
+        gap: 2,
+        slots: &[
+            &["you"],
+            &["are", "will"],
+            &["now", "no", "going", "become"],
+            &["longer", "to", "a", "an"],
+        ],
+    },
+    Rule {
+        id: "persona-switch",
+        score: 35,
+        gap: 4,
+        slots: &[
+            &[
+                "pretend",
+                "roleplay",
+                "role-play",
+                "simulate",
+                "impersonate",
+                "emulate",
+                "act",
+            ],
+            &[
+                "chatbot",
+                "ai",
+                "persona",
+                "character",
+                "assistant",
+                "model",
+                "entity",
+            ],
+        ],
+    },
+    Rule {
+        id: "persona-switch",
+        score: 30,
+        gap: 1,
+        slots: &[
+            &["stay", "remain", "stays", "break", "breaking"],
+            &["in", "out", "of"],
+            &["character"],
+        ],
+    },
+    Rule {
+        id: "dual-persona",
         score: 40,
         gap: 2,
-        slots: &[&["jailbreak*", "jailbroken"]],
+        slots: &[
+            &["two", "2", "both", "separate", "dual"],
+            &["personas", "persons", "personalities", "responses"],
+        ],
     },
+    Rule {
+        id: "dual-persona",
+        score: 35,
+        gap: 0,
+        slots: &[
+            &["opposite", "anti"],
+            &["mode", "personality", "gpt", "chatgpt"],
+        ],
+    },
+    Rule {
+        id: "model-mention",
+        score: 20,
+        gap: 0,
+        slots: &[&[
+            "chatgpt", "openai", "gpt", "gpt-4", "gpt-3", "gpt4", "gpt3", "llm", "antigpt",
+        ]],
+    },
+    Rule {
+        id: "model-mention",
+        score: 20,
+        gap: 0,
+        slots: &[&["chat"], &["gpt"]],
+    },
+    // Exfiltration and tool abuse.
     Rule {
         id: "credential-exfiltration",
         score: 70,
@@ -402,6 +717,27 @@ const RULES: &[Rule] = &[
             &["send", "delete", "download", "post", "fetch", "exfiltrate"],
         ],
     },
+];
+
+/// Words that describe what a jailbroken persona will produce.
+const HARM_WORDS: &[&str] = &[
+    "illegal",
+    "unethical",
+    "immoral",
+    "explicit",
+    "dangerous",
+    "offensive",
+    "harmful",
+    "inappropriate",
+    "uncensored",
+    "unfiltered",
+    "nsfw",
+    "violent",
+    "malicious",
+    "amoral",
+    "derogatory",
+    "discriminatory",
+    "unlawful",
 ];
 
 /// Delimiter and markup tricks matched on the raw lower-cased text.
@@ -451,8 +787,9 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     };
     for (i, view) in views.iter().enumerate() {
         let words = tokens(view);
+        let index = Index::new(&words);
         for rule in RULES {
-            if let Some((a, b)) = matches(rule, &words) {
+            if let Some((a, b)) = matches(rule, &index) {
                 // Matches found only in a decoded view are slightly discounted but
                 // counted: encoding an instruction is itself suspicious.
                 let score = if i == 0 {
@@ -463,6 +800,20 @@ pub fn analyse(text: &str) -> Vec<Finding> {
                 add(rule.id, score, excerpt(&words[a..=b]));
             }
         }
+    }
+    // Several distinct "harmful output" words: the hallmark of persona jailbreaks.
+    let words = tokens(&views[0]);
+    let harm: std::collections::BTreeSet<&str> = words
+        .iter()
+        .filter_map(|w| HARM_WORDS.iter().find(|h| **h == w.as_str()).copied())
+        .collect();
+    if harm.len() >= 2 {
+        let score = if harm.len() >= 3 { 50 } else { 30 };
+        add(
+            "harmful-capabilities",
+            score,
+            harm.iter().copied().collect::<Vec<_>>().join(", "),
+        );
     }
     let lower = format!("\n{}", text.to_lowercase());
     for (needle, id, score) in MARKERS {
@@ -489,12 +840,49 @@ fn slot_matches(slot: Slot, w: &str) -> bool {
     })
 }
 
-/// Finds the first occurrence of the rule's slots in order with bounded gaps.
-fn matches(rule: &Rule, words: &[String]) -> Option<(usize, usize)> {
-    for start in 0..words.len() {
-        if !slot_matches(rule.slots[0], &words[start]) {
-            continue;
+/// Word positions of a view, for finding where a rule may start.
+struct Index<'a> {
+    words: &'a [String],
+    at: std::collections::HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(words: &'a [String]) -> Index<'a> {
+        let mut at: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+        for (i, w) in words.iter().enumerate() {
+            at.entry(w.as_str()).or_default().push(i);
         }
+        Index { words, at }
+    }
+
+    /// Positions where a slot matches, sorted.
+    fn starts(&self, slot: Slot) -> Vec<usize> {
+        let mut out = Vec::new();
+        for p in slot {
+            match p.strip_suffix('*') {
+                Some(prefix) => {
+                    for (w, pos) in &self.at {
+                        if w.starts_with(prefix) {
+                            out.extend_from_slice(pos);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(pos) = self.at.get(p) {
+                        out.extend_from_slice(pos);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Finds the first occurrence of the rule's slots in order with bounded gaps.
+fn matches(rule: &Rule, index: &Index<'_>) -> Option<(usize, usize)> {
+    let words = index.words;
+    for start in index.starts(rule.slots[0]) {
         let mut pos = start;
         let mut ok = true;
         for slot in &rule.slots[1..] {
@@ -537,7 +925,8 @@ pub fn normalise(s: &str) -> String {
         }
         prev_lower = c.is_lowercase();
         if c.is_whitespace() {
-            if !out.ends_with(' ') {
+            // Keep up to two spaces: a double space separates s p a c e d words.
+            if !out.ends_with("  ") {
                 out.push(' ');
             }
         } else {
@@ -570,8 +959,9 @@ fn join_spaced(s: &str) -> String {
                 run_len += 1;
             }
             (None, None) => {
-                // Two spaces between spaced words mark a word boundary.
-                if run_len >= 4 {
+                // Two spaces between spaced words mark a word boundary: the
+                // letters so far ("a l l") form a word of their own.
+                if run_len > 0 {
                     out.push(std::mem::take(&mut run));
                     run_len = 0;
                 }
