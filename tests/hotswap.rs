@@ -10,78 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kennel::runtime::{
-    AgentServices, BoxFuture, GuestError, Runtime, RuntimeOptions, llm, memory, types,
-};
-
-/// Services with an LLM that answers after a delay (so calls can be in flight).
-struct Services(Duration);
-
-impl AgentServices for Services {
-    fn memory_get(&self, _: memory::Scope, _: &str) -> Option<String> {
-        None
-    }
-    fn memory_set(&self, _: memory::Scope, _: &str, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn memory_delete(&self, _: memory::Scope, _: &str) -> bool {
-        false
-    }
-    fn memory_keys(&self, _: memory::Scope, _: &str) -> Vec<String> {
-        vec![]
-    }
-    fn tools_available(&self) -> BoxFuture<'_, Vec<types::ToolSpec>> {
-        Box::pin(async { vec![] })
-    }
-    fn tool_call<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async { Err("no tools".into()) })
-    }
-    fn llm_chat(&self, _: llm::Request) -> BoxFuture<'_, Result<llm::Response, llm::LlmError>> {
-        let d = self.0;
-        Box::pin(async move {
-            tokio::time::sleep(d).await;
-            Ok(llm::Response {
-                message: llm::ChatMessage {
-                    role: "assistant".into(),
-                    content: "slept".into(),
-                    tool_calls: vec![],
-                    tool_call_id: None,
-                },
-                finish_reason: "stop".into(),
-                usage: llm::Usage {
-                    prompt_tokens: 0,
-                    completion_tokens: 0,
-                },
-                model: String::new(),
-            })
-        })
-    }
-}
-
-fn ctx() -> types::Context {
-    types::Context {
-        session_id: "s".into(),
-        route: "r".into(),
-        system_prompt: String::new(),
-        history: vec![],
-        scan_flags: vec![],
-        can_stream: false,
-    }
-}
-
-fn msg(text: &str) -> types::Message {
-    types::Message {
-        post_id: "p".into(),
-        text: text.into(),
-        user_id: "u".into(),
-        user_name: "u".into(),
-        channel_id: "c".into(),
-        channel_name: "c".into(),
-        channel_kind: types::ChannelKind::Console,
-        thread_id: None,
-        attachments: vec![],
-    }
-}
+use common::agent::{Services, ctx, msg};
+use kennel::runtime::{AgentServices, GuestError, Runtime, RuntimeOptions};
 
 /// Atomic deploy: write a temp file, rename it into place.
 fn deploy(dir: &Path, name: &str, bytes: &[u8]) {
@@ -156,7 +86,7 @@ async fn twenty_swaps_under_load_fail_nothing_and_each_reply_has_one_version() {
         let (rt, stop, calls) = (s.rt.clone(), stop.clone(), calls.clone());
         let (v_slow, v_echo) = (v_slow.clone(), v_echo.clone());
         loaders.push(tokio::spawn(async move {
-            let services: Arc<dyn AgentServices> = Arc::new(Services(Duration::ZERO));
+            let services: Arc<dyn AgentServices> = Services::llm_after(Duration::ZERO);
             let mut seen = std::collections::BTreeSet::new();
             while !stop.load(Ordering::Relaxed) {
                 let (reply, version) = rt
@@ -207,7 +137,7 @@ async fn a_call_in_flight_finishes_on_the_old_version_which_is_then_freed() {
     let call = tokio::spawn(async move {
         rt.run_agent(
             "agent",
-            Arc::new(Services(Duration::from_millis(800))),
+            Services::llm_after(Duration::from_millis(800)),
             &ctx(),
             &msg("wait"),
         )
@@ -277,7 +207,7 @@ async fn half_written_and_broken_files_never_replace_a_working_guest() {
     let r =
         s.rt.run_agent(
             "agent",
-            Arc::new(Services(Duration::ZERO)),
+            Services::llm_after(Duration::ZERO),
             &ctx(),
             &msg("hi"),
         )
@@ -301,7 +231,7 @@ async fn deleting_unloads_and_returning_reloads() {
     let r =
         s.rt.run_agent(
             "agent",
-            Arc::new(Services(Duration::ZERO)),
+            Services::llm_after(Duration::ZERO),
             &ctx(),
             &msg("hi"),
         )
@@ -318,7 +248,7 @@ async fn deleting_unloads_and_returning_reloads() {
     let (reply, _) =
         s.rt.run_agent(
             "agent",
-            Arc::new(Services(Duration::ZERO)),
+            Services::llm_after(Duration::ZERO),
             &ctx(),
             &msg("hi"),
         )
@@ -341,7 +271,7 @@ async fn changing_the_limits_file_reloads_the_guest() {
     let r =
         s.rt.run_agent(
             "agent",
-            Arc::new(Services(Duration::from_secs(5))),
+            Services::llm_after(Duration::from_secs(5)),
             &ctx(),
             &msg("wait"),
         )

@@ -419,3 +419,32 @@ fn blocked_tool_output_is_withheld_from_the_model() {
                         && m["content"].as_str().unwrap_or("").contains("evil"))))
     );
 }
+
+#[test]
+fn scanner_flags_reach_the_agent_context() {
+    let llm = FakeLlm::start();
+    llm.push(Step::Text("{system}".into()));
+    let g = common::guest_dir(&[
+        &common::dist("assistant"),
+        &common::test_guest("badscanner"),
+    ]);
+    let data = tempfile::tempdir().expect("data");
+    let cfg = format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\nscanners = [\"badscanner\"]\n",
+        llm.base_url()
+    );
+    let o = chat(
+        g.path(),
+        data.path(),
+        Some(&cfg),
+        "FLAGME please\n",
+        &[("RUST_LOG", "kennel=warn")],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("security scanner flagged") && out.contains("test-flag"),
+        "{out}{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("flagged by scanner"));
+}

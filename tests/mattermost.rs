@@ -160,7 +160,7 @@ fn dms_always_channels_only_on_mention_and_never_twice() {
     // Channel: not mentioned → ignored; the prefix collision is not a mention.
     w.mm.user_post(&w.alice, &w.town, "hello everyone", None);
     w.mm.user_post(&w.alice, &w.town, "@kennelbot2 are you there?", None);
-    w.mm.system_post(&w.town, "bob joined the channel @kennelbot");
+    w.mm.system_post(&w.bob, &w.town, "bob joined the channel @kennelbot");
     w.mm.user_post(&w.alice, &w.town, "@kennelbot: calc 6*7", None);
     let replies = w.mm.wait_posts(&w.bot, &w.town, 1, T);
     assert!(msg(&replies[0]).contains("= 42"), "{}", msg(&replies[0]));
@@ -475,27 +475,38 @@ fn pings_are_answered_and_malformed_frames_are_survived() {
     assert!(k.logs().contains("malformed") && k.logs().contains("undecodable"));
 }
 
+/// The assistant route against a fake LLM.
+fn assistant_config(llm: &FakeLlm) -> String {
+    format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
+        llm.base_url()
+    )
+}
+
+/// Sends a DM whose LLM call hangs, and kills kennel (SIGKILL) while it waits.
+/// Returns the DM channel and the post that was being answered.
+fn crash_mid_turn(w: &World, llm: &FakeLlm, g: &Path, data: &Path) -> (String, Value) {
+    llm.push(Step::Delay(
+        Duration::from_secs(20),
+        Box::new(Step::Text("too late".into())),
+    ));
+    let mut k = start(w, g, data, &assistant_config(llm), &[]);
+    let dm = w.dm(&w.alice);
+    let p = w.mm.user_post(&w.alice, &dm, "think hard", None);
+    common::wait_until(T, "the LLM call", || !llm.requests().is_empty());
+    k.kill9();
+    assert!(w.mm.posts_by(&w.bot, &dm).is_empty());
+    (dm, p)
+}
+
 #[test]
 fn killed_between_receiving_and_replying_answers_exactly_once() {
     let w = World::new();
     let llm = FakeLlm::start();
     let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let cfg = format!(
-        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
-        llm.base_url()
-    );
-    llm.push(Step::Delay(
-        Duration::from_secs(20),
-        Box::new(Step::Text("too late".into())),
-    ));
-    let mut k = start(&w, g.path(), data.path(), &cfg, &[]);
-    let dm = w.dm(&w.alice);
-    w.mm.user_post(&w.alice, &dm, "think hard", None);
-    common::wait_until(T, "the LLM call", || !llm.requests().is_empty());
-    k.kill9();
-    assert!(w.mm.posts_by(&w.bot, &dm).is_empty());
+    let (dm, _) = crash_mid_turn(&w, &llm, g.path(), data.path());
     llm.push(Step::Text("the answer".into()));
-    let k = start(&w, g.path(), data.path(), &cfg, &[]);
+    let k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
     let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
     assert_eq!(msg(&r[0]), "the answer");
     settle();
@@ -511,19 +522,7 @@ fn killed_between_posting_and_recording_does_not_reply_twice() {
     let w = World::new();
     let llm = FakeLlm::start();
     let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let cfg = format!(
-        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
-        llm.base_url()
-    );
-    llm.push(Step::Delay(
-        Duration::from_secs(20),
-        Box::new(Step::Text("never".into())),
-    ));
-    let mut k = start(&w, g.path(), data.path(), &cfg, &[]);
-    let dm = w.dm(&w.alice);
-    let p = w.mm.user_post(&w.alice, &dm, "question", None);
-    common::wait_until(T, "the LLM call", || !llm.requests().is_empty());
-    k.kill9();
+    let (dm, p) = crash_mid_turn(&w, &llm, g.path(), data.path());
     // The crash window: the reply made it to the server, the inbox never heard.
     // Post as the bot through the REST API, exactly as kennel would have.
     let bot_post = serde_json::json!({"kennel_reply_to": p["id"], "kennel_part": 0});
@@ -534,7 +533,7 @@ fn killed_between_posting_and_recording_does_not_reply_twice() {
         Some(bot_post),
     );
     llm.push(Step::Text("second answer".into()));
-    let k = start(&w, g.path(), data.path(), &cfg, &[]);
+    let k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
     k.wait_log("not answering twice", T);
     settle();
     let r = w.mm.posts_by(&w.bot, &dm);
@@ -601,11 +600,7 @@ fn long_replies_are_split_and_streams_edited_at_most_once_a_second() {
     let w = World::new();
     let llm = FakeLlm::start();
     let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let cfg = format!(
-        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
-        llm.base_url()
-    );
-    let _k = start(&w, g.path(), data.path(), &cfg, &[]);
+    let _k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
     let dm = w.dm(&w.alice);
     // Split: a 40 000-character answer.
     let para = "lorem ipsum dolor sit amet ".repeat(60);
@@ -820,4 +815,57 @@ fn doctor_checks_everything_and_prints_fixes() {
     assert!(!o.status.success());
     assert!(out.contains("FAIL  token") && out.contains("fix:"), "{out}");
     let _ = (&w.team, &w.bob);
+}
+
+#[test]
+fn require_mention_can_be_turned_off_per_route_and_by_env() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let random =
+        w.mm.add_channel(&w.team, "random", "O", &[&w.bot, &w.alice]);
+    let cfg = "[[route]]\nchannel = \"town\"\nagent = \"echo\"\nrequire_mention = false\n\n[[route]]\nchannel = \"*\"\nagent = \"echo\"\n";
+    let k = start(&w, g.path(), data.path(), cfg, &[]);
+    w.mm.user_post(&w.alice, &w.town, "no mention needed here", None);
+    let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
+    assert_eq!(msg(&r[0]), "echo: no mention needed here (turn 1)");
+    w.mm.user_post(&w.alice, &random, "but here it is", None);
+    w.mm.user_post(&w.alice, &random, "@kennelbot see?", None);
+    let r = w.mm.wait_posts(&w.bot, &random, 1, T);
+    assert_eq!(msg(&r[0]), "echo: see? (turn 1)");
+    drop(k);
+    // MATTERMOST_REQUIRE_MENTION=false answers everywhere.
+    let data2 = tempfile::tempdir().expect("data");
+    let _k = start(
+        &w,
+        g.path(),
+        data2.path(),
+        "",
+        &[("MATTERMOST_REQUIRE_MENTION", "false")],
+    );
+    w.mm.user_post(&w.alice, &random, "anyone?", None);
+    let r = w.mm.wait_posts(&w.bot, &random, 2, T);
+    assert_eq!(msg(&r[1]), "echo: anyone? (turn 1)");
+}
+
+#[test]
+fn a_revoked_token_stops_the_bot_instead_of_looping() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let mut k = start(&w, g.path(), data.path(), "", &[]);
+    w.mm.revoke(&w.bot_token);
+    w.mm.drop_sockets(true);
+    let child = k.child.as_mut().expect("running");
+    let deadline = Instant::now() + T;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kennel kept running with a revoked token"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    assert!(k.logs().contains("token was rejected"), "{}", k.logs());
 }

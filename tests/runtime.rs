@@ -4,13 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kennel::runtime::{
-    AgentServices, BoxFuture, GuestError, GuestKind, LoadError, Origin, Runtime, RuntimeOptions,
-    llm, memory, types,
-};
+use common::agent::{Services, ctx, msg};
+use kennel::runtime::{GuestError, GuestKind, LoadError, Origin, Runtime, RuntimeOptions};
 
 fn runtime(dir: &std::path::Path) -> Runtime {
     let rt = Runtime::new(RuntimeOptions {
@@ -100,75 +97,6 @@ async fn huge_stdout_fails_with_output_error() {
     );
 }
 
-/// Services whose LLM answers after a delay (the agent waits in a host call).
-struct SlowLlm(Duration);
-
-impl AgentServices for SlowLlm {
-    fn memory_get(&self, _: memory::Scope, _: &str) -> Option<String> {
-        None
-    }
-    fn memory_set(&self, _: memory::Scope, _: &str, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn memory_delete(&self, _: memory::Scope, _: &str) -> bool {
-        false
-    }
-    fn memory_keys(&self, _: memory::Scope, _: &str) -> Vec<String> {
-        vec![]
-    }
-    fn tools_available(&self) -> BoxFuture<'_, Vec<types::ToolSpec>> {
-        Box::pin(async { vec![] })
-    }
-    fn tool_call<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async { Err("none".into()) })
-    }
-    fn llm_chat(&self, _: llm::Request) -> BoxFuture<'_, Result<llm::Response, llm::LlmError>> {
-        let d = self.0;
-        Box::pin(async move {
-            tokio::time::sleep(d).await;
-            Ok(llm::Response {
-                message: llm::ChatMessage {
-                    role: "assistant".into(),
-                    content: "done".into(),
-                    tool_calls: vec![],
-                    tool_call_id: None,
-                },
-                finish_reason: "stop".into(),
-                usage: llm::Usage {
-                    prompt_tokens: 1,
-                    completion_tokens: 1,
-                },
-                model: "m".into(),
-            })
-        })
-    }
-}
-
-fn ctx() -> types::Context {
-    types::Context {
-        session_id: "s".into(),
-        route: "r".into(),
-        system_prompt: String::new(),
-        history: vec![],
-        scan_flags: vec![],
-        can_stream: false,
-    }
-}
-
-fn msg(text: &str) -> types::Message {
-    types::Message {
-        post_id: "p".into(),
-        text: text.into(),
-        user_id: "u".into(),
-        user_name: "u".into(),
-        channel_id: "c".into(),
-        channel_name: "c".into(),
-        channel_kind: types::ChannelKind::Console,
-        thread_id: None,
-        attachments: vec![],
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_in_a_host_call_is_not_charged_as_cpu() {
     let d = common::guest_dir(&[&common::test_guest("slowagent")]);
@@ -182,18 +110,18 @@ async fn waiting_in_a_host_call_is_not_charged_as_cpu() {
     let (reply, _) = rt
         .run_agent(
             "slowagent",
-            Arc::new(SlowLlm(Duration::from_millis(1500))),
+            Services::llm_after(Duration::from_millis(1500)),
             &ctx(),
             &msg("wait"),
         )
         .await
         .expect("call");
-    assert_eq!(reply.expect("reply").text, "waited: done");
+    assert_eq!(reply.expect("reply").text, "waited: slept");
     // Real CPU work beyond the budget still fails.
     let r = rt
         .run_agent(
             "slowagent",
-            Arc::new(SlowLlm(Duration::ZERO)),
+            Services::llm_after(Duration::ZERO),
             &ctx(),
             &msg("spin 100000"),
         )
@@ -210,7 +138,7 @@ async fn wall_clock_timeout_fails_with_timeout_error() {
     let r = rt
         .run_agent(
             "slowagent",
-            Arc::new(SlowLlm(Duration::from_secs(30))),
+            Services::llm_after(Duration::from_secs(30)),
             &ctx(),
             &msg("wait"),
         )

@@ -10,75 +10,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kennel::runtime::{AgentServices, BoxFuture, Runtime, RuntimeOptions, llm, memory, types};
+use kennel::runtime::{AgentServices, Runtime, RuntimeOptions, types};
+
+#[path = "../../tests/common/agent.rs"]
+#[allow(dead_code)]
+mod agent;
+use agent::{Services, ctx, msg};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("root")
         .to_path_buf()
-}
-
-struct Services {
-    rt: Runtime,
-}
-
-impl AgentServices for Services {
-    fn memory_get(&self, _: memory::Scope, _: &str) -> Option<String> {
-        None
-    }
-    fn memory_set(&self, _: memory::Scope, _: &str, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-    fn memory_delete(&self, _: memory::Scope, _: &str) -> bool {
-        false
-    }
-    fn memory_keys(&self, _: memory::Scope, _: &str) -> Vec<String> {
-        vec![]
-    }
-    fn tools_available(&self) -> BoxFuture<'_, Vec<types::ToolSpec>> {
-        Box::pin(async { vec![] })
-    }
-    fn tool_call<'a>(
-        &'a self,
-        name: &'a str,
-        args: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async move {
-            match self.rt.tool_invoke(name, args).await {
-                Ok(r) => r,
-                Err(e) => Err(e.to_string()),
-            }
-        })
-    }
-    fn llm_chat(&self, _: llm::Request) -> BoxFuture<'_, Result<llm::Response, llm::LlmError>> {
-        Box::pin(async { Err(llm::LlmError::NotConfigured("bench".into())) })
-    }
-}
-
-fn ctx() -> types::Context {
-    types::Context {
-        session_id: "s".into(),
-        route: "r".into(),
-        system_prompt: String::new(),
-        history: vec![],
-        scan_flags: vec![],
-        can_stream: false,
-    }
-}
-
-fn msg(text: &str) -> types::Message {
-    types::Message {
-        post_id: "p".into(),
-        text: text.into(),
-        user_id: "u".into(),
-        user_name: "u".into(),
-        channel_id: "c".into(),
-        channel_name: "c".into(),
-        channel_kind: types::ChannelKind::Console,
-        thread_id: None,
-        attachments: vec![],
-    }
 }
 
 struct Stats {
@@ -162,7 +105,10 @@ async fn main() {
         "{:<44} {:>10} {:>10} {:>7}  notes",
         "benchmark (fresh instance per call)", "p50 µs", "p99 µs", "n"
     );
-    let services: Arc<dyn AgentServices> = Arc::new(Services { rt: rt.clone() });
+    let services: Arc<dyn AgentServices> = Arc::new(Services {
+        delay: Duration::ZERO,
+        rt: Some(rt.clone()),
+    });
     let s = measure(2000, async || {
         let r = rt
             .run_agent("echo", services.clone(), &ctx(), &msg("hello"))

@@ -227,18 +227,24 @@ fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
     let results = runtime.load_dir();
     let mut bad = 0;
     println!(
-        "{:<12} {:<8} {:<28} {:>9} {:<12} {:>9}  FROM",
-        "NAME", "KIND", "WORLD", "SIZE", "VERSION", "LOAD"
+        "{:<12} {:<8} {:<28} {:>9} {:<12} {:<19} {:>9}  FROM",
+        "NAME", "KIND", "WORLD", "SIZE", "VERSION", "LOADED AT (UTC)", "LOAD"
     );
     for r in &results {
         match r {
             Ok(g) => println!(
-                "{:<12} {:<8} {:<28} {:>9} {:<12} {:>7.1}ms  {}",
+                "{:<12} {:<8} {:<28} {:>9} {:<12} {:<19} {:>7.1}ms  {}",
                 g.name,
                 g.kind.as_str(),
                 g.kind.world(),
                 human_size(g.size),
                 g.version,
+                format_ms(
+                    g.loaded_at
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as u64)
+                        .unwrap_or(0)
+                ),
                 g.load_time.as_secs_f64() * 1000.0,
                 if g.origin == Origin::Cached {
                     "cache"

@@ -7,6 +7,9 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

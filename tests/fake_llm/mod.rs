@@ -53,47 +53,20 @@ struct Inner {
 pub struct FakeLlm {
     pub addr: SocketAddr,
     inner: Arc<Mutex<Inner>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::common::server::Server,
 }
 
 impl FakeLlm {
     pub fn start() -> FakeLlm {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let state = inner.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("rt");
-            rt.block_on(async move {
-                let app = Router::new()
-                    .route("/v1/chat/completions", post(handle))
-                    .with_state(state);
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .expect("serve");
-            });
-        });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("fake LLM started");
+        let app = Router::new()
+            .route("/v1/chat/completions", post(handle))
+            .with_state(inner.clone());
+        let server = crate::common::server::Server::start(app);
         FakeLlm {
-            addr,
+            addr: server.addr,
             inner,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -118,17 +91,6 @@ impl FakeLlm {
 
     pub fn auth_headers(&self) -> Vec<String> {
         self.inner.lock().expect("lock").auth.clone()
-    }
-}
-
-impl Drop for FakeLlm {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -116,8 +116,7 @@ pub fn now_ms() -> i64 {
 pub struct FakeMm {
     pub addr: SocketAddr,
     st: Arc<Mutex<St>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::common::server::Server,
 }
 
 type Shared = Arc<Mutex<St>>;
@@ -130,43 +129,16 @@ impl FakeMm {
     pub fn start() -> FakeMm {
         let st: Shared = Arc::new(Mutex::new(St::default()));
         lock(&st).faults.retry_after = 1;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let state = st.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("rt");
-            rt.block_on(async move {
-                let app = Router::new()
-                    .route("/api/v4/websocket", get(ws_handler))
-                    .route("/api/v4/websocket/", get(ws_handler))
-                    .fallback(any(rest))
-                    .with_state(state);
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx
-                    .send(listener.local_addr().expect("addr"))
-                    .expect("send");
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .expect("serve");
-            });
-        });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("fake mattermost started");
+        let app = Router::new()
+            .route("/api/v4/websocket", get(ws_handler))
+            .route("/api/v4/websocket/", get(ws_handler))
+            .fallback(any(rest))
+            .with_state(st.clone());
+        let server = crate::common::server::Server::start(app);
         FakeMm {
-            addr,
+            addr: server.addr,
             st,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -259,15 +231,10 @@ impl FakeMm {
         .expect("user post")
     }
 
-    /// A system post (type != "").
-    pub fn system_post(&self, channel: &str, message: &str) -> Value {
+    /// A system post (type != "") attributed to `user` (e.g. "user joined the channel").
+    pub fn system_post(&self, user: &str, channel: &str, message: &str) -> Value {
         let mut s = lock(&self.st);
-        let user = s
-            .channels
-            .get(channel)
-            .and_then(|c| c.members.iter().next().cloned())
-            .unwrap_or_default();
-        let mut p = create_post_value(&mut s, &user, channel, message, "", json!({}), vec![]);
+        let mut p = create_post_value(&mut s, user, channel, message, "", json!({}), vec![]);
         p["type"] = json!("system_join_channel");
         store_and_broadcast(&mut s, p.clone());
         p
@@ -330,6 +297,11 @@ impl FakeMm {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Revokes a token (the bot is deactivated or its token deleted).
+    pub fn revoke(&self, token: &str) {
+        lock(&self.st).tokens.remove(token);
     }
 
     pub fn rate_limit_next(&self, n: u32, retry_after: u64) {
@@ -421,13 +393,8 @@ impl FakeMm {
 
 impl Drop for FakeMm {
     fn drop(&mut self) {
+        // Close sockets first so the server can shut down gracefully.
         self.drop_sockets(true);
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

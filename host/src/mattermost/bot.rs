@@ -164,15 +164,10 @@ pub async fn run(
                 ws_task.abort();
                 return Ok(());
             }
-            res = &mut ws_task => {
-                return match res {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.into()),
-                    Err(e) => Err(BotError::Config(format!("WebSocket task failed: {e}"))),
-                };
-            }
+            res = &mut ws_task => return ws_result(res),
             msg = rx.recv() => match msg {
-                None => return Ok(()),
+                // The WebSocket task ended (it dropped its sender): report why.
+                None => return ws_result((&mut ws_task).await),
                 Some(WsMsg::Connected { catch_up, .. }) => {
                     if !recovered {
                         recovered = true;
@@ -185,6 +180,14 @@ pub async fn run(
                 Some(WsMsg::Event(v)) => bot.on_event(&v).await,
             }
         }
+    }
+}
+
+fn ws_result(res: Result<Result<(), ws::WsFatal>, tokio::task::JoinError>) -> Result<(), BotError> {
+    match res {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(BotError::Config(format!("WebSocket task failed: {e}"))),
     }
 }
 
