@@ -869,3 +869,28 @@ fn a_revoked_token_stops_the_bot_instead_of_looping() {
     assert!(!status.success());
     assert!(k.logs().contains("token was rejected"), "{}", k.logs());
 }
+
+#[test]
+fn a_config_reload_changes_who_is_allowed() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let k = start(
+        &w,
+        g.path(),
+        data.path(),
+        "[access]\nallowed_users = [\"alice\"]\n",
+        &[("MATTERMOST_ALLOWED_USERS", "")],
+    );
+    let dm = w.dm(&w.mallory);
+    w.mm.user_post(&w.mallory, &dm, "let me in", None);
+    k.wait_log("user is not on the allowlist", T);
+    std::fs::write(
+        data.path().with_extension("toml"),
+        "[access]\nallowed_users = [\"alice\", \"mallory\"]\n",
+    )
+    .expect("config");
+    k.wait_log("configuration reloaded", T);
+    w.mm.user_post(&w.mallory, &dm, "now?", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert_eq!(msg(&r[0]), "echo: now? (turn 1)");
+}

@@ -93,7 +93,9 @@ pub struct Bot {
     api: Api,
     me: User,
     gateway: Arc<Gateway>,
-    allow: Mutex<AllowList>,
+    /// The allowlist and the config entries it was built from (rebuilt when a
+    /// config reload changes them).
+    allow: Mutex<(AllowList, Vec<String>)>,
     users: Mutex<HashMap<String, (String, Instant)>>,
     channels: Mutex<HashMap<String, ChannelInfo>>,
     teams: Mutex<HashMap<String, String>>,
@@ -145,7 +147,7 @@ pub async fn run(
         api: api.clone(),
         me,
         gateway,
-        allow: Mutex::new(allow),
+        allow: Mutex::new((allow, cfg.access.allowed_users.clone())),
         users: Mutex::new(HashMap::new()),
         channels: Mutex::new(HashMap::new()),
         teams: Mutex::new(HashMap::new()),
@@ -702,8 +704,18 @@ impl Bot {
 
     /// On the allowlist by id, or by a username verified through the API (re-resolved on a miss).
     async fn is_listed(&self, user_id: &str) -> bool {
+        let entries = self.gateway.settings().config.access.allowed_users.clone();
         let (by_id, names_empty) = {
-            let a = lock(&self.allow);
+            let mut guard = lock(&self.allow);
+            if guard.1 != entries {
+                // The config was reloaded: usernames are verified on their next miss.
+                tracing::info!(
+                    entries = entries.len(),
+                    "allowlist changed by a config reload"
+                );
+                *guard = (AllowList::from_entries(&entries), entries);
+            }
+            let a = &guard.0;
             (a.ids.contains(user_id), a.names.is_empty())
         };
         if by_id {
@@ -714,7 +726,8 @@ impl Bot {
         }
         match self.user_name(user_id).await {
             Some(name) => {
-                let mut a = lock(&self.allow);
+                let mut guard = lock(&self.allow);
+                let a = &mut guard.0;
                 if a.contains(user_id, Some(&name)) {
                     a.ids.insert(user_id.to_string());
                     true

@@ -83,10 +83,10 @@ impl Parser<'_> {
         Ok(v)
     }
     fn term(&mut self) -> Result<f64, String> {
-        let mut v = self.power()?;
+        let mut v = self.unary()?;
         while let Some(c @ (b'*' | b'/' | b'%')) = self.peek() {
             self.i += 1;
-            let r = self.power()?;
+            let r = self.unary()?;
             v = match c {
                 b'*' => v * r,
                 _ if r == 0.0 => return Err("division by zero".into()),
@@ -96,15 +96,7 @@ impl Parser<'_> {
         }
         Ok(v)
     }
-    fn power(&mut self) -> Result<f64, String> {
-        let base = self.unary()?;
-        if self.peek() == Some(b'^') {
-            self.i += 1;
-            let exp = self.power()?; // right-associative
-            return Ok(base.powf(exp));
-        }
-        Ok(base)
-    }
+    /// Unary minus binds looser than `^`: `-2^2` is `-(2^2)`.
     fn unary(&mut self) -> Result<f64, String> {
         match self.peek() {
             Some(b'-') => {
@@ -115,8 +107,17 @@ impl Parser<'_> {
                 self.i += 1;
                 self.unary()
             }
-            _ => self.atom(),
+            _ => self.power(),
         }
+    }
+    fn power(&mut self) -> Result<f64, String> {
+        let base = self.atom()?;
+        if self.peek() == Some(b'^') {
+            self.i += 1;
+            let exp = self.unary()?; // right-associative; allows 2^-1
+            return Ok(base.powf(exp));
+        }
+        Ok(base)
     }
     fn atom(&mut self) -> Result<f64, String> {
         match self.peek() {
@@ -162,6 +163,8 @@ mod tests {
         assert_eq!(eval("-2^2").map(format_number), Ok("-4".into()));
         assert_eq!(eval("7/2").map(format_number), Ok("3.5".into()));
         assert_eq!(eval("2^3^2").map(format_number), Ok("512".into()));
+        assert_eq!(eval("2^-1").map(format_number), Ok("0.5".into()));
+        assert_eq!(eval("-(3)*-2").map(format_number), Ok("6".into()));
     }
 
     #[test]
