@@ -174,12 +174,6 @@ impl Gateway {
         self.llm.store(Arc::new(llm));
     }
 
-    /// Re-derives the built-in default route after guests changed (no config change).
-    pub fn refresh_routes(&self) {
-        let s = self.settings();
-        self.replace_config(s.config.clone(), self.llm.load_full().as_ref().clone());
-    }
-
     /// The route serving a channel, if any.
     pub fn route_for(&self, ch: &ChannelInfo) -> Option<Route> {
         self.settings().routes.resolve(ch).cloned()

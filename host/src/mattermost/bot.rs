@@ -352,7 +352,8 @@ impl Bot {
                 return;
             }
         };
-        let cfg = self.gateway.settings().config.clone();
+        let settings = self.gateway.settings();
+        let cfg = &settings.config;
         let route = self.gateway.route_for(&info);
         let require_mention = route
             .as_ref()
@@ -508,13 +509,13 @@ impl Bot {
                 }
             }
         }
-        let cfg = self.gateway.settings().config.clone();
-        let msg = job.admitted.message().clone();
+        let default_mode = self.gateway.settings().config.mattermost.reply_mode;
+        let msg = job.admitted.message();
         let mode = self
             .gateway
             .route_for(&msg.channel)
             .and_then(|r| r.reply_mode)
-            .unwrap_or(cfg.mattermost.reply_mode);
+            .unwrap_or(default_mode);
         let root = session::reply_root(mode, &post.id, msg.root_id.as_deref());
         let typing = {
             let api = self.api.clone();
