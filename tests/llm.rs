@@ -42,6 +42,22 @@ system_prompt = "You are the test assistant."
     )
 }
 
+/// A config with one `*` route to the assistant with these tools and scanners.
+fn assistant_route(llm: &FakeLlm, tools: &[&str], scanners: &[&str]) -> String {
+    let list = |xs: &[&str]| {
+        xs.iter()
+            .map(|x| format!("\"{x}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\ntools = [{}]\nscanners = [{}]\n",
+        llm.base_url(),
+        list(tools),
+        list(scanners)
+    )
+}
+
 fn run(
     llm: &FakeLlm,
     data: &std::path::Path,
@@ -388,10 +404,7 @@ fn blocked_tool_output_is_withheld_from_the_model() {
         &common::dist("injection"),
     ]);
     let data = tempfile::tempdir().expect("data");
-    let cfg = format!(
-        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\ntools = [\"misbehave\"]\nscanners = [\"injection\"]\n",
-        llm.base_url()
-    );
+    let cfg = assistant_route(&llm, &["misbehave"], &["injection"]);
     let o = chat(
         g.path(),
         data.path(),
@@ -409,14 +422,17 @@ fn blocked_tool_output_is_withheld_from_the_model() {
     assert!(lines[1].contains("harmless page about soup"), "{out}");
     assert!(stderr(&o).contains("tool output blocked by scanner"));
     // The model never saw the payload.
+    let tool_messages: Vec<String> = llm
+        .requests()
+        .iter()
+        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(tool_messages.len(), 2, "{tool_messages:?}");
     assert!(
-        !llm.requests()
-            .iter()
-            .any(|r| r.to_string().contains("evil.example")
-                && r["messages"]
-                    .as_array()
-                    .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"
-                        && m["content"].as_str().unwrap_or("").contains("evil"))))
+        !tool_messages.iter().any(|m| m.contains("evil")),
+        "{tool_messages:?}"
     );
 }
 
@@ -429,10 +445,7 @@ fn scanner_flags_reach_the_agent_context() {
         &common::test_guest("badscanner"),
     ]);
     let data = tempfile::tempdir().expect("data");
-    let cfg = format!(
-        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\nscanners = [\"badscanner\"]\n",
-        llm.base_url()
-    );
+    let cfg = assistant_route(&llm, &[], &["badscanner"]);
     let o = chat(
         g.path(),
         data.path(),
