@@ -396,3 +396,31 @@ fn a_missing_agent_answers_unavailable_until_it_returns() {
         live.say("three").starts_with("echo: three")
     });
 }
+
+#[test]
+fn config_errors_never_echo_the_token() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (i, bad) in [
+        "[mattermost]\ntoken = \"sk-supersecret-123\n",
+        "[mattermost]\ntoken = 'sk-supersecret-123' trailing\n",
+        "[mattermost]\ntoken = [\"sk-supersecret-123\"]\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let cfg = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&cfg, bad).expect("write");
+        let o = common::cmd()
+            .arg("routes")
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--guests")
+            .arg(common::root().join("guests/dist"))
+            .output()
+            .expect("routes");
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{bad}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("supersecret"), "the token leaked: {err}");
+    }
+}

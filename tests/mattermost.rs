@@ -153,10 +153,16 @@ fn dms_always_channels_only_on_mention_and_never_twice() {
     assert_eq!(msg(&replies[0]), "echo: hello (turn 1)");
     assert_eq!(replies[0]["root_id"], "", "reply_mode off answers flat");
     assert_eq!(replies[0]["props"]["kennel_reply_to"], p["id"]);
-    assert!(
-        w.mm.typing().iter().any(|(c, _)| *c == dm),
-        "typing indicator was sent"
-    );
+    // A fast turn costs one API call: one create, no typing, no edit.
+    settle();
+    assert!(w.mm.typing().is_empty(), "no typing for a fast turn");
+    assert!(w.mm.edits().is_empty(), "no edit for a short reply");
+    let writes: Vec<_> =
+        w.mm.requests()
+            .into_iter()
+            .filter(|(m, _)| m != "GET")
+            .collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
     // Channel: not mentioned → ignored; the prefix collision is not a mention.
     w.mm.user_post(&w.alice, &w.town, "hello everyone", None);
     w.mm.user_post(&w.alice, &w.town, "@kennelbot2 are you there?", None);
@@ -511,10 +517,7 @@ fn killed_between_receiving_and_replying_answers_exactly_once() {
     assert_eq!(msg(&r[0]), "the answer");
     settle();
     assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 1);
-    assert!(
-        k.logs()
-            .contains("recovering a post interrupted by a restart")
-    );
+    assert!(k.logs().contains("retrying a post"));
 }
 
 #[test]
@@ -534,7 +537,7 @@ fn killed_between_posting_and_recording_does_not_reply_twice() {
     );
     llm.push(Step::Text("second answer".into()));
     let k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
-    k.wait_log("not answering twice", T);
+    k.wait_log("resuming an interrupted answer", T);
     settle();
     let r = w.mm.posts_by(&w.bot, &dm);
     assert_eq!(r.len(), 1, "{:?}", r.iter().map(msg).collect::<Vec<_>>());
@@ -691,7 +694,13 @@ fn attachments_are_fetched_and_scanned() {
 fn sethome_and_proactive_messages() {
     let w = World::new();
     let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let _k = start(&w, g.path(), data.path(), "", &[]);
+    let _k = start(
+        &w,
+        g.path(),
+        data.path(),
+        "[access]\nadmins = [\"alice\"]\n",
+        &[],
+    );
     w.mm.user_post(&w.alice, &w.town, "@kennelbot /sethome", None);
     let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
     assert!(
@@ -893,4 +902,245 @@ fn a_config_reload_changes_who_is_allowed() {
     w.mm.user_post(&w.mallory, &dm, "now?", None);
     let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
     assert_eq!(msg(&r[0]), "echo: now? (turn 1)");
+}
+
+// ---- issue 8: faults and attacks ------------------------------------------------
+
+#[test]
+fn a_pre_posted_pending_id_does_not_swallow_the_answer() {
+    let w = World::new();
+    let llm = FakeLlm::start();
+    llm.push(Step::Delay(
+        Duration::from_millis(800),
+        Box::new(Step::Text("the real answer".into())),
+    ));
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let _k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
+    let p =
+        w.mm.user_post(&w.alice, &w.town, "@kennelbot what now?", None);
+    let id = p["id"].as_str().expect("id").to_string();
+    // Mallory, a channel member, pre-posts every pending id an older kennel would have used.
+    for n in 0..3 {
+        w.mm.create_as(&w.mallory, &w.town, "gotcha", &format!("{id}:{n}"));
+    }
+    let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
+    assert_eq!(msg(&r[0]), "the real answer");
+    assert_eq!(r[0]["props"]["kennel_reply_to"], id.as_str());
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &w.town).len(), 1);
+}
+
+#[test]
+fn webhook_and_bot_posts_are_ignored_unless_the_route_allows_bots() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let other_bot = w.mm.add_user("otherbot", true).0;
+    w.mm.join(&w.town, &other_bot);
+    let k = start(&w, g.path(), data.path(), "", &[]);
+    // Alice (allowed) created the webhook: its posts carry her user id.
+    w.mm.webhook_post(&w.alice, &w.town, "@kennelbot deploy finished");
+    w.mm.bot_post(&other_bot, &w.town, "@kennelbot ping from another bot");
+    k.wait_log("ignoring a post by a bot or webhook", T);
+    settle();
+    assert!(w.mm.posts_by(&w.bot, &w.town).is_empty());
+    drop(k);
+    let data2 = tempfile::tempdir().expect("data");
+    let cfg = "[[route]]\nchannel = \"*\"\nagent = \"echo\"\nallow_bots = true\n";
+    let _k = start(
+        &w,
+        g.path(),
+        data2.path(),
+        cfg,
+        &[("MATTERMOST_DM_POLICY", "open")],
+    );
+    w.mm.webhook_post(&w.alice, &w.town, "@kennelbot deploy finished");
+    let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
+    assert!(msg(&r[0]).contains("deploy finished"), "{}", msg(&r[0]));
+}
+
+#[test]
+fn a_user_renamed_to_a_listed_name_is_denied() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let k = start(&w, g.path(), data.path(), "", &[]);
+    let dm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &dm, "hi", None);
+    w.mm.wait_posts(&w.bot, &dm, 1, T);
+    // Alice leaves the name; Mallory takes it.
+    w.mm.rename(&w.alice, "alice-old");
+    w.mm.rename(&w.mallory, "alice");
+    let mdm = w.dm(&w.mallory);
+    w.mm.user_post(&w.mallory, &mdm, "I am alice now", None);
+    k.wait_log("now held by a different account", T);
+    settle();
+    assert!(w.mm.posts_by(&w.bot, &mdm).is_empty());
+    // The real Alice, under her new name, is still the one bound to "alice".
+    w.mm.user_post(&w.alice, &dm, "still me", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 2, T);
+    assert_eq!(msg(&r[1]), "echo: still me (turn 2)");
+}
+
+#[test]
+fn sethome_is_for_admins_only() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let _k = start(
+        &w,
+        g.path(),
+        data.path(),
+        "[access]\nadmins = [\"bob\"]\n",
+        &[],
+    );
+    w.mm.user_post(&w.alice, &w.town, "@kennelbot /sethome", None);
+    let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
+    assert!(
+        msg(&r[0]).contains("Only an administrator"),
+        "{}",
+        msg(&r[0])
+    );
+    w.mm.user_post(&w.bob, &w.town, "@kennelbot /sethome", None);
+    let r = w.mm.wait_posts(&w.bot, &w.town, 2, T);
+    assert!(msg(&r[1]).starts_with("Home channel set"), "{}", msg(&r[1]));
+}
+
+#[test]
+fn a_new_dm_and_a_bumping_thread_reply_written_while_down_are_answered_once() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let mut k = start(&w, g.path(), data.path(), "", &[]);
+    let dm = w.dm(&w.alice);
+    let root = w.mm.user_post(&w.alice, &dm, "first", None);
+    w.mm.wait_posts(&w.bot, &dm, 1, T);
+    k.wait_log("answered", T);
+    std::thread::sleep(Duration::from_millis(300));
+    k.kill9();
+    // While down: a DM channel the bot has never seen, a new post, and a
+    // thread reply that bumps the old root's update_at.
+    let bob_dm = w.dm(&w.bob);
+    w.mm.user_post(&w.bob, &bob_dm, "are you there?", None);
+    w.mm.user_post(&w.alice, &dm, "second", None);
+    let rid = root["id"].as_str().expect("id");
+    w.mm.user_post(&w.alice, &dm, "in the thread", Some(rid));
+    w.mm.react(rid);
+    let _k = start(&w, g.path(), data.path(), "", &[]);
+    let b = w.mm.wait_posts(&w.bot, &bob_dm, 1, T);
+    assert_eq!(msg(&b[0]), "echo: are you there? (turn 1)");
+    let a = w.mm.wait_posts(&w.bot, &dm, 3, T);
+    let mut got: Vec<String> = a.iter().map(msg).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "echo: first (turn 1)",
+            "echo: in the thread (turn 3)",
+            "echo: second (turn 2)"
+        ]
+    );
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 3);
+    assert_eq!(w.mm.posts_by(&w.bot, &bob_dm).len(), 1);
+}
+
+#[test]
+fn catch_up_pages_past_the_servers_1000_post_cap() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let mut k = start(&w, g.path(), data.path(), "", &[]);
+    let dm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &dm, "hello", None);
+    w.mm.wait_posts(&w.bot, &dm, 1, T);
+    std::thread::sleep(Duration::from_millis(300));
+    k.kill9();
+    for i in 0..1100 {
+        w.mm.silent_post(&w.alice, &dm, &format!("n{i}"));
+    }
+    let _k = start(&w, g.path(), data.path(), "", &[]);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1101, Duration::from_secs(120));
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 1101);
+    let mut answered: Vec<String> = r.iter().map(msg).collect();
+    answered.sort();
+    answered.dedup();
+    assert_eq!(answered.len(), 1101, "every post answered exactly once");
+}
+
+#[test]
+fn a_slow_file_download_does_not_delay_another_users_dm() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let _k = start(&w, g.path(), data.path(), "", &[]);
+    w.mm.delay_files(Duration::from_secs(30));
+    let f = w.mm.add_file("notes.txt", "text/plain", b"some notes");
+    let adm = w.dm(&w.alice);
+    w.mm.user_post_with_files(&w.alice, &adm, "read this", None, vec![f]);
+    std::thread::sleep(Duration::from_millis(200));
+    let bdm = w.dm(&w.bob);
+    let sent = Instant::now();
+    w.mm.user_post(&w.bob, &bdm, "quick one", None);
+    w.mm.wait_posts(&w.bot, &bdm, 1, T);
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "bob waited {:?}",
+        sent.elapsed()
+    );
+}
+
+#[test]
+fn a_full_session_queue_answers_busy_and_loses_nothing() {
+    let w = World::new();
+    let llm = FakeLlm::start();
+    for i in 0..6 {
+        llm.push(Step::Delay(
+            Duration::from_millis(400),
+            Box::new(Step::Text(format!("answer {i}"))),
+        ));
+    }
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let cfg = format!(
+        "[mattermost]\nsession_queue = 1\n{}",
+        assistant_config(&llm)
+    );
+    let _k = start(&w, g.path(), data.path(), &cfg, &[]);
+    let dm = w.dm(&w.alice);
+    for i in 0..6 {
+        w.mm.user_post(&w.alice, &dm, &format!("q{i}"), None);
+    }
+    let r = w.mm.wait_posts(&w.bot, &dm, 6, T);
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 6, "one reply per post");
+    assert!(r.iter().any(|p| msg(p).contains("still working")));
+    let replied_to: std::collections::HashSet<String> = r
+        .iter()
+        .map(|p| {
+            p["props"]["kennel_reply_to"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(replied_to.len(), 6);
+}
+
+#[test]
+fn touching_the_config_reloads_once_and_reading_it_never() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let k = start(
+        &w,
+        g.path(),
+        data.path(),
+        "[sessions]\ngroup_sessions_per_user = true\n",
+        &[],
+    );
+    let cfg = data.path().with_extension("toml");
+    let count = || k.logs().matches("configuration reloaded").count();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = count();
+    let _ = std::fs::read_to_string(&cfg).expect("read");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(count(), before, "reading the file reloaded it");
+    let status = Command::new("touch").arg(&cfg).status().expect("touch");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(count(), before + 1, "{}", k.logs());
 }

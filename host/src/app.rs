@@ -223,7 +223,10 @@ fn watch_file(
         .ok_or("config path has no file name")?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        // Opening or reading the file (our own reload does) is not a change:
+        // reacting to it would reload forever.
         if let Ok(ev) = ev
+            && !matches!(ev.kind, notify::EventKind::Access(_))
             && ev
                 .paths
                 .iter()

@@ -121,6 +121,15 @@ pub struct MattermostConfig {
     /// A WebSocket that delivers nothing (not even a ping) for this many seconds
     /// is treated as dead and reconnected. Default 100 (the server pings every 60 s).
     pub ws_idle_timeout_secs: u64,
+    /// Most posts one reply is split into. Default 8; the rest of a longer
+    /// answer is cut with a note (so a runaway answer cannot flood a channel).
+    pub max_reply_parts: usize,
+    /// Agent turns running at once across all sessions; more wait their turn
+    /// (never fail). Default 16. Higher: more memory and LLM load at once.
+    pub max_concurrent_turns: usize,
+    /// Posts waiting per session. Default 32; a post beyond that gets a short
+    /// "busy" reply instead of waiting (never a silent drop).
+    pub session_queue: usize,
 }
 
 impl Default for MattermostConfig {
@@ -134,6 +143,9 @@ impl Default for MattermostConfig {
             channel_wide_mentions: false,
             catch_up_window_secs: 3600,
             ws_idle_timeout_secs: 100,
+            max_reply_parts: 8,
+            max_concurrent_turns: 16,
+            session_queue: 32,
         }
     }
 }
@@ -164,8 +176,49 @@ pub struct AccessConfig {
     /// Default `allowlist`.
     pub dm_policy: DmPolicy,
     /// User ids or usernames allowed to talk to the bot (everywhere, not just DMs). Empty = nobody
-    /// (deny by default) unless `dm_policy = "open"`.
+    /// (deny by default) unless `dm_policy = "open"`. A username binds to the
+    /// id it first resolves to; whoever holds that name later is denied.
     pub allowed_users: Vec<String>,
+    /// User ids or usernames who may use admin commands (`/sethome`). Default
+    /// empty: nobody (the console operator always may).
+    pub admins: Vec<String>,
+}
+
+/// `[storage]` — retention and memory quotas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Transcripts and usage rows older than this many days are deleted. Default 90; 0 keeps them.
+    pub retention_days: u64,
+    /// Keys per memory scope (one user's, session's or channel's memory of one agent). Default 1000.
+    pub memory_keys_per_scope: u64,
+    /// Bytes (keys + values) per memory scope. Default 1 MiB.
+    pub memory_bytes_per_scope: u64,
+    /// Bytes of memory per agent over all scopes. Default 256 MiB.
+    pub memory_bytes_per_agent: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        let q = crate::store::Quota::default();
+        StorageConfig {
+            retention_days: 90,
+            memory_keys_per_scope: q.keys_per_scope,
+            memory_bytes_per_scope: q.bytes_per_scope,
+            memory_bytes_per_agent: q.bytes_per_agent,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The memory quota these keys describe.
+    pub fn quota(&self) -> crate::store::Quota {
+        crate::store::Quota {
+            keys_per_scope: self.memory_keys_per_scope,
+            bytes_per_scope: self.memory_bytes_per_scope,
+            bytes_per_agent: self.memory_bytes_per_agent,
+        }
+    }
 }
 
 /// `[sessions]`
@@ -192,8 +245,9 @@ pub struct LlmConfig {
     pub base_url: String,
     /// Model name sent with each request. Default empty (the server's default).
     pub model: String,
-    /// Name of the environment variable holding the API key. Default `OPENAI_API_KEY`.
-    /// The key itself never appears in the config file, logs or guests.
+    /// Name of the environment variable holding the API key. No default: with
+    /// none named, no key is sent (so a key meant for one server never goes to
+    /// another). The key itself never appears in the config file, logs or guests.
     pub api_key_env: String,
     /// Per-request timeout in seconds. Default 120.
     pub timeout_secs: u64,
@@ -206,7 +260,7 @@ impl Default for LlmConfig {
         LlmConfig {
             base_url: "http://127.0.0.1:11434/v1".into(),
             model: String::new(),
-            api_key_env: "OPENAI_API_KEY".into(),
+            api_key_env: String::new(),
             timeout_secs: 120,
             max_retries: 3,
         }
@@ -248,6 +302,10 @@ pub struct RouteConfig {
     pub model: Option<String>,
     #[serde(default)]
     pub on_error: OnError,
+    /// Answer posts by bots and webhooks here. Default `false` (two bots
+    /// answering each other would loop).
+    #[serde(default)]
+    pub allow_bots: bool,
     /// Display name; defaults to the channel matcher.
     #[serde(default)]
     pub name: Option<String>,
@@ -260,6 +318,7 @@ pub struct Config {
     pub mattermost: MattermostConfig,
     pub access: AccessConfig,
     pub sessions: SessionsConfig,
+    pub storage: StorageConfig,
     /// Absent = no LLM configured (agents get a `not-configured` error).
     pub llm: Option<LlmConfig>,
     #[serde(rename = "route")]
@@ -279,11 +338,68 @@ impl std::fmt::Debug for Config {
             .field("mattermost", &self.mattermost)
             .field("access", &self.access)
             .field("sessions", &self.sessions)
+            .field("storage", &self.storage)
             .field("llm", &self.llm)
             .field("routes", &self.routes)
             .field("source", &self.source)
             .finish()
     }
+}
+
+/// A parse error as "line L, column C: message", with quoted values removed
+/// from the message (serde quotes the value it rejected).
+fn parse_error(text: &str, e: &toml::de::Error) -> String {
+    let mut msg = e.message().trim().to_string();
+    if let Some(span) = e.span() {
+        let start = span.start.min(text.len());
+        let before = text.get(..start).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        let line_text = text.lines().nth(line - 1).unwrap_or("");
+        if is_secret_line(line_text) {
+            msg = redact_quoted(&msg);
+        }
+        msg = format!("line {line}, column {col}: {msg}");
+    } else {
+        msg = redact_quoted(&msg);
+    }
+    msg
+}
+
+/// Whether a config line sets something secret (its value must never be echoed).
+fn is_secret_line(line: &str) -> bool {
+    let key = line.split('=').next().unwrap_or(line).to_ascii_lowercase();
+    ["token", "secret", "password", "key"]
+        .iter()
+        .any(|w| key.contains(w))
+        || !line.contains('=')
+}
+
+fn redact_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut quote: Option<char> = None;
+    for c in msg.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push_str("…");
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Guest names by kind, for validation.
@@ -333,9 +449,10 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Parses TOML text; errors carry toml's line/column report.
+    /// Parses TOML text. Errors give the line, column and what is wrong, but
+    /// never echo the file's text: the offending line may hold the token.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        let mut cfg: Config = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
         cfg.text = text.to_string();
         Ok(cfg)
     }

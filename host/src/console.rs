@@ -51,8 +51,12 @@ pub async fn run(gateway: &Gateway, channel: &str, user: &str) -> Result<(), Gat
             },
             root_id: None,
             attachments: vec![],
+            admin: true,
         };
-        let outcome = gateway.handle(Admitted::console(msg), None).await?;
+        let mut outcome = gateway.handle(Admitted::console(msg), None).await?;
+        if let Some(record) = outcome.record.take() {
+            gateway.store().record_turn(record).await?;
+        }
         match outcome.kind {
             OutcomeKind::NoRoute => {
                 println!("(no route serves channel \"{channel}\"; nothing answered)")

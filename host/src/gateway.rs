@@ -26,7 +26,7 @@ use crate::runtime::{
     AgentServices, BoxFuture, GuestError, GuestKind, Runtime, llm as wit_llm, memory, types,
 };
 use crate::session;
-use crate::store::{Store, StoreError, Turn, now_ms};
+use crate::store::{Quota, Store, StoreError, Turn, TurnRecord, UsageDelta, now_ms};
 
 /// A file attached to a message (text already extracted when small and textual).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub struct Incoming {
     /// Thread root id when the post is inside a thread.
     pub root_id: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// The channel verified this user is on `access.admins` (the console operator always is).
+    pub admin: bool,
 }
 
 /// A message that passed the access gate. Only [`Gateway::admit`] and
@@ -111,6 +113,21 @@ pub struct Outcome {
     pub reply_mode: ReplyMode,
     /// Whether the text was streamed to the sink already (the channel only needs to finalise).
     pub streamed: bool,
+    /// Transcript turns and LLM usage of this turn. The channel writes them
+    /// with its own bookkeeping in one store write once the reply is out.
+    pub record: Option<TurnRecord>,
+}
+
+impl Outcome {
+    fn plain(text: String, kind: OutcomeKind, reply_mode: ReplyMode) -> Outcome {
+        Outcome {
+            text,
+            kind,
+            reply_mode,
+            streamed: false,
+            record: None,
+        }
+    }
 }
 
 /// Streams the accumulated reply text while an agent's LLM answer arrives.
@@ -180,12 +197,14 @@ impl Gateway {
     }
 
     /// The access gate. `listed` = the channel layer verified the user is on
-    /// the allowlist (by id, or by a username it resolved through the API).
-    pub fn admit(&self, msg: Incoming, listed: bool) -> Result<Admission, GatewayError> {
-        let cfg = &self.settings().config;
+    /// the allowlist (by id, or by a username bound to this id). Users
+    /// approved by pairing count only under `dm_policy = "pairing"`.
+    pub async fn admit(&self, msg: Incoming, listed: bool) -> Result<Admission, GatewayError> {
+        let settings = self.settings();
+        let cfg = &settings.config;
         let policy = cfg.access.dm_policy;
         let listed =
-            listed || (policy != DmPolicy::Open && self.store.is_approved(&msg.user_id)?);
+            listed || (policy == DmPolicy::Pairing && self.store.is_approved(&msg.user_id)?);
         match policy::decide(policy, listed, msg.channel.kind.is_direct()) {
             Decision::Allow => Ok(Admission::Allowed(Box::new(Admitted(msg)))),
             Decision::Deny => Ok(Admission::Denied(if cfg.access.allowed_users.is_empty() {
@@ -193,31 +212,32 @@ impl Gateway {
             } else {
                 "user is not on the allowlist"
             })),
-            Decision::OfferPairing => {
-                let pending = self.store.pairing_list()?;
-                let action = policy::pairing_request(
-                    &pending,
-                    now_ms(),
-                    &msg.user_id,
-                    &msg.user_name,
-                    &msg.channel.id,
-                    &mut policy::os_random,
-                );
-                let text = match action {
-                    PairingAction::New(code) => {
-                        self.store.pairing_put(&code)?;
-                        tracing::info!(user = %msg.user_name, "pairing code issued");
-                        pairing_text(&code.code)
-                    }
-                    PairingAction::Repeat(code) => pairing_text(&code.code),
-                    PairingAction::Busy => {
-                        "I can't take new pairing requests right now. Please try again later."
-                            .to_string()
-                    }
-                };
-                Ok(Admission::Pairing(text))
-            }
+            Decision::OfferPairing => Ok(Admission::Pairing(self.pairing(&msg).await?)),
         }
+    }
+
+    async fn pairing(&self, msg: &Incoming) -> Result<String, GatewayError> {
+        let pending = self.store.pairing_list()?;
+        let action = policy::pairing_request(
+            &pending,
+            now_ms(),
+            &msg.user_id,
+            &msg.user_name,
+            &msg.channel.id,
+            &mut policy::os_random,
+        );
+        Ok(match action {
+            PairingAction::New(code) => {
+                // Storing it revokes any older code of this user.
+                self.store.pairing_put(&code).await?;
+                tracing::info!(user = %msg.user_name, "pairing code issued");
+                pairing_text(&code.code)
+            }
+            PairingAction::Repeat(code) => pairing_text(&code.code),
+            PairingAction::Busy => {
+                "I can't take new pairing requests right now. Please try again later.".to_string()
+            }
+        })
     }
 
     /// Base session key of a message (for per-session ordering in channels).
@@ -232,7 +252,9 @@ impl Gateway {
         )
     }
 
-    /// Answers an admitted message.
+    /// Answers an admitted message: command, or route → scanners → agent.
+    /// Writes nothing but command effects; the turn's transcript and usage
+    /// come back in [`Outcome::record`].
     pub async fn handle(
         &self,
         admitted: Admitted,
@@ -246,37 +268,57 @@ impl Gateway {
             .and_then(|r| r.reply_mode)
             .unwrap_or(settings.config.mattermost.reply_mode);
         let base = self.session_base(&msg);
-        if let Some(text) = self.command(&msg, &base, route.as_ref())? {
-            let name = msg.text.split_whitespace().next().unwrap_or("").to_string();
-            return Ok(Outcome {
-                text,
-                kind: OutcomeKind::Command(name),
-                reply_mode,
-                streamed: false,
-            });
+        if let Some(text) = self.command(&msg, &base, route.as_ref()).await? {
+            let name = command_name(&msg.text).unwrap_or_default();
+            return Ok(Outcome::plain(text, OutcomeKind::Command(name), reply_mode));
         }
         let Some(route) = route else {
             tracing::info!(channel = %msg.channel.name, "no route matches; not answering");
-            return Ok(Outcome {
-                text: String::new(),
-                kind: OutcomeKind::NoRoute,
+            return Ok(Outcome::plain(
+                String::new(),
+                OutcomeKind::NoRoute,
                 reply_mode,
-                streamed: false,
-            });
+            ));
         };
         let sid = session::session_id(&base, self.store.session_generation(&base)?);
-
-        // Scanner chain over the message and every attachment's text.
-        let mut flags = Vec::new();
-        let mut inputs: Vec<(&str, types::ScanSource)> =
-            vec![(msg.text.as_str(), types::ScanSource::UserMessage)];
-        for a in &msg.attachments {
-            if let Some(t) = &a.text {
-                inputs.push((t.as_str(), types::ScanSource::Attachment));
+        let flags = match self.scan_message(&route, &msg).await {
+            Ok(flags) => flags,
+            Err(scanner) => {
+                return Ok(Outcome::plain(
+                    BLOCKED_REPLY.into(),
+                    OutcomeKind::Blocked { scanner },
+                    reply_mode,
+                ));
             }
+        };
+        let history = self
+            .store
+            .recent_turns(&sid, route.max_turns, route.max_chars)?;
+        let ctx = agent_context(&route, &sid, &history, flags, stream.is_some());
+        let mut outcome = self.run_turn(&route, &msg, &sid, &ctx, stream).await;
+        outcome.reply_mode = reply_mode;
+        Ok(outcome)
+    }
+
+    /// The route's scanner chain over the message, each attachment's name
+    /// and text. `Ok(flags)` to go on, `Err(scanner)` when one blocked.
+    async fn scan_message(
+        &self,
+        route: &Route,
+        msg: &Incoming,
+    ) -> Result<Vec<types::ScanFlag>, String> {
+        let mut flags = Vec::new();
+        let mut inputs: Vec<(String, types::ScanSource)> =
+            vec![(msg.text.clone(), types::ScanSource::UserMessage)];
+        for a in &msg.attachments {
+            let text = match &a.text {
+                Some(t) => format!("{}\n{t}", a.name),
+                None => a.name.clone(),
+            };
+            inputs.push((text, types::ScanSource::Attachment));
         }
         for (text, source) in inputs {
-            match scan_chain(&self.runtime, &route, text, source).await {
+            match scan_chain(&self.runtime, route, &text, source).await {
                 ChainVerdict::Allow => {}
                 ChainVerdict::Flag(f) => flags.extend(f),
                 ChainVerdict::Block { scanner, findings } => {
@@ -285,12 +327,7 @@ impl Gateway {
                         source = ?source, findings = %describe_findings(&findings),
                         "message blocked by scanner; agent not called"
                     );
-                    return Ok(Outcome {
-                        text: BLOCKED_REPLY.into(),
-                        kind: OutcomeKind::Blocked { scanner },
-                        reply_mode,
-                        streamed: false,
-                    });
+                    return Err(scanner);
                 }
             }
         }
@@ -301,55 +338,18 @@ impl Gateway {
                 .collect();
             tracing::warn!(route = %route.name, user = %msg.user_name, post = %msg.post_id, flags = %summary.join("; "), "message flagged by scanner");
         }
+        Ok(flags)
+    }
 
-        let history = self
-            .store
-            .recent_turns(&sid, route.max_turns, route.max_chars)?;
-        let ctx = types::Context {
-            session_id: sid.clone(),
-            route: route.name.clone(),
-            system_prompt: route.system_prompt.clone(),
-            history: history
-                .iter()
-                .map(|t| types::Turn {
-                    role: if t.role == "assistant" {
-                        types::Role::Assistant
-                    } else {
-                        types::Role::User
-                    },
-                    text: t.text.clone(),
-                    user_name: t.user_name.clone(),
-                })
-                .collect(),
-            scan_flags: flags,
-            can_stream: stream.is_some(),
-        };
-        let wit_msg = types::Message {
-            post_id: msg.post_id.clone(),
-            text: msg.text.clone(),
-            user_id: msg.user_id.clone(),
-            user_name: msg.user_name.clone(),
-            channel_id: msg.channel.id.clone(),
-            channel_name: msg.channel.name.clone(),
-            channel_kind: match msg.channel.kind {
-                ChannelKind::Direct => types::ChannelKind::Direct,
-                ChannelKind::Group => types::ChannelKind::Group,
-                ChannelKind::Public => types::ChannelKind::Public,
-                ChannelKind::Private => types::ChannelKind::Private,
-                ChannelKind::Console => types::ChannelKind::Console,
-            },
-            thread_id: msg.root_id.clone().filter(|r| !r.is_empty()),
-            attachments: msg
-                .attachments
-                .iter()
-                .map(|a| types::Attachment {
-                    name: a.name.clone(),
-                    mime_type: a.mime_type.clone(),
-                    size: a.size,
-                    text: a.text.clone(),
-                })
-                .collect(),
-        };
+    /// Runs the route's agent and turns its result into an outcome.
+    async fn run_turn(
+        &self,
+        route: &Route,
+        msg: &Incoming,
+        sid: &str,
+        ctx: &types::Context,
+        stream: Option<StreamFn>,
+    ) -> Outcome {
         let streamed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let sink: Option<StreamFn> = stream.map(|s| {
             let streamed = streamed.clone();
@@ -363,55 +363,50 @@ impl Gateway {
             store: self.store.clone(),
             llm: self.llm.load_full().as_ref().clone(),
             route: route.clone(),
-            session: sid.clone(),
+            session: sid.to_string(),
             user_id: msg.user_id.clone(),
             channel_id: msg.channel.id.clone(),
             stream: sink,
+            quota: self.settings().config.storage.quota(),
+            usage: std::sync::Mutex::new(Vec::new()),
         });
         let started = std::time::Instant::now();
         let result = self
             .runtime
-            .run_agent(&route.agent, services, &ctx, &wit_msg)
+            .run_agent(&route.agent, services.clone(), ctx, &wire_message(msg))
             .await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (text, kind) = match result {
+        let usage = std::mem::take(&mut *services.usage.lock().unwrap_or_else(|p| p.into_inner()));
+        let agent = |version: String| OutcomeKind::Agent {
+            route: route.name.clone(),
+            agent: route.agent.clone(),
+            version,
+        };
+        let (text, kind, turns) = match result {
             Ok((Ok(reply), version)) => {
                 tracing::info!(route = %route.name, agent = %route.agent, agent_version = %version, session = %sid, post = %msg.post_id, ms, "agent replied");
-                self.store.append_turns(
-                    &sid,
-                    &[
-                        Turn {
-                            role: "user".into(),
-                            text: msg.text.clone(),
-                            user_name: Some(msg.user_name.clone()),
-                            at: now_ms(),
-                        },
-                        Turn {
-                            role: "assistant".into(),
-                            text: reply.text.clone(),
-                            user_name: None,
-                            at: now_ms(),
-                        },
-                    ],
-                )?;
-                (
-                    reply.text,
-                    OutcomeKind::Agent {
-                        route: route.name.clone(),
-                        agent: route.agent.clone(),
-                        version,
+                let turns = vec![
+                    Turn {
+                        role: "user".into(),
+                        text: msg.text.clone(),
+                        user_name: Some(msg.user_name.clone()),
+                        at: now_ms(),
                     },
-                )
+                    Turn {
+                        role: "assistant".into(),
+                        text: reply.text.clone(),
+                        user_name: None,
+                        at: now_ms(),
+                    },
+                ];
+                (reply.text, agent(version), turns)
             }
             Ok((Err(e), version)) => {
                 tracing::warn!(route = %route.name, agent = %route.agent, agent_version = %version, "agent returned an error: {e}");
                 (
-                    format!("Sorry, I couldn't answer that: {e}"),
-                    OutcomeKind::Agent {
-                        route: route.name.clone(),
-                        agent: route.agent.clone(),
-                        version,
-                    },
+                    format!("Sorry, I couldn't answer that: {}", user_safe(&e)),
+                    agent(version),
+                    vec![],
                 )
             }
             Err(GuestError::NotLoaded(..)) | Err(GuestError::WrongKind(..)) => {
@@ -424,53 +419,53 @@ impl Gateway {
                     OutcomeKind::Unavailable {
                         agent: route.agent.clone(),
                     },
+                    vec![],
                 )
             }
             Err(e) => {
                 tracing::error!(route = %route.name, agent = %route.agent, "agent call failed: {e}");
-                let why = match &e {
-                    GuestError::Cpu(_) => "it used too much CPU",
-                    GuestError::Memory(_) => "it used too much memory",
-                    GuestError::Timeout(_) => "it took too long",
-                    GuestError::Output(_) => "it produced too much output",
-                    _ => "it crashed",
-                };
                 (
                     format!(
-                        "Sorry, something went wrong while answering ({why}). Please try again."
+                        "Sorry, something went wrong while answering ({}). Please try again.",
+                        failure_reason(&e)
                     ),
                     OutcomeKind::Failed {
                         agent: route.agent.clone(),
                         error: e.to_string(),
                     },
+                    vec![],
                 )
             }
         };
-        let streamed = streamed.load(std::sync::atomic::Ordering::Relaxed);
-        Ok(Outcome {
+        Outcome {
             text,
             kind,
-            reply_mode,
-            streamed,
-        })
+            reply_mode: ReplyMode::Off,
+            streamed: streamed.load(std::sync::atomic::Ordering::Relaxed),
+            record: Some(TurnRecord {
+                session: sid.to_string(),
+                turns,
+                usage,
+            }),
+        }
     }
 
     /// Host commands; `None` if the text is not one.
-    fn command(
+    async fn command(
         &self,
         msg: &Incoming,
         base: &str,
         route: Option<&Route>,
     ) -> Result<Option<String>, GatewayError> {
-        let text = msg.text.trim();
-        if !text.starts_with('/') {
+        let Some(cmd) = command_name(&msg.text) else {
             return Ok(None);
+        };
+        if ADMIN_COMMANDS.contains(&cmd.as_str()) && !msg.admin {
+            tracing::warn!(user = %msg.user_name, command = %cmd, "admin command refused");
+            return Ok(Some(format!(
+                "Only an administrator can use `{cmd}` (see `[access] admins`)."
+            )));
         }
-        let cmd = text
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
         let reply = match cmd.as_str() {
             "/help" => {
                 let agent = route
@@ -486,12 +481,14 @@ impl Gateway {
                 )
             }
             "/reset" => {
-                let generation = self.store.session_reset(base)?;
+                let generation = self.store.session_reset(base).await?;
                 tracing::info!(session = base, generation, "session reset");
                 "Started a new session. I've forgotten this conversation (facts you asked me to remember are kept).".into()
             }
             "/sethome" => {
-                self.store.set_setting("home_channel", &msg.channel.id)?;
+                self.store
+                    .set_setting("home_channel", &msg.channel.id)
+                    .await?;
                 tracing::info!(channel = %msg.channel.id, "home channel set");
                 format!(
                     "Home channel set to ~{}. Proactive messages will be posted here.",
@@ -515,6 +512,112 @@ impl Gateway {
             _ => return Ok(None),
         };
         Ok(Some(reply))
+    }
+}
+
+/// Commands only `access.admins` may use.
+const ADMIN_COMMANDS: &[&str] = &["/sethome"];
+
+/// The lower-cased command word of a message starting with `/`, if any.
+fn command_name(text: &str) -> Option<String> {
+    let text = text.trim();
+    if !text.starts_with('/') {
+        return None;
+    }
+    text.split_whitespace().next().map(str::to_ascii_lowercase)
+}
+
+/// The user-facing reason for a failed guest call.
+fn failure_reason(e: &GuestError) -> &'static str {
+    match e {
+        GuestError::Cpu(_) => "it used too much CPU",
+        GuestError::Memory(_) => "it used too much memory",
+        GuestError::Timeout(_) => "it took too long",
+        GuestError::Output(_) | GuestError::Reply(..) => "it produced too much output",
+        _ => "it crashed",
+    }
+}
+
+/// An agent's error text as shown in chat: URLs (internal hosts of an LLM
+/// server, for instance) are replaced and the text is cut short.
+pub fn user_safe(e: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for word in e.split_whitespace() {
+        let w = word.trim_matches(|c: char| "()[]<>\"'`,;".contains(c));
+        let looks_like_address = w.contains("://")
+            || w.split(':').next().is_some_and(|h| {
+                h.parse::<std::net::IpAddr>().is_ok() || h.eq_ignore_ascii_case("localhost")
+            });
+        out.push(if looks_like_address {
+            "[address hidden]".to_string()
+        } else {
+            word.to_string()
+        });
+    }
+    let s = out.join(" ");
+    if s.chars().count() > 300 {
+        format!("{}…", s.chars().take(300).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The agent's context: route prompt, history, scanner flags.
+fn agent_context(
+    route: &Route,
+    sid: &str,
+    history: &[Turn],
+    flags: Vec<types::ScanFlag>,
+    can_stream: bool,
+) -> types::Context {
+    types::Context {
+        session_id: sid.to_string(),
+        route: route.name.clone(),
+        system_prompt: route.system_prompt.clone(),
+        history: history
+            .iter()
+            .map(|t| types::Turn {
+                role: if t.role == "assistant" {
+                    types::Role::Assistant
+                } else {
+                    types::Role::User
+                },
+                text: t.text.clone(),
+                user_name: t.user_name.clone(),
+            })
+            .collect(),
+        scan_flags: flags,
+        can_stream,
+    }
+}
+
+/// The WIT message of an incoming one.
+fn wire_message(msg: &Incoming) -> types::Message {
+    types::Message {
+        post_id: msg.post_id.clone(),
+        text: msg.text.clone(),
+        user_id: msg.user_id.clone(),
+        user_name: msg.user_name.clone(),
+        channel_id: msg.channel.id.clone(),
+        channel_name: msg.channel.name.clone(),
+        channel_kind: match msg.channel.kind {
+            ChannelKind::Direct => types::ChannelKind::Direct,
+            ChannelKind::Group => types::ChannelKind::Group,
+            ChannelKind::Public => types::ChannelKind::Public,
+            ChannelKind::Private => types::ChannelKind::Private,
+            ChannelKind::Console => types::ChannelKind::Console,
+        },
+        thread_id: msg.root_id.clone().filter(|r| !r.is_empty()),
+        attachments: msg
+            .attachments
+            .iter()
+            .map(|a| types::Attachment {
+                name: a.name.clone(),
+                mime_type: a.mime_type.clone(),
+                size: a.size,
+                text: a.text.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -618,6 +721,9 @@ struct TurnServices {
     user_id: String,
     channel_id: String,
     stream: Option<StreamFn>,
+    quota: Quota,
+    /// LLM usage of the turn, written with the transcript at the end.
+    usage: std::sync::Mutex<Vec<UsageDelta>>,
 }
 
 impl TurnServices {
@@ -630,7 +736,7 @@ impl TurnServices {
         }
     }
 
-    fn remember(&self, arguments: &str) -> Result<String, String> {
+    async fn remember(&self, arguments: &str) -> Result<String, String> {
         let v: serde_json::Value =
             serde_json::from_str(arguments).map_err(|e| format!("arguments are not JSON: {e}"))?;
         let fact = v
@@ -652,10 +758,12 @@ impl TurnServices {
             .unwrap_or(0)
             + 1;
         self.store
-            .memory_set(agent, &scope, &format!("fact:{n:04}"), fact)
+            .memory_set(agent, &scope, &format!("fact:{n:04}"), fact, self.quota)
+            .await
             .map_err(|e| e.to_string())?;
         self.store
-            .memory_set(agent, &scope, "fact-count", &n.to_string())
+            .memory_set(agent, &scope, "fact-count", &n.to_string(), self.quota)
+            .await
             .map_err(|e| e.to_string())?;
         Ok(format!("remembered: {fact}"))
     }
@@ -679,16 +787,36 @@ impl AgentServices for TurnServices {
             })
     }
 
-    fn memory_set(&self, scope: memory::Scope, key: &str, value: &str) -> Result<(), String> {
-        self.store
-            .memory_set(&self.route.agent, &self.scope(scope), key, value)
-            .map_err(|e| e.to_string())
+    fn memory_set<'a>(
+        &'a self,
+        scope: memory::Scope,
+        key: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.store
+                .memory_set(
+                    &self.route.agent,
+                    &self.scope(scope),
+                    key,
+                    value,
+                    self.quota,
+                )
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
-    fn memory_delete(&self, scope: memory::Scope, key: &str) -> bool {
-        self.store
-            .memory_delete(&self.route.agent, &self.scope(scope), key)
-            .unwrap_or(false)
+    fn memory_delete<'a>(&'a self, scope: memory::Scope, key: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            self.store
+                .memory_delete(&self.route.agent, &self.scope(scope), key)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!("memory delete failed: {e}");
+                    false
+                })
+        })
     }
 
     fn memory_keys(&self, scope: memory::Scope, prefix: &str) -> Vec<String> {
@@ -724,7 +852,7 @@ impl AgentServices for TurnServices {
                 return Err(format!("tool `{name}` is not available here"));
             }
             if name == "remember" {
-                return self.remember(arguments);
+                return self.remember(arguments).await;
             }
             let out = match self.runtime.tool_invoke(name, arguments).await {
                 Ok(Ok(out)) => out,
@@ -792,15 +920,16 @@ impl AgentServices for TurnServices {
             };
             match result {
                 Ok(r) => {
-                    if let Err(e) = self.store.usage_add(
-                        &self.route.name,
-                        &self.user_id,
-                        &self.session,
-                        r.usage.prompt_tokens as u64,
-                        r.usage.completion_tokens as u64,
-                    ) {
-                        tracing::error!("cannot record LLM usage: {e}");
-                    }
+                    self.usage
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(UsageDelta {
+                            route: self.route.name.clone(),
+                            user: self.user_id.clone(),
+                            session: self.session.clone(),
+                            prompt: r.usage.prompt_tokens as u64,
+                            completion: r.usage.completion_tokens as u64,
+                        });
                     Ok(wit_llm::Response {
                         message: to_wit_message(&r.message),
                         finish_reason: r.finish_reason,

@@ -265,30 +265,33 @@ impl LlmClient {
         sink: StreamSink<'_>,
     ) -> Result<ChatResponse, LlmError> {
         let mut acc = StreamAccumulator::default();
-        let mut buf: Vec<u8> = Vec::new();
+        let mut sse = SseDecoder::default();
+        let mut events = Vec::new();
         let mut body = resp.bytes_stream();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| self.transport_error(&e))?;
-            buf.extend_from_slice(&chunk);
-            while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = buf.drain(..=pos).collect();
-                let line = String::from_utf8_lossy(&line);
-                let line = line.trim();
-                let Some(data) = line.strip_prefix("data:") else {
-                    continue;
-                };
+        loop {
+            match body.next().await {
+                Some(c) => sse.feed(&c.map_err(|e| self.transport_error(&e))?, &mut events)?,
+                // A last event without its blank line still counts (the usage chunk often is one).
+                None => sse.finish(&mut events),
+            }
+            for data in events.drain(..) {
                 let data = data.trim();
                 if data == "[DONE]" {
                     return acc.finish();
                 }
+                if data.is_empty() {
+                    continue;
+                }
                 let v: Value = serde_json::from_str(data)
                     .map_err(|e| LlmError::BadResponse(format!("bad stream chunk: {e}")))?;
-                if acc.push(&v) {
+                if acc.push(&v)? {
                     sink(&acc.content);
                 }
             }
+            if sse.finished {
+                return acc.finish();
+            }
         }
-        acc.finish()
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> LlmError {
@@ -304,6 +307,102 @@ impl LlmClient {
             }
             LlmError::Unreachable(self.redact(&msg))
         }
+    }
+}
+
+/// Largest SSE line buffered, and the caps on what a response may hold: a
+/// server over any of them gets `bad-response`, the host stays unharmed.
+const MAX_SSE_LINE: usize = 8 << 20;
+const MAX_TOOL_CALLS: usize = 64;
+const MAX_ARGUMENTS: usize = 1 << 20;
+const MAX_CONTENT: usize = 4 << 20;
+
+/// Decodes a `text/event-stream` body into the `data` of each event, per the
+/// WHATWG format: lines end in LF, CR or CRLF; `data:` lines of one event are
+/// joined with LF; `event:`, `id:`, `retry:` and `:` comments are read and
+/// ignored; a blank line dispatches. Unlike a browser it also dispatches an
+/// unterminated last event at the end of the body (servers send the usage
+/// chunk that way).
+#[derive(Default)]
+struct SseDecoder {
+    buf: Vec<u8>,
+    data: String,
+    has_data: bool,
+    /// The previous chunk ended in CR: a leading LF belongs to it.
+    pending_cr: bool,
+    finished: bool,
+}
+
+impl SseDecoder {
+    fn feed(&mut self, chunk: &[u8], out: &mut Vec<String>) -> Result<(), LlmError> {
+        let mut chunk = chunk;
+        if self.pending_cr && chunk.first() == Some(&b'\n') {
+            chunk = &chunk[1..];
+        }
+        self.pending_cr = false;
+        self.buf.extend_from_slice(chunk);
+        let mut start = 0;
+        let mut i = 0;
+        while i < self.buf.len() {
+            let b = self.buf[i];
+            if b == b'\n' || b == b'\r' {
+                let line = String::from_utf8_lossy(&self.buf[start..i]).into_owned();
+                let mut next = i + 1;
+                if b == b'\r' {
+                    match self.buf.get(next) {
+                        Some(b'\n') => next += 1,
+                        None => self.pending_cr = true,
+                        _ => {}
+                    }
+                }
+                self.line(&line, out);
+                start = next;
+                i = next;
+            } else {
+                i += 1;
+            }
+        }
+        self.buf.drain(..start);
+        if self.buf.len() > MAX_SSE_LINE {
+            return Err(LlmError::BadResponse(format!(
+                "a stream line is longer than {MAX_SSE_LINE} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, line: &str, out: &mut Vec<String>) {
+        if line.is_empty() {
+            if self.has_data {
+                out.push(std::mem::take(&mut self.data));
+            }
+            self.has_data = false;
+            return;
+        }
+        if line.starts_with(':') {
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line, ""),
+        };
+        if field == "data" {
+            if self.has_data {
+                self.data.push('\n');
+            }
+            self.data.push_str(value);
+            self.has_data = true;
+        }
+    }
+
+    /// The body ended: a pending line and event are dispatched.
+    fn finish(&mut self, out: &mut Vec<String>) {
+        if !self.buf.is_empty() {
+            let line = String::from_utf8_lossy(&std::mem::take(&mut self.buf)).into_owned();
+            self.line(&line, out);
+        }
+        self.line("", out);
+        self.finished = true;
     }
 }
 
@@ -382,6 +481,12 @@ fn parse_response(v: &Value) -> Result<ChatResponse, LlmError> {
     if let Some(calls) = msg.get("tool_calls").filter(|c| !c.is_null()) {
         let calls: Vec<WireToolCall> = serde_json::from_value(calls.clone())
             .map_err(|e| LlmError::BadResponse(format!("bad tool_calls: {e}")))?;
+        if calls.len() > MAX_TOOL_CALLS {
+            return Err(LlmError::BadResponse(format!(
+                "{} tool calls, more than the limit of {MAX_TOOL_CALLS}",
+                calls.len()
+            )));
+        }
         for (i, c) in calls.into_iter().enumerate() {
             tool_calls.push(ToolCall {
                 id: if c.id.is_empty() {
@@ -465,8 +570,10 @@ struct DeltaFunction {
 }
 
 impl StreamAccumulator {
-    /// Adds a chunk; returns whether the visible content grew.
-    fn push(&mut self, v: &Value) -> bool {
+    /// Adds a chunk; returns whether the visible content grew. A chunk over
+    /// a cap (tool-call index or count, argument or content size) is a
+    /// `bad-response`.
+    fn push(&mut self, v: &Value) -> Result<bool, LlmError> {
         self.chunks += 1;
         if let Some(m) = v.get("model").and_then(|m| m.as_str()) {
             self.model = m.to_string();
@@ -475,13 +582,13 @@ impl StreamAccumulator {
             self.usage = parse_usage(v.get("usage"));
         }
         let Some(choice) = v.get("choices").and_then(|c| c.get(0)) else {
-            return false;
+            return Ok(false);
         };
         if let Some(f) = choice.get("finish_reason").and_then(|f| f.as_str()) {
             self.finish_reason = f.to_string();
         }
         let Some(delta) = choice.get("delta") else {
-            return false;
+            return Ok(false);
         };
         if let Some(calls) = delta
             .get("tool_calls")
@@ -489,6 +596,11 @@ impl StreamAccumulator {
         {
             for c in calls {
                 let i = c.index.unwrap_or(self.calls.len().saturating_sub(1));
+                if i >= MAX_TOOL_CALLS {
+                    return Err(LlmError::BadResponse(format!(
+                        "tool call index {i} is over the limit of {MAX_TOOL_CALLS} calls"
+                    )));
+                }
                 while self.calls.len() <= i {
                     self.calls.push(ToolCall::default());
                 }
@@ -503,16 +615,26 @@ impl StreamAccumulator {
                     if let Some(a) = f.arguments {
                         slot.arguments.push_str(&a);
                     }
+                    if slot.arguments.len() > MAX_ARGUMENTS || slot.name.len() > 256 {
+                        return Err(LlmError::BadResponse(
+                            "a streamed tool call is too large".into(),
+                        ));
+                    }
                 }
             }
         }
         match delta.get("content").and_then(|c| c.as_str()) {
             Some(s) if !s.is_empty() => {
+                if self.content.len() + s.len() > MAX_CONTENT {
+                    return Err(LlmError::BadResponse(format!(
+                        "the answer is longer than {MAX_CONTENT} bytes"
+                    )));
+                }
                 self.content.push_str(s);
                 // Only stream text answers; a tool-calling turn is not shown.
-                self.calls.is_empty()
+                Ok(self.calls.is_empty())
             }
-            _ => false,
+            _ => Ok(false),
         }
     }
 
@@ -576,16 +698,26 @@ mod tests {
     #[test]
     fn accumulates_stream_deltas() {
         let mut a = StreamAccumulator::default();
-        assert!(a.push(&json!({"choices":[{"delta":{"role":"assistant","content":"Hel"}}]})));
-        assert!(a.push(&json!({"choices":[{"delta":{"content":"lo"}}]})));
-        assert!(!a.push(&json!({"choices":[{"delta":{},"finish_reason":"stop"}]})));
-        a.push(&json!({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}));
+        assert!(
+            a.push(&json!({"choices":[{"delta":{"role":"assistant","content":"Hel"}}]}))
+                .expect("push")
+        );
+        assert!(
+            a.push(&json!({"choices":[{"delta":{"content":"lo"}}]}))
+                .expect("push")
+        );
+        assert!(
+            !a.push(&json!({"choices":[{"delta":{},"finish_reason":"stop"}]}))
+                .expect("push")
+        );
+        a.push(&json!({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}))
+            .expect("push");
         let r = a.finish().expect("finish");
         assert_eq!(r.message.content, "Hello");
         assert_eq!(r.usage.completion_tokens, 2);
         let mut b = StreamAccumulator::default();
-        b.push(&json!({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"x","function":{"name":"ca","arguments":"{\"a\""}}]}}]}));
-        b.push(&json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"lc","arguments":":1}"}}]}}]}));
+        b.push(&json!({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"x","function":{"name":"ca","arguments":"{\"a\""}}]}}]})).expect("push");
+        b.push(&json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"lc","arguments":":1}"}}]}}]})).expect("push");
         let r = b.finish().expect("finish");
         assert_eq!(
             (
@@ -614,5 +746,52 @@ mod tests {
             "key [redacted] leaked"
         );
         assert!(!format!("{c:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn a_huge_tool_call_index_is_a_bad_response() {
+        let mut a = StreamAccumulator::default();
+        let r = a.push(&json!({"choices":[{"delta":{"tool_calls":[{"index":1_099_511_627_776u64,"function":{"name":"x"}}]}}]}));
+        assert!(matches!(r, Err(LlmError::BadResponse(_))), "{:?}", r.err());
+        assert!(a.calls.len() <= MAX_TOOL_CALLS);
+        let mut b = StreamAccumulator::default();
+        let big = "x".repeat(MAX_ARGUMENTS + 1);
+        let r = b.push(&json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"x","arguments":big}}]}}]}));
+        assert!(matches!(r, Err(LlmError::BadResponse(_))));
+    }
+
+    fn decode_all(chunks: &[&[u8]]) -> Vec<String> {
+        let mut d = SseDecoder::default();
+        let mut out = Vec::new();
+        for c in chunks {
+            d.feed(c, &mut out).expect("feed");
+        }
+        d.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn sse_follows_the_event_stream_format() {
+        // Multi-line data, event/id fields, comments, CRLF split across chunks,
+        // and a last event without its blank line.
+        let out = decode_all(&[
+            b": keep-alive\r\nevent: message\r\nid: 1\r\ndata: {\"a\":\r",
+            b"\ndata: 1}\r\n\r\ndata:x\n\ndata: [DONE]",
+        ]);
+        assert_eq!(out, vec!["{\"a\":\n1}", "x", "[DONE]"]);
+        // A bare CR ends a line too; an event with no data dispatches nothing.
+        assert_eq!(decode_all(&[b"data: a\r\revent: x\n\n"]), vec!["a"]);
+        // An endless line is refused instead of buffered without bound.
+        let mut d = SseDecoder::default();
+        let mut out = Vec::new();
+        let chunk = vec![b'x'; 1 << 20];
+        let mut failed = false;
+        for _ in 0..10 {
+            if d.feed(&chunk, &mut out).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed);
     }
 }

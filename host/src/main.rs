@@ -136,6 +136,8 @@ enum PairAction {
     Approve { code: String },
     /// Deny (delete) a code.
     Deny { code: String },
+    /// Revoke an approved user (id or username): they are asked to pair again.
+    Revoke { user: String },
 }
 
 fn main() -> ExitCode {
@@ -465,7 +467,7 @@ async fn say(common: Common, text: String) -> Result<ExitCode> {
                 .context("no home channel: send /sethome to the bot in a channel, or set MATTERMOST_HOME_CHANNEL")?;
             let api =
                 kennel::mattermost::api::Api::new(&cfg.mattermost.url, &cfg.mattermost.token)?;
-            let pending = format!("say:{}", kennel::store::now_ms());
+            let pending = kennel::store::random_token(24)?;
             let p = api
                 .create_post(
                     &home,
@@ -482,6 +484,7 @@ async fn say(common: Common, text: String) -> Result<ExitCode> {
 }
 
 async fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
+    use kennel::mattermost::control;
     let store = match Store::open(&data) {
         Err(kennel::store::StoreError::Locked(_)) => {
             // The bot is running: administer through its control socket.
@@ -491,8 +494,11 @@ async fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
                     serde_json::json!({"cmd": "pair-approve", "code": code})
                 }
                 PairAction::Deny { code } => serde_json::json!({"cmd": "pair-deny", "code": code}),
+                PairAction::Revoke { user } => {
+                    serde_json::json!({"cmd": "pair-revoke", "user": user})
+                }
             };
-            let out = kennel::mattermost::control::request(&data, &req)
+            let out = control::request(&data, &req)
                 .await
                 .map_err(anyhow::Error::msg)?;
             println!("{out}");
@@ -501,52 +507,28 @@ async fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
         other => other.context("pairing needs the data directory of the bot")?,
     };
     let now = kennel::store::now_ms();
-    match action {
-        PairAction::List => {
-            let codes: Vec<_> = store
-                .pairing_list()?
-                .into_iter()
-                .filter(|c| c.expires_at > now)
-                .collect();
-            if codes.is_empty() {
-                println!("(no pending pairing codes)");
-            }
-            for c in codes {
-                println!(
-                    "{}  @{} ({})  expires in {} min",
-                    c.code,
-                    c.user_name,
-                    c.user_id,
-                    (c.expires_at - now) / 60_000
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+    let out = match action {
+        PairAction::List => Ok(control::pair_list(&store.pairing_list()?, now)),
         PairAction::Approve { code } => {
             let code = kennel::policy::normalise_code(&code);
-            match store.pairing_take(&code)? {
-                Some(c) if c.expires_at > now => {
-                    store.approve_user(&c.user_id, &c.user_name)?;
-                    println!("approved @{} ({})", c.user_name, c.user_id);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some(_) => anyhow::bail!(
-                    "code {code} has expired; ask the user to message the bot again for a new one"
-                ),
-                None => anyhow::bail!("no pending code {code} (see `kennel pair list`)"),
+            match store.pairing_approve(&code, now).await? {
+                Some(c) => Ok(format!("approved @{} ({})", c.user_name, c.user_id)),
+                None => Err(format!(
+                    "no live code {code} (expired or unknown; see `kennel pair list`)"
+                )),
             }
         }
         PairAction::Deny { code } => {
             let code = kennel::policy::normalise_code(&code);
-            match store.pairing_take(&code)? {
-                Some(c) => {
-                    println!("denied code {code} of @{}", c.user_name);
-                    Ok(ExitCode::SUCCESS)
-                }
-                None => anyhow::bail!("no pending code {code}"),
+            match store.pairing_take(&code).await? {
+                Some(c) => Ok(format!("denied code {code} of @{}", c.user_name)),
+                None => Err(format!("no pending code {code}")),
             }
         }
-    }
+        PairAction::Revoke { user } => control::revoke(&store, &user).await,
+    };
+    println!("{}", out.map_err(anyhow::Error::msg)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

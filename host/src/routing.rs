@@ -72,6 +72,8 @@ pub struct Route {
     pub system_prompt: String,
     pub model: Option<String>,
     pub on_error: OnError,
+    /// Answer posts made by bots and webhooks (default `false`: they are ignored).
+    pub allow_bots: bool,
 }
 
 /// The ordered route table.
@@ -103,6 +105,7 @@ impl RouteTable {
                     system_prompt: String::new(),
                     model: None,
                     on_error: OnError::Block,
+                    allow_bots: false,
                 }],
             };
         }
@@ -130,6 +133,7 @@ impl RouteTable {
                     system_prompt: r.system_prompt.clone(),
                     model: r.model.clone(),
                     on_error: r.on_error,
+                    allow_bots: r.allow_bots,
                 }
             })
             .collect();

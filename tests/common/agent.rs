@@ -24,11 +24,16 @@ impl AgentServices for Services {
     fn memory_get(&self, _: memory::Scope, _: &str) -> Option<String> {
         None
     }
-    fn memory_set(&self, _: memory::Scope, _: &str, _: &str) -> Result<(), String> {
-        Ok(())
+    fn memory_set<'a>(
+        &'a self,
+        _: memory::Scope,
+        _: &'a str,
+        _: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
     }
-    fn memory_delete(&self, _: memory::Scope, _: &str) -> bool {
-        false
+    fn memory_delete<'a>(&'a self, _: memory::Scope, _: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async { false })
     }
     fn memory_keys(&self, _: memory::Scope, _: &str) -> Vec<String> {
         vec![]

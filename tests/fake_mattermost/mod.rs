@@ -29,6 +29,10 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 pub const MAX_RUNES: usize = 16383;
+/// How long the server remembers a `pending_post_id`.
+const PENDING_TTL_MS: i64 = 30_000;
+/// Most posts one `since` query returns.
+const SINCE_CAP: usize = 1000;
 const DEAD_QUEUE: usize = 128;
 
 #[derive(Clone, Debug)]
@@ -76,6 +80,8 @@ struct Faults {
     server_errors: u32,
     muted: bool,
     gap_next: bool,
+    /// Every file download waits this long first (a slow file store).
+    file_delay: Duration,
 }
 
 #[derive(Default)]
@@ -85,7 +91,8 @@ pub struct St {
     teams: HashMap<String, String>,
     channels: HashMap<String, Channel>,
     posts: Vec<Value>,
-    pending: HashMap<String, String>,
+    /// pending_post_id → (post id, when): server-wide, kept [`PENDING_TTL_MS`].
+    pending: HashMap<String, (String, i64)>,
     files: HashMap<String, File>,
     conns: HashMap<String, Conn>,
     faults: Faults,
@@ -192,6 +199,14 @@ impl FakeMm {
         id
     }
 
+    /// Adds a member to a channel.
+    pub fn join(&self, channel: &str, user: &str) {
+        let mut s = lock(&self.st);
+        if let Some(c) = s.channels.get_mut(channel) {
+            c.members.insert(user.to_string());
+        }
+    }
+
     /// The DM channel between two users (named from the sorted ids).
     pub fn dm(&self, a: &str, b: &str) -> String {
         let mut s = lock(&self.st);
@@ -238,6 +253,65 @@ impl FakeMm {
         p["type"] = json!("system_join_channel");
         store_and_broadcast(&mut s, p.clone());
         p
+    }
+
+    /// A webhook post: the webhook creator's `user_id`, `props.from_webhook`.
+    pub fn webhook_post(&self, creator: &str, channel: &str, message: &str) -> Value {
+        let mut s = lock(&self.st);
+        let props = json!({"from_webhook": "true", "override_username": "ci-bot"});
+        let p = create_post_value(&mut s, creator, channel, message, "", props, vec![]);
+        store_and_broadcast(&mut s, p.clone());
+        p
+    }
+
+    /// A post by a bot account (`props.from_bot`).
+    pub fn bot_post(&self, bot: &str, channel: &str, message: &str) -> Value {
+        let mut s = lock(&self.st);
+        let p = create_post_value(
+            &mut s,
+            bot,
+            channel,
+            message,
+            "",
+            json!({"from_bot": "true"}),
+            vec![],
+        );
+        store_and_broadcast(&mut s, p.clone());
+        p
+    }
+
+    /// A reaction: bumps the post's `update_at` like the server does.
+    pub fn react(&self, post_id: &str) {
+        let mut s = lock(&self.st);
+        let now = now_ms();
+        if let Some(p) = s.posts.iter_mut().find(|p| p["id"] == post_id) {
+            p["update_at"] = json!(now);
+            p["has_reactions"] = json!(true);
+        }
+    }
+
+    /// Renames a user (`PUT /users/{id}/patch`).
+    pub fn rename(&self, user: &str, new_name: &str) {
+        let mut s = lock(&self.st);
+        if let Some(u) = s.users.get_mut(user) {
+            u.username = new_name.to_string();
+        }
+    }
+
+    /// Creates posts with `pending_post_id` as `user` (what a channel member can do).
+    pub fn create_as(&self, user: &str, channel: &str, message: &str, pending: &str) -> Value {
+        let mut s = lock(&self.st);
+        create(
+            &mut s,
+            user,
+            channel,
+            message,
+            "",
+            json!({}),
+            vec![],
+            pending,
+        )
+        .expect("create")
     }
 
     /// A post stored but not broadcast (as if it arrived while the bot was disconnected and the event was lost).
@@ -308,6 +382,11 @@ impl FakeMm {
         let mut s = lock(&self.st);
         s.faults.rate_limit = n;
         s.faults.retry_after = retry_after;
+    }
+
+    /// Makes every `GET /files/{id}` wait `d` before answering.
+    pub fn delay_files(&self, d: Duration) {
+        lock(&self.st).faults.file_delay = d;
     }
 
     pub fn fail_next(&self, n: u32) {
@@ -459,6 +538,20 @@ fn user_json(u: &User) -> Value {
     v
 }
 
+/// The channel with `last_post_at` as the server keeps it (newest post's create_at).
+fn channel_with_last_post(s: &St, c: &Channel) -> Value {
+    let last = s
+        .posts
+        .iter()
+        .filter(|p| p["channel_id"] == c.id.as_str())
+        .filter_map(|p| p["create_at"].as_i64())
+        .max()
+        .unwrap_or(0);
+    let mut v = channel_json(c);
+    v["last_post_at"] = json!(last);
+    v
+}
+
 fn channel_json(c: &Channel) -> Value {
     json!({"id": c.id, "create_at": 1, "update_at": 1, "delete_at": 0, "team_id": c.team_id, "type": c.kind,
            "display_name": c.display_name, "name": c.name, "header": "", "purpose": "", "last_post_at": 0,
@@ -556,8 +649,12 @@ fn create(
             )));
         }
     }
+    // Like the server: the key is server-wide (whoever made the earlier post)
+    // and lives about 30 s; within that a repeat returns the earlier post.
+    let now = now_ms();
+    s.pending.retain(|_, (_, at)| now - *at < PENDING_TTL_MS);
     if !pending.is_empty()
-        && let Some(existing) = s.pending.get(pending).cloned()
+        && let Some((existing, _)) = s.pending.get(pending).cloned()
         && let Some(p) = s.posts.iter().find(|p| p["id"] == existing.as_str())
     {
         return Ok(p.clone());
@@ -566,7 +663,15 @@ fn create(
     if !pending.is_empty() {
         p["pending_post_id"] = json!(pending);
         let id = p["id"].as_str().unwrap_or("").to_string();
-        s.pending.insert(pending.to_string(), id);
+        s.pending.insert(pending.to_string(), (id, now));
+    }
+    if !root_id.is_empty() {
+        // A reply bumps its root's update_at (so `since` returns the root again).
+        let at = p["create_at"].clone();
+        if let Some(root) = s.posts.iter_mut().find(|r| r["id"] == root_id) {
+            root["update_at"] = at.clone();
+            root["last_reply_at"] = at;
+        }
     }
     store_and_broadcast(s, p.clone());
     Ok(p)
@@ -660,6 +765,12 @@ async fn rest(
     body: String,
 ) -> Response {
     let path = uri.path().to_string();
+    if path.starts_with("/api/v4/files/") {
+        let delay = lock(&st).faults.file_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| {
@@ -736,12 +847,35 @@ async fn rest(
                 .collect();
             ok(200, json!(teams))
         }
+        // Like the server, a team's channel list also holds the user's DMs
+        // and groups (team_id ""); `/users/{id}/channels` lists every team's.
         ("GET", ["users", "me", "teams", team, "channels"]) => {
             let chans: Vec<Value> = s
                 .channels
                 .values()
-                .filter(|c| c.team_id == *team && c.members.contains(&me))
-                .map(channel_json)
+                .filter(|c| (c.team_id == *team || c.team_id.is_empty()) && c.members.contains(&me))
+                .map(|c| channel_with_last_post(&s, c))
+                .collect();
+            ok(200, json!(chans))
+        }
+        ("GET", ["users", uid, "channels"]) => {
+            let uid = if *uid == "me" {
+                me.clone()
+            } else {
+                uid.to_string()
+            };
+            if uid != me {
+                return app_error(
+                    403,
+                    "api.context.permissions.app_error",
+                    "You do not have the appropriate permissions.",
+                );
+            }
+            let chans: Vec<Value> = s
+                .channels
+                .values()
+                .filter(|c| c.members.contains(&me))
+                .map(|c| channel_with_last_post(&s, c))
                 .collect();
             ok(200, json!(chans))
         }
@@ -825,8 +959,12 @@ async fn rest(
                 .filter(|p| p["channel_id"] == *id && p["update_at"].as_i64().unwrap_or(0) > since)
                 .cloned()
                 .collect();
+            // The server's `LIMIT 1000` has no ORDER BY; it reads the
+            // (channel, update_at) index, so the oldest updates come first and
+            // the rest is cut silently. `order` is newest-first by create_at.
+            posts.sort_by_key(|p| p["update_at"].as_i64().unwrap_or(0));
+            posts.truncate(SINCE_CAP);
             posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or(0)));
-            posts.truncate(1000);
             let order: Vec<Value> = posts.iter().map(|p| p["id"].clone()).collect();
             let map: serde_json::Map<String, Value> = posts
                 .iter()
@@ -875,6 +1013,9 @@ async fn rest(
             if let Some(m) = &msg {
                 s.posts[i]["message"] = json!(m);
                 s.edits.push((id.to_string(), m.clone(), Instant::now()));
+            }
+            if body["props"].is_object() {
+                s.posts[i]["props"] = body["props"].clone();
             }
             s.posts[i]["edit_at"] = json!(now);
             s.posts[i]["update_at"] = json!(now);

@@ -8,6 +8,7 @@
 //! uses to drop duplicates of a retried create. The token is never logged and
 //! never part of an error message.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -59,6 +60,11 @@ impl ApiError {
     }
 }
 
+/// Most posts `GET /channels/{id}/posts?since=` returns (the server cuts silently).
+pub const SINCE_PAGE: usize = 1000;
+/// Pages read by one catch-up of one channel (bounds a runaway loop).
+const MAX_SINCE_PAGES: usize = 100;
+
 /// A user (only the fields the bot reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct User {
@@ -82,6 +88,8 @@ pub struct Channel {
     pub name: String,
     #[serde(default)]
     pub display_name: String,
+    #[serde(default)]
+    pub last_post_at: u64,
 }
 
 /// A team.
@@ -411,13 +419,18 @@ impl Api {
         decode(self.call(Method::POST, "/posts", Some(&body)).await?)
     }
 
-    /// Replaces a post's message (streaming edits).
-    pub async fn patch_post(&self, id: &str, message: &str) -> Result<Post, ApiError> {
+    /// Replaces a post's message and props (streaming edits).
+    pub async fn patch_post(
+        &self,
+        id: &str,
+        message: &str,
+        props: Value,
+    ) -> Result<Post, ApiError> {
         decode(
             self.call(
                 Method::PUT,
                 &format!("/posts/{id}/patch"),
-                Some(&json!({ "message": message })),
+                Some(&json!({ "message": message, "props": props })),
             )
             .await?,
         )
@@ -449,6 +462,39 @@ impl Api {
                 None,
             )
             .await?,
+        )
+    }
+
+    /// Every post with `update_at > since`, paging past the server's silent
+    /// cap of [`SINCE_PAGE`] posts per call by moving `since` forward.
+    pub async fn posts_since_all(
+        &self,
+        channel_id: &str,
+        since: u64,
+    ) -> Result<Vec<Post>, ApiError> {
+        let mut out: HashMap<String, Post> = HashMap::new();
+        let mut since = since;
+        for _ in 0..MAX_SINCE_PAGES {
+            let page = self.posts_since(channel_id, since).await?;
+            let n = page.posts.len();
+            let newest = page.posts.values().map(|p| p.update_at.max(0) as u64).max();
+            out.extend(page.posts);
+            match newest {
+                // A full page: there may be more. Step back 1 ms so posts
+                // sharing the newest `update_at` are not skipped (duplicates
+                // are merged by id).
+                Some(t) if n >= SINCE_PAGE && t.saturating_sub(1) > since => since = t - 1,
+                _ => break,
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// Channels of every team (with DMs and groups) the user belongs to.
+    pub async fn my_all_channels(&self, user_id: &str) -> Result<Vec<Channel>, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/users/{user_id}/channels"), None)
+                .await?,
         )
     }
 

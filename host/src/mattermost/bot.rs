@@ -1,34 +1,42 @@
 //! The Mattermost channel: turns WebSocket events and REST catch-up into
 //! gateway calls and posts the answers, exactly once.
 //!
-//! Per post, in order: drop own posts, system posts (`type` ≠ ""), deleted
-//! posts and edits → record in the inbox (a post already `replied`/`skipped`
-//! is a duplicate) → catch-up window → addressing (DMs always; elsewhere a
-//! mention unless the route has `require_mention = false`) → access gate →
-//! a per-session worker (posts of one session are answered one at a time, in
-//! arrival order) → typing indicator while the turn runs → reply (streamed
-//! edits at most once a second, split to the limit, `root_id` by reply mode,
-//! `props.kennel_reply_to`) → inbox `replied`.
+//! Per post: drop own, system, deleted and edited posts → **record** in the
+//! inbox (one write that also raises the channel cursor; a known post is a
+//! duplicate) → catch-up window → addressing → bots and webhooks (ignored
+//! unless the route sets `allow_bots`) → access gate → the session's bounded
+//! queue → a turn slot (at most `max_concurrent_turns` at once; more wait) →
+//! attachments → gateway → **reply** → inbox `replied` with the transcript
+//! and usage in the same write.
 //!
-//! Exactly once: the inbox entry is written before any work and marked after
-//! the reply is posted. A post found `received` after a restart is answered
-//! again only if no reply carrying its id in `kennel_reply_to` exists.
+//! Nothing waits on the event loop: each channel has its own task for the
+//! steps up to admission (in arrival order), each session its own worker
+//! for turns (in arrival order).
+//!
+//! | promise | how |
+//! |---|---|
+//! | no post lost | the cursor only moves with an inbox record; catch-up re-reads from `cursor − 5 min` and keeps what the inbox does not know; channels with posts the bot never saw are discovered on every (re)connect (`last_post_at` against the last time the host was alive) |
+//! | none answered twice | the inbox row is written before any work; reply parts carry random `pending_post_id`s stored with the row, and a create's answer counts only if it is the bot's own post with this post's `kennel_reply_to` and part |
+//! | nothing left half done | a post still `received` after an error or a crash is retried with backoff (the reply found on the server, the stored answer, or a new turn); after [`MAX_ATTEMPTS`] the user gets an apology and the row is `failed`; an interrupted stream is finished or marked interrupted |
+//! | no flood | at most `max_reply_parts` posts per answer; full session queues answer "busy" |
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::api::{Api, ApiError, Post, User};
+use super::control;
 use super::text;
 use super::ws::{self, WsMsg, WsOptions};
 use crate::gateway::{Admission, Admitted, Attachment, Gateway, Incoming, StreamFn};
 use crate::policy::AllowList;
 use crate::routing::{ChannelInfo, ChannelKind};
+use crate::runtime::BoxFuture;
 use crate::session;
-use crate::store::{InboxState, Store, now_ms};
+use crate::store::{InboxEntry, InboxState, Retention, Store, TurnRecord, now_ms};
 
 /// Largest attachment read as text.
 const MAX_ATTACHMENT: u64 = 256 * 1024;
@@ -36,12 +44,32 @@ const MAX_ATTACHMENT: u64 = 256 * 1024;
 const MAX_ATTACHMENTS: usize = 5;
 /// How long a verified username is trusted before it is looked up again.
 const USER_TTL: Duration = Duration::from_secs(300);
+/// A turn still running after this long shows the typing indicator.
+const TYPING_DELAY: Duration = Duration::from_millis(800);
 /// Typing indicator refresh.
 const TYPING_EVERY: Duration = Duration::from_secs(4);
-/// Minimum gap between two edits of a streamed reply.
+/// Minimum gap between two edits of a streamed reply; a streamed answer that
+/// completes sooner is posted once, without edits.
 pub const STREAM_EDIT_GAP: Duration = Duration::from_secs(1);
 /// Idle per-session workers exit after this long.
 const WORKER_IDLE: Duration = Duration::from_secs(60);
+/// Attempts to answer a post before the user gets an apology.
+pub const MAX_ATTEMPTS: u32 = 4;
+/// Catch-up re-reads this far behind a channel's cursor (posts recorded out
+/// of order); the inbox drops what was seen.
+const CURSOR_SLACK_MS: u64 = 5 * 60 * 1000;
+/// How often the host notes that it is alive, retries, and prunes.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const MAINTAIN_EVERY: Duration = Duration::from_secs(600);
+/// Interrupted-stream note.
+const INTERRUPTED: &str =
+    "\n\n_(This answer was interrupted by a restart and is incomplete. Please ask again.)_";
+/// Apology after every attempt failed.
+const APOLOGY: &str =
+    "Sorry, I couldn't answer this message (something kept failing). Please try again later.";
+/// Full session queue.
+const BUSY: &str =
+    "I'm still working on your earlier messages. Please send this one again in a moment.";
 
 /// Failures that stop `kennel run`.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +91,7 @@ pub enum BotError {
 enum Source {
     Live,
     CatchUp,
-    Recovery,
+    Retry,
 }
 
 /// Channel facts carried by a `posted` event (or looked up).
@@ -76,10 +104,18 @@ struct Meta {
     mentions: Vec<String>,
 }
 
+/// A post waiting for the channel's admission task.
+struct Arrival {
+    post: Post,
+    meta: Option<Meta>,
+    source: Source,
+}
+
+/// An admitted post waiting for its session's worker.
 struct Job {
     admitted: Admitted,
     post: Post,
-    recovering: bool,
+    entry: InboxEntry,
 }
 
 /// Options of [`run`].
@@ -88,7 +124,8 @@ pub struct BotOptions {
     pub ws: WsOptions,
 }
 
-/// The running bot. Shared by the event loop, workers and the control socket.
+/// The running bot. Shared by the event loop, the channel and session tasks
+/// and the control socket.
 pub struct Bot {
     api: Api,
     me: User,
@@ -96,19 +133,22 @@ pub struct Bot {
     /// The allowlist and the config entries it was built from (rebuilt when a
     /// config reload changes them).
     allow: Mutex<(AllowList, Vec<String>)>,
-    users: Mutex<HashMap<String, (String, Instant)>>,
+    users: Mutex<HashMap<String, (User, Instant)>>,
     channels: Mutex<HashMap<String, ChannelInfo>>,
     teams: Mutex<HashMap<String, String>>,
+    /// Posts being worked on now (never picked up by a retry meanwhile).
     in_flight: Mutex<HashSet<String>>,
-    workers: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
+    arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Arrival>>>,
+    workers: Mutex<HashMap<String, mpsc::Sender<Job>>>,
+    turns: Semaphore,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Connects, checks the token, resolves the allowlist and serves until a
-/// fatal error (bad credentials) or until `shutdown` resolves.
+/// Connects, checks the token, binds the allowlist's usernames and serves
+/// until a fatal error (bad credentials) or until `shutdown` resolves.
 pub async fn run(
     gateway: Arc<Gateway>,
     opts: BotOptions,
@@ -118,30 +158,18 @@ pub async fn run(
     let api = Api::new(&cfg.mattermost.url, &cfg.mattermost.token)?;
     let me = api.me().await?;
     tracing::info!(bot = %me.username, id = %me.id, server = %api.site(), "authenticated");
-    let mut allow = AllowList::from_entries(&cfg.access.allowed_users);
-    for name in allow.names.clone() {
-        match api.user_by_username(&name).await {
-            Ok(u) => {
-                allow.ids.insert(u.id);
-            }
-            Err(ApiError::NotFound { .. }) if crate::policy::is_mattermost_id(&name) => {}
-            Err(e) => tracing::warn!(user = %name, "allowed user not found: {e}"),
-        }
-    }
+    let store = gateway.store().clone();
+    let allow = resolve_allowlist(&api, &store, &cfg.access.allowed_users).await;
     if allow.is_empty() && cfg.access.dm_policy != crate::config::DmPolicy::Open {
         tracing::warn!(
             "no allowed users: everyone is denied. Set MATTERMOST_ALLOWED_USERS (ids or usernames), \
              [access] allowed_users, or dm_policy = \"pairing\" / \"open\""
         );
     }
-    let store = gateway.store().clone();
     if store.setting("home_channel")?.is_none() && !cfg.mattermost.home_channel.is_empty() {
-        store.set_setting("home_channel", &cfg.mattermost.home_channel)?;
-    }
-    let pruned = store
-        .inbox_prune((cfg.mattermost.catch_up_window_secs * 2 * 1000).max(7 * 24 * 3600 * 1000))?;
-    if pruned > 0 {
-        tracing::info!(pruned, "pruned old inbox entries");
+        store
+            .set_setting("home_channel", &cfg.mattermost.home_channel)
+            .await?;
     }
     let bot = Arc::new(Bot {
         api: api.clone(),
@@ -152,37 +180,47 @@ pub async fn run(
         channels: Mutex::new(HashMap::new()),
         teams: Mutex::new(HashMap::new()),
         in_flight: Mutex::new(HashSet::new()),
+        arrivals: Mutex::new(HashMap::new()),
         workers: Mutex::new(HashMap::new()),
+        turns: Semaphore::new(cfg.mattermost.max_concurrent_turns.max(1)),
     });
-    let _control = super::control::serve(bot.clone(), &store)?;
+    let data = store.path().parent().unwrap_or(std::path::Path::new("."));
+    let _control = control::serve(bot.clone(), data).map_err(BotError::Config)?;
+    let last_alive = store
+        .setting("last_alive")?
+        .and_then(|v| v.parse::<u64>().ok());
+    let housekeeping = tokio::spawn(bot.clone().housekeeping());
     let (tx, mut rx) = mpsc::channel::<WsMsg>(256);
     let mut ws_task = tokio::spawn(ws::run(api, tx, opts.ws.clone()));
-    let mut recovered = false;
     tokio::pin!(shutdown);
-    loop {
+    // The last moment the host is known to have seen events: the first
+    // connect catches up from the previous run's heartbeat, later reconnects
+    // from the last event of the connection that dropped.
+    let mut seen_until = last_alive;
+    let result = loop {
         tokio::select! {
             _ = &mut shutdown => {
                 tracing::info!("shutting down");
                 ws_task.abort();
-                return Ok(());
+                break Ok(());
             }
-            res = &mut ws_task => return ws_result(res),
+            res = &mut ws_task => break ws_result(res),
             msg = rx.recv() => match msg {
                 // The WebSocket task ended (it dropped its sender): report why.
-                None => return ws_result((&mut ws_task).await),
-                Some(WsMsg::Connected { catch_up, .. }) => {
-                    if !recovered {
-                        recovered = true;
-                        bot.recover().await;
-                    }
-                    if catch_up {
-                        bot.catch_up().await;
-                    }
+                None => break ws_result((&mut ws_task).await),
+                Some(WsMsg::Connected { .. }) => {
+                    // Every (re)connect: discover and catch up, off the event loop.
+                    tokio::spawn(bot.clone().catch_up(seen_until));
                 }
-                Some(WsMsg::Event(v)) => bot.on_event(&v).await,
+                Some(WsMsg::Event(v)) => {
+                    seen_until = Some(now_ms());
+                    bot.on_event(&v);
+                }
             }
         }
-    }
+    };
+    housekeeping.abort();
+    result
 }
 
 fn ws_result(res: Result<Result<(), ws::WsFatal>, tokio::task::JoinError>) -> Result<(), BotError> {
@@ -190,6 +228,41 @@ fn ws_result(res: Result<Result<(), ws::WsFatal>, tokio::task::JoinError>) -> Re
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(BotError::Config(format!("WebSocket task failed: {e}"))),
+    }
+}
+
+/// The allowlist with every listed username bound to (and resolved as) the
+/// id it first resolved to. A name now held by another id stays unresolved.
+async fn resolve_allowlist(api: &Api, store: &Store, entries: &[String]) -> AllowList {
+    let mut allow = AllowList::from_entries(entries);
+    for name in allow.names.clone() {
+        if let Ok(Some(id)) = store.username_binding(&name) {
+            allow.ids.insert(id);
+            continue;
+        }
+        match api.user_by_username(&name).await {
+            Ok(u) => match store.bind_username(&name, &u.id).await {
+                Ok(bound) => {
+                    allow.ids.insert(bound);
+                }
+                Err(e) => tracing::error!(user = %name, "cannot bind the allowed username: {e}"),
+            },
+            Err(ApiError::NotFound { .. }) if crate::policy::is_mattermost_id(&name) => {}
+            Err(e) => tracing::warn!(user = %name, "allowed user not found: {e}"),
+        }
+    }
+    allow
+}
+
+impl control::Target for Bot {
+    fn store(&self) -> &Arc<Store> {
+        self.gateway.store()
+    }
+    fn say<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(self.say(text))
+    }
+    fn notify_approved<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(self.notify_approved(user_id))
     }
 }
 
@@ -204,7 +277,8 @@ impl Bot {
         self.gateway.store()
     }
 
-    async fn on_event(self: &Arc<Self>, v: &Value) {
+    /// Decodes a WebSocket event and hands posts to their channel's task.
+    fn on_event(self: &Arc<Self>, v: &Value) {
         if v.get("event").and_then(|e| e.as_str()) != Some("posted") {
             return;
         }
@@ -237,104 +311,63 @@ impl Bot {
             team_id: s("team_id"),
             mentions: text::parse_mentions(data.get("mentions")),
         };
-        self.handle_post(post, Some(meta), Source::Live).await;
+        self.arrive(post, Some(meta), Source::Live);
     }
 
-    /// Answers posts left `received` by a previous run (crash between receive and reply).
-    async fn recover(self: &Arc<Self>) {
-        let unfinished = match self.store().inbox_unfinished() {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::error!("cannot read the inbox: {e}");
-                return;
-            }
+    /// Queues a post on its channel's admission task (started on demand).
+    fn arrive(self: &Arc<Self>, post: Post, meta: Option<Meta>, source: Source) {
+        let channel = post.channel_id.clone();
+        let mut arrivals = lock(&self.arrivals);
+        let arrival = Arrival { post, meta, source };
+        let arrival = match arrivals.get(&channel) {
+            Some(tx) => match tx.send(arrival) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(a)) => a,
+            },
+            None => arrival,
         };
-        for (id, _) in unfinished {
-            match self.api.post(&id).await {
-                Ok(p) => {
-                    tracing::info!(post = %id, "recovering a post interrupted by a restart");
-                    self.handle_post(p, None, Source::Recovery).await;
-                }
-                Err(e) => {
-                    tracing::warn!(post = %id, "interrupted post cannot be read any more: {e}");
-                    let _ = self.store().inbox_finish(
-                        &id,
-                        InboxState::Skipped,
-                        &[],
-                        "unreadable after restart",
-                    );
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = tx.send(arrival);
+        arrivals.insert(channel.clone(), tx);
+        tokio::spawn(self.clone().admission_task(channel, rx));
+    }
+
+    async fn admission_task(
+        self: Arc<Self>,
+        channel: String,
+        mut rx: mpsc::UnboundedReceiver<Arrival>,
+    ) {
+        loop {
+            match tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
+                Ok(Some(a)) => self.admit_post(a).await,
+                Ok(None) => return,
+                Err(_) => {
+                    let mut arrivals = lock(&self.arrivals);
+                    match rx.try_recv() {
+                        Ok(a) => {
+                            drop(arrivals);
+                            self.admit_post(a).await;
+                        }
+                        Err(_) => {
+                            arrivals.remove(&channel);
+                            return;
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// Catches up every channel with a cursor over REST (`since`).
-    async fn catch_up(self: &Arc<Self>) {
-        let cursors = match self.store().cursors() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("cannot read channel cursors: {e}");
-                return;
-            }
-        };
-        for (channel, since) in cursors {
-            match self.api.posts_since(&channel, since).await {
-                Ok(list) => {
-                    let mut posts: Vec<Post> = list
-                        .posts
-                        .into_values()
-                        .filter(|p| p.channel_id == channel && p.create_at as u64 > since)
-                        .collect();
-                    posts.sort_by_key(|p| p.create_at);
-                    if !posts.is_empty() {
-                        tracing::info!(channel = %channel, posts = posts.len(), "catching up");
-                    }
-                    for p in posts {
-                        self.handle_post(p, None, Source::CatchUp).await;
-                    }
-                }
-                Err(e) => tracing::warn!(channel = %channel, "catch-up failed: {e}"),
-            }
-        }
-    }
-
-    async fn handle_post(self: &Arc<Self>, post: Post, meta: Option<Meta>, source: Source) {
+    /// Every step up to the session queue: record, window, addressing, access.
+    async fn admit_post(self: &Arc<Self>, a: Arrival) {
+        let Arrival { post, meta, source } = a;
         if post.user_id == self.me.id || !post.kind.is_empty() || post.delete_at > 0 {
-            if let Err(e) = self
-                .store()
-                .cursor_advance(&post.channel_id, post.create_at.max(post.update_at) as u64)
-            {
-                tracing::error!("cannot store the channel cursor: {e}");
-            }
             return;
         }
-        if let Err(e) = self
-            .store()
-            .cursor_advance(&post.channel_id, post.create_at.max(post.update_at) as u64)
-        {
-            tracing::error!("cannot store the channel cursor: {e}");
-        }
-        let store = self.store().clone();
-        let recovering = match store.inbox_record(&post.id, &post.channel_id) {
-            Ok(None) => source == Source::Recovery,
-            Ok(Some(e))
-                if e.state == InboxState::Received && !lock(&self.in_flight).contains(&post.id) =>
-            {
-                true
-            }
-            Ok(Some(_)) => return, // duplicate (already answered, skipped, or in progress)
-            Err(e) => {
-                tracing::error!(post = %post.id, "cannot record the post in the inbox; not answering it now: {e}");
-                return;
-            }
+        let Some(entry) = self.record(&post, source).await else {
+            return;
         };
-        let window = self
-            .gateway
-            .settings()
-            .config
-            .mattermost
-            .catch_up_window_secs
-            * 1000;
+        let window = self.window_ms();
         if source != Source::Live && now_ms().saturating_sub(post.create_at as u64) > window {
             tracing::info!(post = %post.id, channel = %post.channel_id, "skipping a post older than the catch-up window");
             self.finish(
@@ -342,46 +375,108 @@ impl Bot {
                 InboxState::Skipped,
                 &[],
                 "older than the catch-up window",
-            );
+                None,
+            )
+            .await;
             return;
         }
         let info = match self.channel_info(&post.channel_id, meta.as_ref()).await {
             Ok(i) => i,
             Err(e) => {
-                tracing::warn!(post = %post.id, "cannot look up the channel; will retry on the next catch-up: {e}");
+                tracing::warn!(post = %post.id, "cannot look up the channel; will retry: {e}");
+                self.retry_later(&post.id).await;
                 return;
             }
         };
+        let mentions = meta.map(|m| m.mentions).unwrap_or_default();
+        if let Some(reason) = self.not_for_us(&post, &info, &mentions).await {
+            self.finish(&post.id, InboxState::Skipped, &[], reason, None)
+                .await;
+            return;
+        }
+        self.gate(post, info, entry).await;
+    }
+
+    /// Records the post; `None` when it must not be worked on now (known
+    /// already, in progress, or the store failed — then a retry or the next
+    /// catch-up picks it up).
+    async fn record(&self, post: &Post, source: Source) -> Option<InboxEntry> {
+        if source == Source::Retry {
+            return self.store().inbox_get(&post.id).ok().flatten();
+        }
+        match self
+            .store()
+            .inbox_record(&post.id, &post.channel_id, post.create_at.max(0) as u64)
+            .await
+        {
+            Ok(None) => {
+                lock(&self.in_flight).insert(post.id.clone());
+                self.store().inbox_get(&post.id).ok().flatten()
+            }
+            Ok(Some(_)) => None, // a duplicate; a `received` one is the retry task's
+            Err(e) => {
+                tracing::error!(post = %post.id, "cannot record the post in the inbox; not answering it now: {e}");
+                None
+            }
+        }
+    }
+
+    /// Why a recorded post is not to be answered (not addressed, from a bot…).
+    async fn not_for_us(
+        &self,
+        post: &Post,
+        info: &ChannelInfo,
+        mentions: &[String],
+    ) -> Option<&'static str> {
         let settings = self.gateway.settings();
         let cfg = &settings.config;
-        let route = self.gateway.route_for(&info);
+        let route = self.gateway.route_for(info);
         let require_mention = route
             .as_ref()
             .and_then(|r| r.require_mention)
             .unwrap_or(cfg.mattermost.require_mention);
-        let mentions = meta.map(|m| m.mentions).unwrap_or_default();
         let addressed = info.kind.is_direct()
             || !require_mention
             || text::is_addressed(
                 &post.message,
-                &mentions,
+                mentions,
                 &self.me.id,
                 &self.me.username,
                 cfg.mattermost.channel_wide_mentions,
             );
         if !addressed {
-            self.finish(
-                &post.id,
-                InboxState::Skipped,
-                &[],
-                "not addressed to the bot",
-            );
-            return;
+            return Some("not addressed to the bot");
         }
+        let allow_bots = route.as_ref().is_some_and(|r| r.allow_bots);
+        if !allow_bots && self.from_bot(post).await {
+            tracing::info!(post = %post.id, "ignoring a post by a bot or webhook (allow_bots = false)");
+            return Some("posted by a bot or webhook");
+        }
+        None
+    }
+
+    /// Webhook posts carry their creator's user id; bots' posts are marked.
+    async fn from_bot(&self, post: &Post) -> bool {
+        let flag = |k: &str| match post.props.get(k) {
+            Some(Value::String(s)) => s == "true",
+            Some(Value::Bool(b)) => *b,
+            _ => false,
+        };
+        if flag("from_webhook") || flag("from_bot") {
+            return true;
+        }
+        self.user(&post.user_id).await.is_some_and(|u| u.is_bot)
+    }
+
+    /// The access gate, then the session queue.
+    async fn gate(self: &Arc<Self>, post: Post, info: ChannelInfo, entry: InboxEntry) {
+        let access = self.gateway.settings().config.access.clone();
         let listed = self.is_listed(&post.user_id).await;
+        let admin = self.is_member(&access.admins, &post.user_id).await;
         let user_name = self
-            .user_name(&post.user_id)
+            .user(&post.user_id)
             .await
+            .map(|u| u.username)
             .unwrap_or_else(|| post.user_id.clone());
         let incoming = Incoming {
             post_id: post.id.clone(),
@@ -391,73 +486,95 @@ impl Bot {
             channel: info,
             root_id: Some(post.root_id.clone()).filter(|r| !r.is_empty()),
             attachments: Vec::new(),
+            admin,
         };
-        let admission = match self.gateway.admit(incoming, listed) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!(post = %post.id, "access check failed; not answering: {e}");
-                return;
-            }
-        };
-        match admission {
-            Admission::Denied(reason) => {
+        match self.gateway.admit(incoming, listed).await {
+            Ok(Admission::Denied(reason)) => {
                 tracing::info!(post = %post.id, user = %post.user_id, reason, "denied");
-                self.finish(&post.id, InboxState::Skipped, &[], reason);
+                self.finish(&post.id, InboxState::Skipped, &[], reason, None)
+                    .await;
             }
-            Admission::Pairing(reply) => {
-                let root = Some(post.root_id.as_str()).filter(|r| !r.is_empty());
-                match self.post_parts(&post, &[reply], root).await {
-                    Ok(ids) => self.finish(&post.id, InboxState::Replied, &ids, "pairing"),
-                    Err(e) => {
-                        tracing::error!(post = %post.id, "cannot post the pairing reply: {e}")
-                    }
-                }
+            Ok(Admission::Pairing(reply)) => {
+                let root = Some(post.root_id.clone()).filter(|r| !r.is_empty());
+                self.deliver_and_finish(&post, &entry, &[reply], root.as_deref(), &[], None)
+                    .await;
             }
-            Admission::Allowed(admitted) => {
-                let mut admitted = *admitted;
-                // Attachments are fetched only for admitted users.
-                if !post.file_ids.is_empty() {
-                    let atts = self.attachments(&post).await;
-                    admitted = admitted.with_attachments(atts);
-                }
+            Ok(Admission::Allowed(admitted)) => {
                 let key = self.gateway.session_base(admitted.message());
-                lock(&self.in_flight).insert(post.id.clone());
                 self.enqueue(
                     key,
                     Job {
-                        admitted,
+                        admitted: *admitted,
                         post,
-                        recovering,
+                        entry,
                     },
-                );
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(post = %post.id, "access check failed: {e}");
+                self.retry_later(&post.id).await;
             }
         }
     }
 
-    fn finish(&self, post_id: &str, state: InboxState, ids: &[String], reason: &str) {
-        if let Err(e) = self.store().inbox_finish(post_id, state, ids, reason) {
-            tracing::error!(post = %post_id, "cannot update the inbox: {e}");
+    /// Sends a job to the session's worker (starting one if needed). A full
+    /// queue answers "busy" instead of waiting without bound.
+    async fn enqueue(self: &Arc<Self>, key: String, job: Job) {
+        let busy = {
+            let mut workers = lock(&self.workers);
+            let job = match workers.get(&key) {
+                Some(tx) => match tx.try_send(job) {
+                    Ok(()) => return,
+                    Err(mpsc::error::TrySendError::Full(job)) => Some(job),
+                    Err(mpsc::error::TrySendError::Closed(job)) => {
+                        workers.remove(&key);
+                        self.start_worker(&mut workers, key.clone(), job);
+                        None
+                    }
+                },
+                None => {
+                    self.start_worker(&mut workers, key.clone(), job);
+                    None
+                }
+            };
+            job
+        };
+        if let Some(job) = busy {
+            tracing::warn!(session = %key, post = %job.post.id, "session queue full; answering busy");
+            let root = Some(job.post.root_id.clone()).filter(|r| !r.is_empty());
+            self.deliver_and_finish(
+                &job.post,
+                &job.entry,
+                &[BUSY.to_string()],
+                root.as_deref(),
+                &[],
+                None,
+            )
+            .await;
         }
     }
 
-    /// Sends a job to the session's worker, starting one if needed.
-    fn enqueue(self: &Arc<Self>, key: String, job: Job) {
-        let mut workers = lock(&self.workers);
-        let job = match workers.get(&key) {
-            Some(tx) => match tx.send(job) {
-                Ok(()) => return,
-                Err(mpsc::error::SendError(job)) => job,
-            },
-            None => job,
-        };
-        let (tx, rx) = mpsc::unbounded_channel();
-        let _ = tx.send(job);
+    fn start_worker(
+        self: &Arc<Self>,
+        workers: &mut HashMap<String, mpsc::Sender<Job>>,
+        key: String,
+        job: Job,
+    ) {
+        let depth = self
+            .gateway
+            .settings()
+            .config
+            .mattermost
+            .session_queue
+            .max(1);
+        let (tx, rx) = mpsc::channel(depth);
+        let _ = tx.try_send(job);
         workers.insert(key.clone(), tx);
-        let bot = self.clone();
-        tokio::spawn(async move { bot.worker(key, rx).await });
+        tokio::spawn(self.clone().worker(key, rx));
     }
 
-    async fn worker(self: Arc<Self>, key: String, mut rx: mpsc::UnboundedReceiver<Job>) {
+    async fn worker(self: Arc<Self>, key: String, mut rx: mpsc::Receiver<Job>) {
         loop {
             let job = match tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
                 Ok(Some(job)) => job,
@@ -482,158 +599,496 @@ impl Bot {
         }
     }
 
-    /// Runs one admitted post through the gateway and posts the reply.
+    /// Answers one admitted post: resumes an earlier attempt when its reply
+    /// (or stored answer) exists, else runs a turn; then posts and records.
     async fn answer(self: &Arc<Self>, job: Job) {
-        let post = job.post;
-        let done = |bot: &Bot| {
-            lock(&bot.in_flight).remove(&post.id);
-        };
-        if job.recovering {
+        let Job {
+            admitted,
+            post,
+            entry,
+        } = job;
+        let root = self.reply_root(&admitted);
+        if entry.attempts > 1 || entry.answer.is_some() {
             match self.existing_reply(&post).await {
-                Ok(Some(ids)) => {
-                    tracing::info!(post = %post.id, "a reply was already posted before the restart; not answering twice");
-                    self.finish(
-                        &post.id,
-                        InboxState::Replied,
-                        &ids,
-                        "reply found after restart",
-                    );
-                    done(self);
+                Ok(existing) if !existing.is_empty() || entry.answer.is_some() => {
+                    self.resume(&post, &entry, root.as_deref(), existing).await;
                     return;
                 }
-                Ok(None) => {}
+                Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(post = %post.id, "cannot check for an earlier reply; will retry later: {e}");
-                    done(self);
+                    tracing::warn!(post = %post.id, "cannot check for an earlier reply; will retry: {e}");
+                    self.retry_later(&post.id).await;
                     return;
                 }
             }
         }
-        let default_mode = self.gateway.settings().config.mattermost.reply_mode;
-        let msg = job.admitted.message();
-        let mode = self
-            .gateway
-            .route_for(&msg.channel)
-            .and_then(|r| r.reply_mode)
-            .unwrap_or(default_mode);
-        let root = session::reply_root(mode, &post.id, msg.root_id.as_deref());
-        let typing = {
-            let api = self.api.clone();
-            let (me, channel, parent) = (self.me.id.clone(), post.channel_id.clone(), root.clone());
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = api.typing(&me, &channel, parent.as_deref()).await {
-                        tracing::debug!("typing indicator failed: {e}");
-                    }
-                    tokio::time::sleep(TYPING_EVERY).await;
-                }
-            })
+        let Ok(_slot) = self.turns.acquire().await else {
+            return;
         };
-        let streamer = Streamer::start(self.api.clone(), &post, root.clone());
-        let result = self
-            .gateway
-            .handle(job.admitted, Some(streamer.sink()))
-            .await;
+        let admitted = self.with_attachments(admitted, &post).await;
+        let typing = self.typing_after_delay(&post, root.clone());
+        let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone());
+        let result = self.gateway.handle(admitted, Some(streamer.sink())).await;
         typing.abort();
-        let streamed_id = streamer.finish().await;
+        let streamed = streamer.finish().await;
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(post = %post.id, "cannot answer: {e}");
-                done(self);
+                self.retry_later(&post.id).await;
                 return;
             }
         };
-        if outcome.text.is_empty() {
+        if outcome.text.is_empty() && streamed.is_none() {
             self.finish(
                 &post.id,
                 InboxState::Skipped,
                 &[],
                 "nothing to answer (no route)",
-            );
-            done(self);
+                None,
+            )
+            .await;
             return;
         }
-        let parts = text::split(&outcome.text, text::MAX_RUNES);
-        let result = match streamed_id {
-            Some(first) => {
-                let mut ids = vec![first.clone()];
-                let patched = self.api.patch_post(&first, &parts[0]).await;
-                match patched {
-                    Ok(_) => match self
-                        .post_parts_from(&post, &parts[1..], root.as_deref(), 1)
-                        .await
-                    {
-                        Ok(more) => {
-                            ids.extend(more);
-                            Ok(ids)
-                        }
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
+        let parts = self.split(&outcome.text);
+        if (parts.len() > 1 || streamed.is_some())
+            && let Err(e) = self.store().inbox_answer(&post.id, &outcome.text).await
+        {
+            tracing::error!(post = %post.id, "cannot store the answer before posting it: {e}");
+        }
+        let existing: Vec<Post> = streamed.into_iter().collect();
+        self.deliver_and_finish(
+            &post,
+            &entry,
+            &parts,
+            root.as_deref(),
+            &existing,
+            outcome.record,
+        )
+        .await;
+    }
+
+    /// Finishes an earlier attempt: posts the parts still missing of a stored
+    /// answer, or completes an interrupted stream with a note.
+    async fn resume(
+        &self,
+        post: &Post,
+        entry: &InboxEntry,
+        root: Option<&str>,
+        existing: Vec<Post>,
+    ) {
+        tracing::info!(post = %post.id, found = existing.len(), "resuming an interrupted answer");
+        if let Some(answer) = &entry.answer {
+            let parts = self.split(answer);
+            self.deliver_and_finish(post, entry, &parts, root, &existing, None)
+                .await;
+            return;
+        }
+        // The reply exists but its full text was never stored: a single post
+        // (complete) or a stream cut off mid-way (marked as interrupted).
+        let mut ids = Vec::new();
+        for p in &existing {
+            if p.props.get("kennel_streaming") == Some(&Value::Bool(true)) {
+                let text = format!("{}{INTERRUPTED}", p.message.trim_end_matches(" …"));
+                if let Err(e) = self
+                    .api
+                    .patch_post(&p.id, &text, reply_props(post, 0))
+                    .await
+                {
+                    tracing::warn!(post = %post.id, "cannot mark the interrupted stream: {e}");
+                    self.retry_later(&post.id).await;
+                    return;
                 }
             }
-            None => self.post_parts(&post, &parts, root.as_deref()).await,
-        };
-        match result {
-            Ok(ids) => {
-                tracing::info!(post = %post.id, replies = ids.len(), kind = ?outcome.kind, "answered");
-                self.finish(&post.id, InboxState::Replied, &ids, "");
-            }
-            // The inbox keeps `received`: the next catch-up or restart retries,
-            // and the kennel_reply_to check prevents a duplicate.
-            Err(e) => tracing::error!(post = %post.id, "cannot post the reply: {e}"),
+            ids.push(p.id.clone());
         }
-        done(self);
+        self.finish(
+            &post.id,
+            InboxState::Replied,
+            &ids,
+            "reply found after restart",
+            None,
+        )
+        .await;
     }
 
-    async fn post_parts(
+    /// Posts the parts not yet on the server (`existing` holds posted ones by
+    /// part number), then marks the post `replied` with `record`.
+    async fn deliver_and_finish(
         &self,
         post: &Post,
+        entry: &InboxEntry,
         parts: &[String],
         root: Option<&str>,
-    ) -> Result<Vec<String>, ApiError> {
-        self.post_parts_from(post, parts, root, 0).await
+        existing: &[Post],
+        record: Option<TurnRecord>,
+    ) {
+        match self.deliver(post, entry, parts, root, existing).await {
+            Ok(ids) => {
+                tracing::info!(post = %post.id, replies = ids.len(), "answered");
+                self.finish(&post.id, InboxState::Replied, &ids, "", record)
+                    .await;
+            }
+            Err(e) => {
+                tracing::error!(post = %post.id, "cannot post the reply: {e}");
+                if let Some(r) = record
+                    && !r.turns.is_empty()
+                {
+                    // Keep the answer so that the retry posts it without a new turn.
+                    let full: Vec<&str> = parts.iter().map(String::as_str).collect();
+                    let _ = self
+                        .store()
+                        .inbox_answer(&post.id, &full.join("\n\n"))
+                        .await;
+                }
+                self.retry_later(&post.id).await;
+            }
+        }
     }
 
-    async fn post_parts_from(
+    async fn deliver(
         &self,
         post: &Post,
+        entry: &InboxEntry,
         parts: &[String],
         root: Option<&str>,
-        offset: usize,
+        existing: &[Post],
     ) -> Result<Vec<String>, ApiError> {
-        let mut ids = Vec::new();
-        for (i, part) in parts.iter().enumerate() {
-            let n = i + offset;
-            let props = json!({ "kennel_reply_to": post.id, "kennel_part": n });
-            let created = self
-                .api
-                .create_post(
-                    &post.channel_id,
-                    part,
-                    root,
-                    props,
-                    &format!("{}:{n}", post.id),
-                )
-                .await?;
-            ids.push(created.id);
+        let mut ids = Vec::with_capacity(parts.len());
+        for (n, part) in parts.iter().enumerate() {
+            if let Some(p) = existing.iter().find(|p| part_of(p) == Some(n)) {
+                let streaming = p.props.get("kennel_streaming") == Some(&Value::Bool(true));
+                if p.message != *part || streaming {
+                    self.api
+                        .patch_post(&p.id, part, reply_props(post, n))
+                        .await?;
+                }
+                ids.push(p.id.clone());
+                continue;
+            }
+            ids.push(self.create_part(post, entry, part, root, n).await?);
         }
         Ok(ids)
     }
 
-    /// Reply posts of this bot that answer `post` (after a crash).
-    async fn existing_reply(&self, post: &Post) -> Result<Option<Vec<String>>, ApiError> {
+    /// Creates part `n` with its stored pending id and accepts the answer
+    /// only if it is the bot's own post for this part; anything else (a post
+    /// that pre-empted the pending id) is ignored and the part created anew.
+    async fn create_part(
+        &self,
+        post: &Post,
+        entry: &InboxEntry,
+        part: &str,
+        root: Option<&str>,
+        n: usize,
+    ) -> Result<String, ApiError> {
+        let mut pending = entry.pending_id(n);
+        for _ in 0..2 {
+            let created = self
+                .api
+                .create_post(&post.channel_id, part, root, reply_props(post, n), &pending)
+                .await?;
+            if created.user_id == self.me.id
+                && created.reply_to() == Some(post.id.as_str())
+                && part_of(&created) == Some(n)
+            {
+                return Ok(created.id);
+            }
+            tracing::warn!(post = %post.id, other = %created.id, "the server answered a create with someone else's post; creating again with a fresh pending id");
+            pending =
+                crate::store::random_token(24).map_err(|e| ApiError::Decode(e.to_string()))?;
+        }
+        Err(ApiError::Decode(
+            "the server keeps answering creates with another post".into(),
+        ))
+    }
+
+    /// Counts a failed attempt: retried later with backoff (by
+    /// [`Bot::housekeeping`]), or, after [`MAX_ATTEMPTS`], apologised for.
+    async fn retry_later(&self, post_id: &str) {
+        let attempts = self
+            .store()
+            .inbox_get(post_id)
+            .ok()
+            .flatten()
+            .map(|e| e.attempts)
+            .unwrap_or(0);
+        let backoff = 2_000u64 << attempts.min(5);
+        if let Err(e) = self.store().inbox_retry(post_id, backoff).await {
+            tracing::error!(post = %post_id, "cannot schedule a retry: {e}");
+        }
+        lock(&self.in_flight).remove(post_id);
+    }
+
+    async fn finish(
+        &self,
+        post_id: &str,
+        state: InboxState,
+        ids: &[String],
+        reason: &str,
+        record: Option<TurnRecord>,
+    ) {
+        if let Err(e) = self
+            .store()
+            .inbox_finish(post_id, state, ids, reason, record)
+            .await
+        {
+            tracing::error!(post = %post_id, "cannot update the inbox: {e}");
+        }
+        lock(&self.in_flight).remove(post_id);
+    }
+
+    /// Runs forever: notes that the host is alive, retries due posts,
+    /// applies retention.
+    async fn housekeeping(self: Arc<Self>) {
+        let mut last_maintain = Instant::now();
+        let mut first = true;
+        loop {
+            if !first {
+                tokio::time::sleep(HEARTBEAT).await;
+            }
+            if let Err(e) = self
+                .store()
+                .set_setting("last_alive", &now_ms().to_string())
+                .await
+            {
+                tracing::error!("cannot record the heartbeat: {e}");
+            }
+            self.clone().retry_due(first).await;
+            first = false;
+            if last_maintain.elapsed() >= MAINTAIN_EVERY {
+                last_maintain = Instant::now();
+                self.maintain().await;
+            }
+        }
+    }
+
+    /// Picks up `received` posts whose retry is due (after a restart: all of them).
+    async fn retry_due(self: Arc<Self>, all: bool) {
+        let unfinished = match self.store().inbox_unfinished() {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!("cannot read the inbox: {e}");
+                return;
+            }
+        };
+        let now = now_ms();
+        for (id, entry) in unfinished {
+            if (!all && entry.next_try_at > now) || lock(&self.in_flight).contains(&id) {
+                continue;
+            }
+            lock(&self.in_flight).insert(id.clone());
+            let bot = self.clone();
+            tokio::spawn(async move { bot.retry(id, entry).await });
+        }
+    }
+
+    async fn retry(self: Arc<Self>, id: String, entry: InboxEntry) {
+        let post = match self.api.post(&id).await {
+            Ok(p) => p,
+            Err(ApiError::NotFound { .. }) | Err(ApiError::Forbidden { .. }) => {
+                tracing::warn!(post = %id, "a post waiting for an answer is gone; dropping it");
+                self.finish(
+                    &id,
+                    InboxState::Skipped,
+                    &[],
+                    "post deleted or unreadable",
+                    None,
+                )
+                .await;
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(post = %id, "cannot read a post waiting for an answer: {e}");
+                self.retry_later(&id).await;
+                return;
+            }
+        };
+        if entry.attempts >= MAX_ATTEMPTS {
+            self.apologise(&post, &entry).await;
+            return;
+        }
+        match self
+            .store()
+            .inbox_retry(&id, 2_000u64 << entry.attempts.min(5))
+            .await
+        {
+            Ok(Some(_)) => {
+                tracing::info!(post = %id, attempt = entry.attempts + 1, "retrying a post");
+                self.arrive(post, None, Source::Retry);
+            }
+            Ok(None) => {
+                lock(&self.in_flight).remove(&id);
+            }
+            Err(e) => {
+                tracing::error!(post = %id, "cannot count the attempt: {e}");
+                lock(&self.in_flight).remove(&id);
+            }
+        }
+    }
+
+    async fn apologise(&self, post: &Post, entry: &InboxEntry) {
+        tracing::error!(post = %post.id, attempts = entry.attempts, "giving up on a post; apologising");
+        let root = Some(post.root_id.clone()).filter(|r| !r.is_empty());
+        let existing = self.existing_reply(post).await.unwrap_or_default();
+        let ids = if existing.is_empty() {
+            self.create_part(post, entry, APOLOGY, root.as_deref(), 0)
+                .await
+                .map(|id| vec![id])
+                .unwrap_or_default()
+        } else {
+            existing.iter().map(|p| p.id.clone()).collect()
+        };
+        self.finish(
+            &post.id,
+            InboxState::Failed,
+            &ids,
+            "every attempt failed",
+            None,
+        )
+        .await;
+    }
+
+    async fn maintain(&self) {
+        let settings = self.gateway.settings();
+        let cfg = &settings.config;
+        let window = self.window_ms();
+        let r = Retention {
+            inbox_ms: (2 * window).max(window + 3_600_000),
+            data_ms: cfg.storage.retention_days * 24 * 3_600_000,
+            max_turns: settings
+                .routes
+                .routes
+                .iter()
+                .map(|r| r.max_turns)
+                .max()
+                .unwrap_or(0),
+        };
+        match self.store().maintain(r).await {
+            Ok(removed) => tracing::info!(?removed, "retention applied"),
+            Err(e) => tracing::error!("retention failed: {e}"),
+        }
+    }
+
+    fn window_ms(&self) -> u64 {
+        self.gateway
+            .settings()
+            .config
+            .mattermost
+            .catch_up_window_secs
+            * 1000
+    }
+
+    /// Reads what was posted while the bot was not listening: every known
+    /// channel from its cursor, and every channel the bot is in whose last
+    /// post is newer than the host's last sign of life.
+    async fn catch_up(self: Arc<Self>, last_alive: Option<u64>) {
+        let now = now_ms();
+        let floor = now.saturating_sub(self.window_ms());
+        let mut since: HashMap<String, u64> = match self.store().cursors() {
+            Ok(c) => c
+                .into_iter()
+                .map(|(ch, at)| (ch, at.saturating_sub(CURSOR_SLACK_MS).max(floor)))
+                .collect(),
+            Err(e) => {
+                tracing::error!("cannot read channel cursors: {e}");
+                HashMap::new()
+            }
+        };
+        // Never alive before: nothing was missed.
+        let alive = last_alive.map(|t| t.saturating_sub(CURSOR_SLACK_MS).max(floor));
+        if let Some(alive) = alive {
+            for (id, last_post_at) in self.discover().await {
+                if last_post_at > alive {
+                    since.entry(id).or_insert(alive);
+                }
+            }
+        }
+        for (channel, from) in since {
+            let posts = match self.api.posts_since_all(&channel, from).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(channel = %channel, "catch-up failed: {e}");
+                    continue;
+                }
+            };
+            let mut posts: Vec<Post> = posts
+                .into_iter()
+                .filter(|p| p.channel_id == channel && p.create_at as u64 > from)
+                .filter(|p| matches!(self.store().inbox_get(&p.id), Ok(None)))
+                .collect();
+            posts.sort_by_key(|p| p.create_at);
+            if !posts.is_empty() {
+                tracing::info!(channel = %channel, posts = posts.len(), "catching up");
+            }
+            for p in posts {
+                self.arrive(p, None, Source::CatchUp);
+            }
+        }
+    }
+
+    /// Channels the bot is a member of, with their `last_post_at`.
+    async fn discover(&self) -> Vec<(String, u64)> {
+        match self.api.my_all_channels(&self.me.id).await {
+            Ok(chs) => return chs.into_iter().map(|c| (c.id, c.last_post_at)).collect(),
+            Err(e) => tracing::debug!("listing all channels failed, listing per team: {e}"),
+        }
+        let mut out = Vec::new();
+        match self.api.my_teams().await {
+            Ok(teams) => {
+                for t in teams {
+                    match self.api.my_channels(&t.id).await {
+                        Ok(chs) => out.extend(chs.into_iter().map(|c| (c.id, c.last_post_at))),
+                        Err(e) => tracing::warn!(team = %t.id, "cannot list channels: {e}"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot list teams: {e}"),
+        }
+        out
+    }
+
+    fn split(&self, text: &str) -> Vec<String> {
+        let max_parts = self.gateway.settings().config.mattermost.max_reply_parts;
+        text::split_limited(text, text::MAX_RUNES, max_parts)
+    }
+
+    fn reply_root(&self, admitted: &Admitted) -> Option<String> {
+        let msg = admitted.message();
+        let mode = self
+            .gateway
+            .route_for(&msg.channel)
+            .and_then(|r| r.reply_mode)
+            .unwrap_or(self.gateway.settings().config.mattermost.reply_mode);
+        session::reply_root(mode, &msg.post_id, msg.root_id.as_deref())
+    }
+
+    /// Shows "typing" only for turns still running after [`TYPING_DELAY`].
+    fn typing_after_delay(&self, post: &Post, root: Option<String>) -> tokio::task::JoinHandle<()> {
+        let api = self.api.clone();
+        let (me, channel) = (self.me.id.clone(), post.channel_id.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(TYPING_DELAY).await;
+            loop {
+                if let Err(e) = api.typing(&me, &channel, root.as_deref()).await {
+                    tracing::debug!("typing indicator failed: {e}");
+                }
+                tokio::time::sleep(TYPING_EVERY).await;
+            }
+        })
+    }
+
+    /// This bot's reply posts to `post` (after a crash or a failed attempt).
+    async fn existing_reply(&self, post: &Post) -> Result<Vec<Post>, ApiError> {
         let since = (post.create_at.max(1) - 1) as u64;
-        let list = self.api.posts_since(&post.channel_id, since).await?;
-        let mut ids: Vec<(i64, String)> = list
-            .posts
-            .values()
+        let list = self.api.posts_since_all(&post.channel_id, since).await?;
+        let mut mine: Vec<Post> = list
+            .into_iter()
             .filter(|p| p.user_id == self.me.id && p.reply_to() == Some(post.id.as_str()))
-            .map(|p| (p.create_at, p.id.clone()))
             .collect();
-        ids.sort();
-        Ok((!ids.is_empty()).then(|| ids.into_iter().map(|(_, id)| id).collect()))
+        mine.sort_by_key(|p| (part_of(p).unwrap_or(0), p.create_at));
+        mine.dedup_by_key(|p| part_of(p));
+        Ok(mine)
     }
 
     async fn channel_info(&self, id: &str, meta: Option<&Meta>) -> Result<ChannelInfo, ApiError> {
@@ -684,17 +1139,17 @@ impl Bot {
         }
     }
 
-    /// The user's username as the API reports it (cached for [`USER_TTL`]).
-    async fn user_name(&self, id: &str) -> Option<String> {
-        if let Some((n, at)) = lock(&self.users).get(id)
+    /// The user as the API reports it (cached for [`USER_TTL`]).
+    async fn user(&self, id: &str) -> Option<User> {
+        if let Some((u, at)) = lock(&self.users).get(id)
             && at.elapsed() < USER_TTL
         {
-            return Some(n.clone());
+            return Some(u.clone());
         }
         match self.api.user(id).await {
             Ok(u) => {
-                lock(&self.users).insert(id.to_string(), (u.username.clone(), Instant::now()));
-                Some(u.username)
+                lock(&self.users).insert(id.to_string(), (u.clone(), Instant::now()));
+                Some(u)
             }
             Err(e) => {
                 tracing::warn!(user = %id, "cannot look up the user: {e}");
@@ -703,44 +1158,67 @@ impl Bot {
         }
     }
 
-    /// On the allowlist by id, or by a username verified through the API (re-resolved on a miss).
+    /// On the allowlist by id, or by a listed username bound to this id.
     async fn is_listed(&self, user_id: &str) -> bool {
         let entries = self.gateway.settings().config.access.allowed_users.clone();
-        let (by_id, names_empty) = {
+        let by_id = {
             let mut guard = lock(&self.allow);
             if guard.1 != entries {
-                // The config was reloaded: usernames are verified on their next miss.
+                // The config was reloaded: usernames are checked on their next miss.
                 tracing::info!(
                     entries = entries.len(),
                     "allowlist changed by a config reload"
                 );
-                *guard = (AllowList::from_entries(&entries), entries);
+                *guard = (AllowList::from_entries(&entries), entries.clone());
             }
-            let a = &guard.0;
-            (a.ids.contains(user_id), a.names.is_empty())
+            guard.0.ids.contains(user_id)
         };
         if by_id {
             return true;
         }
-        if names_empty {
+        let listed = self.is_member(&entries, user_id).await;
+        if listed {
+            lock(&self.allow).0.ids.insert(user_id.to_string());
+        }
+        listed
+    }
+
+    /// Whether `user_id` is in `entries` (ids, or usernames). A username
+    /// counts only for the id it was first bound to: someone who takes the
+    /// name later (rename, new account) is refused.
+    async fn is_member(&self, entries: &[String], user_id: &str) -> bool {
+        let list = AllowList::from_entries(entries);
+        if list.ids.contains(user_id) {
+            return true;
+        }
+        if list.names.is_empty() {
             return false;
         }
-        match self.user_name(user_id).await {
-            Some(name) => {
-                let mut guard = lock(&self.allow);
-                let a = &mut guard.0;
-                if a.contains(user_id, Some(&name)) {
-                    a.ids.insert(user_id.to_string());
-                    true
-                } else {
-                    false
-                }
+        let Some(user) = self.user(user_id).await else {
+            return false;
+        };
+        let name = user.username.to_ascii_lowercase();
+        if !list.names.contains(&name) {
+            return false;
+        }
+        match self.store().bind_username(&name, user_id).await {
+            Ok(bound) if bound == user_id => true,
+            Ok(bound) => {
+                tracing::warn!(user = %user_id, name = %name, bound_to = %bound, "a listed username is now held by a different account; denied");
+                false
             }
-            None => false,
+            Err(e) => {
+                tracing::error!("cannot check the username binding: {e}");
+                false
+            }
         }
     }
 
-    async fn attachments(&self, post: &Post) -> Vec<Attachment> {
+    /// Attachments are fetched only for admitted users, in the session's worker.
+    async fn with_attachments(&self, admitted: Admitted, post: &Post) -> Admitted {
+        if post.file_ids.is_empty() {
+            return admitted;
+        }
         let mut out = Vec::new();
         for id in post.file_ids.iter().take(MAX_ATTACHMENTS) {
             let info = match self.api.file_info(id).await {
@@ -776,7 +1254,7 @@ impl Bot {
                 text,
             });
         }
-        out
+        admitted.with_attachments(out)
     }
 
     /// Posts a proactive message to the home channel.
@@ -786,7 +1264,7 @@ impl Bot {
             .setting("home_channel")
             .map_err(|e| e.to_string())?
             .ok_or("no home channel: send /sethome in a channel or set MATTERMOST_HOME_CHANNEL")?;
-        let pending = format!("say:{}", now_ms());
+        let pending = crate::store::random_token(24).map_err(|e| e.to_string())?;
         let p = self
             .api
             .create_post(
@@ -805,7 +1283,9 @@ impl Bot {
     pub async fn notify_approved(&self, user_id: &str) {
         match self.api.direct_channel(&self.me.id, user_id).await {
             Ok(ch) => {
-                let pending = format!("approved:{user_id}:{}", now_ms());
+                let Ok(pending) = crate::store::random_token(24) else {
+                    return;
+                };
                 if let Err(e) = self
                     .api
                     .create_post(
@@ -825,51 +1305,68 @@ impl Bot {
     }
 }
 
-/// Posts a reply while it streams: created on the first text, then edited at
-/// most once per [`STREAM_EDIT_GAP`].
+/// The props of reply part `n` of `post`.
+fn reply_props(post: &Post, n: usize) -> Value {
+    json!({ "kennel_reply_to": post.id, "kennel_part": n })
+}
+
+/// The part number a reply post carries.
+fn part_of(p: &Post) -> Option<usize> {
+    p.props
+        .get("kennel_part")
+        .and_then(|v| v.as_u64())
+        .map(|n| n as usize)
+}
+
+/// Posts a reply while it streams: created once the turn has run for
+/// [`STREAM_EDIT_GAP`] (a faster answer is posted once, by the caller), then
+/// edited at most once per gap. The post carries `kennel_streaming = true`
+/// until the caller's final edit, so a restart can tell it is incomplete.
 struct Streamer {
     tx: tokio::sync::watch::Sender<String>,
-    task: tokio::task::JoinHandle<Option<String>>,
+    task: tokio::task::JoinHandle<Option<Post>>,
 }
 
 impl Streamer {
-    fn start(api: Api, post: &Post, root: Option<String>) -> Streamer {
+    fn start(api: Api, post: &Post, entry: &InboxEntry, root: Option<String>) -> Streamer {
         let (tx, mut rx) = tokio::sync::watch::channel(String::new());
         let (channel, reply_to) = (post.channel_id.clone(), post.id.clone());
+        let pending = entry.pending_id(0);
         let task = tokio::spawn(async move {
-            let mut id: Option<String> = None;
+            let mut created: Option<Post> = None;
             let mut shown = String::new();
-            let mut last = Instant::now() - STREAM_EDIT_GAP;
+            let mut last = Instant::now();
             loop {
                 let open = rx.changed().await.is_ok();
-                let wait = STREAM_EDIT_GAP.saturating_sub(last.elapsed());
-                if open && !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                if !open {
+                    // The turn is over: the caller posts or finalises.
+                    return created;
+                }
+                // Wait out the gap, but stop at once when the turn ends.
+                let due = tokio::time::Instant::from_std(last + STREAM_EDIT_GAP);
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(due) => break,
+                        r = rx.changed() => if r.is_err() { return created; },
+                    }
                 }
                 let text = preview(&rx.borrow_and_update());
-                if !text.is_empty() && text != shown {
-                    let r = match &id {
-                        None => api
-                            .create_post(
-                                &channel,
-                                &text,
-                                root.as_deref(),
-                                json!({ "kennel_reply_to": reply_to, "kennel_part": 0 }),
-                                &format!("{reply_to}:0"),
-                            )
-                            .await
-                            .map(|p| id = Some(p.id)),
-                        Some(pid) => api.patch_post(pid, &text).await.map(|_| ()),
-                    };
-                    match r {
-                        Ok(()) => shown = text,
-                        Err(e) => tracing::warn!("streaming update failed: {e}"),
-                    }
-                    last = Instant::now();
+                if text.is_empty() || text == shown {
+                    continue;
                 }
-                if !open {
-                    return id;
+                let props = json!({ "kennel_reply_to": reply_to, "kennel_part": 0, "kennel_streaming": true });
+                let r = match &created {
+                    None => api
+                        .create_post(&channel, &text, root.as_deref(), props, &pending)
+                        .await
+                        .map(|p| created = Some(p)),
+                    Some(p) => api.patch_post(&p.id, &text, props).await.map(|_| ()),
+                };
+                match r {
+                    Ok(()) => shown = text,
+                    Err(e) => tracing::warn!("streaming update failed: {e}"),
                 }
+                last = Instant::now();
             }
         });
         Streamer { tx, task }
@@ -882,8 +1379,8 @@ impl Streamer {
         })
     }
 
-    /// Stops streaming; returns the streamed post's id, if one was created.
-    async fn finish(self) -> Option<String> {
+    /// Stops streaming; returns the streamed post, if one was created.
+    async fn finish(self) -> Option<Post> {
         drop(self.tx);
         self.task.await.ok().flatten()
     }

@@ -1,26 +1,44 @@
 //! The control socket `DATA/control.sock` of a running `kennel run`.
 //!
 //! redb allows one process per data file, so while the bot runs, `kennel pair`
-//! and `kennel say` talk to it over this Unix socket (mode 0600, in the 0700
-//! data directory): one JSON request line, one JSON response line.
+//! and `kennel say` talk to it over this Unix socket: one JSON request line,
+//! one JSON response line. This module knows nothing of the bot itself: it
+//! serves any [`Target`] (the bot implements it), so the dependency points
+//! one way only.
+//!
+//! | rule | how |
+//! |---|---|
+//! | private from creation | bound inside a fresh 0700 directory, set to 0600, then renamed into the (0700) data directory; any failure stops start-up |
+//! | a failing `accept` never spins | it backs off from 50 ms to 5 s |
 //!
 //! | request | effect |
 //! |---|---|
 //! | `{"cmd":"pair-list"}` | pending codes |
 //! | `{"cmd":"pair-approve","code":"…"}` | approve, and DM the user that they are in |
 //! | `{"cmd":"pair-deny","code":"…"}` | delete the code |
+//! | `{"cmd":"pair-revoke","user":"…"}` | revoke an approval (id or name) |
 //! | `{"cmd":"say","text":"…"}` | post to the home channel |
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 
-use super::bot::{Bot, BotError};
+use crate::runtime::BoxFuture;
 use crate::store::{Store, now_ms};
+
+/// What the control socket can ask of a running bot.
+pub trait Target: Send + Sync + 'static {
+    fn store(&self) -> &Arc<Store>;
+    /// Posts a proactive message to the home channel; returns the post id.
+    fn say<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<String, String>>;
+    /// Tells a newly approved user they can talk to the bot.
+    fn notify_approved<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, ()>;
+}
 
 /// Removes the socket file when the bot stops.
 pub struct ControlGuard {
@@ -40,33 +58,33 @@ pub fn socket_path(data: &Path) -> PathBuf {
     data.join("control.sock")
 }
 
-pub(super) fn serve(bot: Arc<Bot>, store: &Store) -> Result<ControlGuard, BotError> {
-    let dir = store
-        .path()
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let path = socket_path(&dir);
-    let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path).map_err(|e| {
-        BotError::Config(format!(
-            "cannot create control socket {}: {e}",
-            path.display()
-        ))
-    })?;
-    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+/// Binds the socket (private from creation) and serves `target` on it.
+pub fn serve(target: Arc<dyn Target>, data: &Path) -> Result<ControlGuard, String> {
+    let path = socket_path(data);
+    let listener = bind_private(data, &path)
+        .map_err(|e| format!("cannot create control socket {}: {e}", path.display()))?;
     let task = tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(50);
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => {
+                    backoff = Duration::from_millis(50);
+                    stream
+                }
+                Err(e) => {
+                    tracing::warn!("control socket accept failed: {e}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
             };
-            let bot = bot.clone();
+            let target = target.clone();
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
-                let mut lines = BufReader::new(r).lines();
+                let mut lines = BufReader::new(r.take(64 * 1024)).lines();
                 if let Ok(Some(line)) = lines.next_line().await {
                     let resp = match serde_json::from_str::<Value>(&line) {
-                        Ok(req) => handle(&bot, &req).await,
+                        Ok(req) => handle(&*target, &req).await,
                         Err(e) => json!({"ok": false, "error": format!("bad request: {e}")}),
                     };
                     let _ = w.write_all(format!("{resp}\n").as_bytes()).await;
@@ -77,61 +95,58 @@ pub(super) fn serve(bot: Arc<Bot>, store: &Store) -> Result<ControlGuard, BotErr
     Ok(ControlGuard { path, task })
 }
 
-async fn handle(bot: &Bot, req: &Value) -> Value {
-    let store = bot.store();
-    let code = req
-        .get("code")
-        .and_then(|c| c.as_str())
-        .map(crate::policy::normalise_code)
-        .unwrap_or_default();
+/// Binds in a fresh 0700 directory, tightens the socket to 0600, then moves
+/// it into place: nobody else can ever connect, not even briefly.
+fn bind_private(data: &Path, path: &Path) -> std::io::Result<UnixListener> {
+    let tmp = data.join(format!(".control-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::DirBuilder::new().mode(0o700).create(&tmp)?;
+    let result = (|| {
+        let inner = tmp.join("s");
+        let listener = UnixListener::bind(&inner)?;
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o600))?;
+        let _ = std::fs::remove_file(path);
+        std::fs::rename(&inner, path)?;
+        Ok(listener)
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+async fn handle(target: &dyn Target, req: &Value) -> Value {
+    let store = target.store();
+    let field = |k: &str| {
+        req.get(k)
+            .and_then(|c| c.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let code = crate::policy::normalise_code(&field("code"));
     let now = now_ms();
-    let r: Result<String, String> = match req.get("cmd").and_then(|c| c.as_str()).unwrap_or("") {
+    let r: Result<String, String> = match field("cmd").as_str() {
         "pair-list" => store
             .pairing_list()
             .map_err(|e| e.to_string())
-            .map(|codes| {
-                let lines: Vec<String> = codes
-                    .into_iter()
-                    .filter(|c| c.expires_at > now)
-                    .map(|c| {
-                        format!(
-                            "{}  @{} ({})  expires in {} min",
-                            c.code,
-                            c.user_name,
-                            c.user_id,
-                            (c.expires_at - now) / 60_000
-                        )
-                    })
-                    .collect();
-                if lines.is_empty() {
-                    "(no pending pairing codes)".to_string()
-                } else {
-                    lines.join("\n")
-                }
-            }),
-        "pair-approve" => match store.pairing_take(&code) {
-            Ok(Some(c)) if c.expires_at > now => match store.approve_user(&c.user_id, &c.user_name)
-            {
-                Ok(()) => {
-                    tracing::info!(user = %c.user_name, "pairing approved");
-                    bot.notify_approved(&c.user_id).await;
-                    Ok(format!("approved @{} ({})", c.user_name, c.user_id))
-                }
-                Err(e) => Err(e.to_string()),
-            },
-            Ok(Some(_)) => Err(format!(
-                "code {code} has expired; ask the user to message the bot again for a new one"
+            .map(|codes| pair_list(&codes, now)),
+        "pair-approve" => match store.pairing_approve(&code, now).await {
+            Ok(Some(c)) => {
+                tracing::info!(user = %c.user_name, "pairing approved");
+                target.notify_approved(&c.user_id).await;
+                Ok(format!("approved @{} ({})", c.user_name, c.user_id))
+            }
+            Ok(None) => Err(format!(
+                "no live code {code} (expired or unknown; see `kennel pair list`)"
             )),
-            Ok(None) => Err(format!("no pending code {code} (see `kennel pair list`)")),
             Err(e) => Err(e.to_string()),
         },
-        "pair-deny" => match store.pairing_take(&code) {
+        "pair-deny" => match store.pairing_take(&code).await {
             Ok(Some(c)) => Ok(format!("denied code {code} of @{}", c.user_name)),
             Ok(None) => Err(format!("no pending code {code}")),
             Err(e) => Err(e.to_string()),
         },
+        "pair-revoke" => revoke(store, &field("user")).await,
         "say" => match req.get("text").and_then(|t| t.as_str()) {
-            Some(t) if !t.trim().is_empty() => bot.say(t).await.map(|id| format!("posted {id}")),
+            Some(t) if !t.trim().is_empty() => target.say(t).await.map(|id| format!("posted {id}")),
             _ => Err("nothing to say".into()),
         },
         other => Err(format!("unknown command `{other}`")),
@@ -139,6 +154,37 @@ async fn handle(bot: &Bot, req: &Value) -> Value {
     match r {
         Ok(text) => json!({"ok": true, "text": text}),
         Err(error) => json!({"ok": false, "error": error}),
+    }
+}
+
+/// `kennel pair revoke USER`, shared by the socket and the offline CLI.
+pub async fn revoke(store: &Store, user: &str) -> Result<String, String> {
+    match store.revoke_user(user).await {
+        Ok(ids) if ids.is_empty() => Err(format!("no approved user `{user}`")),
+        Ok(ids) => Ok(format!("revoked {}", ids.join(", "))),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The text of `kennel pair list`.
+pub fn pair_list(codes: &[crate::store::PairingCode], now: u64) -> String {
+    let lines: Vec<String> = codes
+        .iter()
+        .filter(|c| c.expires_at > now)
+        .map(|c| {
+            format!(
+                "{}  @{} ({})  expires in {} min",
+                c.code,
+                c.user_name,
+                c.user_id,
+                (c.expires_at - now) / 60_000
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        "(no pending pairing codes)".to_string()
+    } else {
+        lines.join("\n")
     }
 }
 

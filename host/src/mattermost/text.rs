@@ -106,9 +106,45 @@ pub fn strip_mention(text: &str, username: &str) -> String {
 
 /// Splits a reply into posts of at most `max` runes (numbered when split).
 pub fn split(text: &str, max: usize) -> Vec<String> {
+    split_limited(text, max, usize::MAX)
+}
+
+/// Like [`split`], but never more than `max_parts` posts: the rest of the
+/// text is cut and the last post says so.
+pub fn split_limited(text: &str, max: usize, max_parts: usize) -> Vec<String> {
     if text.chars().count() <= max {
         return vec![text.to_string()];
     }
+    let mut parts = split_raw(text, max);
+    let max_parts = max_parts.max(1);
+    if parts.len() > max_parts {
+        parts.truncate(max_parts);
+        let note =
+            format!("\n\n_(The answer was cut here: it was longer than {max_parts} posts.)_");
+        if let Some(last) = parts.last_mut() {
+            let room = max.saturating_sub(64 + note.chars().count());
+            if last.chars().count() > room {
+                *last = last.chars().take(room).collect();
+            }
+            if let Some(fence) = open_fence(last) {
+                let _ = fence;
+                last.push_str("\n```");
+            }
+            last.push_str(&note);
+        }
+    }
+    let n = parts.len();
+    if n == 1 {
+        return parts;
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| format!("{p}\n({}/{n})", i + 1))
+        .collect()
+}
+
+fn split_raw(text: &str, max: usize) -> Vec<String> {
     // Room for "\n```" closers, a reopened fence line and " (i/n)".
     let budget = max.saturating_sub(64).max(16);
     let mut parts: Vec<String> = Vec::new();
@@ -135,15 +171,7 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
         parts.push(part.trim_end().to_string());
         rest = tail.trim_start_matches('\n');
     }
-    let n = parts.len();
-    if n == 1 {
-        return parts;
-    }
     parts
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| format!("{p}\n({}/{n})", i + 1))
-        .collect()
 }
 
 /// Byte index to cut `s` so the head has at most `room` runes: the last
@@ -166,7 +194,19 @@ fn cut_point(s: &str, room: usize) -> usize {
     limit
 }
 
-/// The opening fence line (e.g. "```rust") if `s` ends inside a code block.
+/// What reopens a fence: the backticks and a short language tag only, never
+/// the rest of the opening line (which may be arbitrarily long).
+fn fence_marker(line: &str) -> String {
+    let info = line.trim_start_matches('`');
+    let lang: String = info
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_' | '.' | '#'))
+        .take(20)
+        .collect();
+    format!("```{lang}")
+}
+
+/// The opening fence (e.g. "```rust") if `s` ends inside a code block.
 fn open_fence(s: &str) -> Option<String> {
     let mut open: Option<String> = None;
     for line in s.lines() {
@@ -174,7 +214,7 @@ fn open_fence(s: &str) -> Option<String> {
         if t.starts_with("```") {
             open = match open {
                 Some(_) => None,
-                None => Some(t.to_string()),
+                None => Some(fence_marker(t)),
             };
         }
     }
@@ -304,5 +344,38 @@ mod tests {
             .map(|p| p.replace("```rust\n", "").replace("```", ""))
             .collect();
         assert_eq!(joined.matches("let x = 1;").count(), 3000);
+    }
+
+    #[test]
+    fn a_huge_fenced_line_makes_few_posts() {
+        // 20,000 characters on the opening fence line itself, then inside the block.
+        let text = format!("```{}\n{}\n```", "x".repeat(20_000), "y".repeat(20_000));
+        let parts = split(&text, MAX_RUNES);
+        assert!(parts.len() <= 3, "{} parts", parts.len());
+        for p in &parts {
+            assert!(p.chars().count() <= MAX_RUNES);
+        }
+        let one_line = format!("```\n{}\n```", "z".repeat(20_000));
+        assert!(split(&one_line, MAX_RUNES).len() <= 3);
+    }
+
+    #[test]
+    fn parts_are_capped_with_a_note() {
+        let text = "word ".repeat(40_000); // 200,000 characters
+        let parts = split_limited(&text, MAX_RUNES, 8);
+        assert_eq!(parts.len(), 8);
+        assert!(parts[7].contains("longer than 8 posts"));
+        assert!(parts[7].ends_with("(8/8)"));
+        for p in &parts {
+            assert!(p.chars().count() <= MAX_RUNES);
+        }
+        let fenced = format!("```rust\n{}", "let x = 1;\n".repeat(20_000));
+        let parts = split_limited(&fenced, MAX_RUNES, 2);
+        assert_eq!(parts.len(), 2);
+        assert!(
+            parts[1].contains("```\n\n_(The answer was cut"),
+            "{}",
+            &parts[1][parts[1].len() - 200..]
+        );
     }
 }

@@ -26,8 +26,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// every call is already bound to one session, user, channel, route and agent.
 pub trait AgentServices: Send + Sync {
     fn memory_get(&self, scope: memory::Scope, key: &str) -> Option<String>;
-    fn memory_set(&self, scope: memory::Scope, key: &str, value: &str) -> Result<(), String>;
-    fn memory_delete(&self, scope: memory::Scope, key: &str) -> bool;
+    fn memory_set<'a>(
+        &'a self,
+        scope: memory::Scope,
+        key: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>>;
+    fn memory_delete<'a>(&'a self, scope: memory::Scope, key: &'a str) -> BoxFuture<'a, bool>;
     fn memory_keys(&self, scope: memory::Scope, prefix: &str) -> Vec<String>;
     /// Tool specs granted to this turn's route.
     fn tools_available(&self) -> BoxFuture<'_, Vec<types::ToolSpec>>;
@@ -44,24 +49,29 @@ pub trait AgentServices: Send + Sync {
     ) -> BoxFuture<'_, Result<llm::Response, llm::LlmError>>;
 }
 
-/// Memory limiter: caps every linear memory and table of the call, and
-/// remembers whether a cap was hit so the error can be typed.
+/// Memory limiter: caps the *sum* of every linear memory of the call (a
+/// component may have several), and each table; remembers whether a cap was
+/// hit so the error can be typed.
 pub(crate) struct Limiter {
     pub max_memory: usize,
+    /// Bytes of linear memory the call's instances hold now.
+    pub total: usize,
     pub hit: bool,
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_memory {
+        let total = self.total.saturating_sub(current).saturating_add(desired);
+        if total > self.max_memory {
             self.hit = true;
             return Ok(false);
         }
+        self.total = total;
         Ok(true)
     }
 
@@ -117,6 +127,8 @@ pub struct CallState {
     pub(crate) cpu_exhausted: bool,
     pub(crate) stdout: MemoryOutputPipe,
     pub(crate) stderr: MemoryOutputPipe,
+    /// Bytes the guest sent through the `log` import (counted in `output_cap`).
+    pub(crate) logged: usize,
     pub(crate) output_cap: usize,
 }
 
@@ -146,6 +158,7 @@ impl CallState {
             table: ResourceTable::new(),
             limiter: Limiter {
                 max_memory,
+                total: 0,
                 hit: false,
             },
             guest,
@@ -155,14 +168,14 @@ impl CallState {
             cpu_exhausted: false,
             stdout,
             stderr,
+            logged: 0,
             output_cap,
         }
     }
 
-    /// Whether stdout or stderr reached the cap.
+    /// Whether stdout, stderr and `log` together reached the cap.
     pub(crate) fn output_full(&self) -> bool {
-        self.stdout.contents().len() >= self.output_cap
-            || self.stderr.contents().len() >= self.output_cap
+        self.stdout.contents().len() + self.stderr.contents().len() + self.logged >= self.output_cap
     }
 
     /// Forwards captured output to `tracing`, one event per line (at most 200 lines each).
@@ -201,6 +214,12 @@ impl types::Host for CallState {}
 
 impl log::Host for CallState {
     async fn log(&mut self, level: log::Level, message: String) {
+        // Counted against `output_kb` like stdout/stderr; once over, further
+        // lines are dropped and the call fails with `output` at the next epoch tick.
+        self.logged = self.logged.saturating_add(message.len());
+        if self.output_full() {
+            return;
+        }
         let message: String = message.chars().take(4096).collect();
         let guest = &*self.guest;
         match level {
@@ -235,15 +254,16 @@ impl memory::Host for CallState {
                 "memory value must be at most {MAX_MEMORY_VALUE} bytes"
             ));
         }
-        match self.services() {
-            Some(s) => s.memory_set(scope, &key, &value),
+        match self.services().cloned() {
+            Some(s) => s.memory_set(scope, &key, &value).await,
             None => Err("memory is not available to this guest".into()),
         }
     }
     async fn delete(&mut self, scope: memory::Scope, key: String) -> bool {
-        self.services()
-            .map(|s| s.memory_delete(scope, &key))
-            .unwrap_or(false)
+        match self.services().cloned() {
+            Some(s) => s.memory_delete(scope, &key).await,
+            None => false,
+        }
     }
     async fn keys(&mut self, scope: memory::Scope, prefix: String) -> Vec<String> {
         self.services()

@@ -5,7 +5,9 @@
 //! | `memory_mb` | 64 | lower: Python/JS guests fail to start (they need ~40–64 MiB); higher: a runaway guest may take that much RAM per concurrent call |
 //! | `cpu_ms` | 1000 (agents 2000) | guest *execution* time per call; time waiting in host calls (LLM, tools) is not counted. Lower: slow guests fail with `cpu`; higher: a looping guest holds a core longer |
 //! | `timeout_ms` | agents 300000, tools 10000, scanners 5000 | wall clock per call, including host waits (an agent's LLM calls) |
-//! | `output_kb` | 256 | stdout+stderr captured per call (forwarded to the log); writing more fails the call with `output` |
+//! | `memory_mb` | (above) | counts every linear memory of the call together: a component with several memories shares one cap |
+//! | `output_kb` | 256 | stdout + stderr + `log` lines per call (forwarded to the log); more fails the call with `output` |
+//! | `reply_kb` | 64 | the call's return value (agent reply, tool output, scanner findings); larger fails with `reply` |
 //!
 //! Everything not granted is denied: guests get no files, sockets, environment or arguments.
 
@@ -21,6 +23,7 @@ pub struct Limits {
     pub cpu_ms: u64,
     pub timeout_ms: u64,
     pub output_kb: u64,
+    pub reply_kb: u64,
 }
 
 /// The override file: every key optional.
@@ -31,6 +34,7 @@ struct LimitsFile {
     cpu_ms: Option<u64>,
     timeout_ms: Option<u64>,
     output_kb: Option<u64>,
+    reply_kb: Option<u64>,
 }
 
 /// Hard ceilings so a typo in `NAME.toml` cannot disable a limit.
@@ -38,6 +42,7 @@ const MAX_MEMORY_MB: u64 = 1024;
 const MAX_CPU_MS: u64 = 600_000;
 const MAX_TIMEOUT_MS: u64 = 3_600_000;
 const MAX_OUTPUT_KB: u64 = 16 * 1024;
+const MAX_REPLY_KB: u64 = 16 * 1024;
 
 impl Limits {
     /// Defaults for a kind of guest.
@@ -48,18 +53,21 @@ impl Limits {
                 cpu_ms: 2000,
                 timeout_ms: 300_000,
                 output_kb: 256,
+                reply_kb: 64,
             },
             GuestKind::Tool => Limits {
                 memory_mb: 64,
                 cpu_ms: 1000,
                 timeout_ms: 10_000,
                 output_kb: 256,
+                reply_kb: 64,
             },
             GuestKind::Scanner => Limits {
                 memory_mb: 64,
                 cpu_ms: 1000,
                 timeout_ms: 5_000,
                 output_kb: 256,
+                reply_kb: 64,
             },
         }
     }
@@ -86,6 +94,9 @@ impl Limits {
         }
         if let Some(v) = f.output_kb {
             l.output_kb = check("output_kb", v, MAX_OUTPUT_KB)?;
+        }
+        if let Some(v) = f.reply_kb {
+            l.reply_kb = check("reply_kb", v, MAX_REPLY_KB)?;
         }
         Ok(l)
     }

@@ -116,6 +116,8 @@ pub enum GuestError {
     Timeout(String),
     #[error("guest `{0}` wrote more output than allowed")]
     Output(String),
+    #[error("guest `{0}` returned {1} bytes, more than its `reply_kb` allows")]
+    Reply(String, usize),
     #[error("guest `{0}` trapped: {1}")]
     Trap(String, String),
     #[error("no {1} named `{0}` is loaded")]
@@ -406,6 +408,9 @@ impl Runtime {
         // long the wait, it costs at most one tick when the guest resumes.
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
+            if s.output_full() {
+                return Err(wasmtime::Error::msg("output limit reached"));
+            }
             s.cpu_ticks += 1;
             if s.cpu_ticks > s.cpu_budget_ticks {
                 s.cpu_exhausted = true;
@@ -433,6 +438,8 @@ impl Runtime {
         let name = guest.name.clone();
         match result {
             Err(_) => Err(GuestError::Timeout(name)),
+            // A call that returned but flooded `log` still fails.
+            Ok(Ok(_)) if state.output_full() => Err(GuestError::Output(name)),
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 if state.cpu_exhausted {
@@ -480,6 +487,11 @@ impl Runtime {
                 inst.call_handle(&mut *store, ctx, msg).await
             })
             .await?;
+        let size = match &out {
+            Ok(r) => r.text.len(),
+            Err(e) => e.len(),
+        };
+        check_reply(&guest, size)?;
         Ok((out, guest.version.clone()))
     }
 
@@ -525,11 +537,14 @@ impl Runtime {
             ));
         };
         let store = self.store(&guest, None);
-        self.run(&guest, store, async |store: &mut Store<CallState>| {
-            let inst = pre.instantiate_async(&mut *store).await?;
-            inst.call_invoke(&mut *store, arguments).await
-        })
-        .await
+        let out = self
+            .run(&guest, store, async |store: &mut Store<CallState>| {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                inst.call_invoke(&mut *store, arguments).await
+            })
+            .await?;
+        check_reply(&guest, out.as_ref().map_or_else(String::len, String::len))?;
+        Ok(out)
     }
 
     /// Runs a scanner over a text.
@@ -548,17 +563,35 @@ impl Runtime {
             ));
         };
         let store = self.store(&guest, None);
-        self.run(&guest, store, async |store: &mut Store<CallState>| {
-            let inst = pre.instantiate_async(&mut *store).await?;
-            inst.call_scan(&mut *store, text, source).await
-        })
-        .await
+        let verdict = self
+            .run(&guest, store, async |store: &mut Store<CallState>| {
+                let inst = pre.instantiate_async(&mut *store).await?;
+                inst.call_scan(&mut *store, text, source).await
+            })
+            .await?;
+        let size = match &verdict {
+            types::Verdict::Allow => 0,
+            types::Verdict::Flag(f) | types::Verdict::Block(f) => {
+                f.iter().map(|f| f.rule.len() + f.excerpt.len() + 8).sum()
+            }
+        };
+        check_reply(&guest, size)?;
+        Ok(verdict)
     }
 
     /// Starts watching the guest directory for hot swaps (see [`watch`]).
     pub fn watch(&self) -> Result<Watcher, RuntimeError> {
         watch::Watcher::start(self.clone())
     }
+}
+
+/// A return value larger than the guest's `reply_kb` is refused (typed error).
+fn check_reply(guest: &Guest, size: usize) -> Result<(), GuestError> {
+    if size > (guest.limits.reply_kb as usize) << 10 {
+        tracing::warn!(guest = %guest.name, size, "guest return value over its reply_kb cap");
+        return Err(GuestError::Reply(guest.name.clone(), size));
+    }
+    Ok(())
 }
 
 fn make_engine() -> wasmtime::Result<Engine> {
