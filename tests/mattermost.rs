@@ -1144,3 +1144,85 @@ fn touching_the_config_reloads_once_and_reading_it_never() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(count(), before + 1, "{}", k.logs());
 }
+
+/// The fault suite: many DMs, sockets cut, the host killed -9 and restarted;
+/// every post must be answered exactly once. `just soak` runs the long mode
+/// (`KENNEL_SOAK=1`: 10,000 posts, 20 DMs, 5 kills, ≥ 250 posts/s).
+#[test]
+fn fault_suite_every_post_answered_exactly_once_through_kills_and_cuts() {
+    let soak = std::env::var("KENNEL_SOAK").is_ok_and(|v| v == "1");
+    let (posts, dms, kills, per_sec) = if soak {
+        (10_000usize, 20usize, 5usize, 300u64)
+    } else {
+        (2_000, 10, 3, 250)
+    };
+    let w = World::new();
+    let users: Vec<String> = (0..dms)
+        .map(|i| w.mm.add_user(&format!("user{i}"), false).0)
+        .collect();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let open = [("MATTERMOST_DM_POLICY", "open")];
+    let mut k = start(&w, g.path(), data.path(), "", &open);
+    // Half the DM channels are first written to while the host is down.
+    let mut channels: Vec<Option<String>> = vec![None; dms];
+    let kill_every = posts / (kills + 1);
+    let cut_every = 300;
+    let started = Instant::now();
+    let mut sent: Vec<String> = Vec::with_capacity(posts);
+    for i in 0..posts {
+        let u = i % dms;
+        let ch = channels[u].get_or_insert_with(|| w.dm(&users[u])).clone();
+        let p = w.mm.user_post(&users[u], &ch, &format!("m{i}"), None);
+        sent.push(p["id"].as_str().expect("id").to_string());
+        if i > 0 && i % cut_every == 0 {
+            w.mm.drop_sockets(i % (2 * cut_every) == 0);
+        }
+        if i > 0 && i % kill_every == 0 && i / kill_every <= kills {
+            k.kill9();
+            // Posts keep coming while the host is down, also in new DMs.
+            let down_until = Instant::now() + Duration::from_millis(700);
+            let mut j = 0;
+            while Instant::now() < down_until {
+                j += 1;
+                std::thread::sleep(Duration::from_millis(50));
+                if j == 3 {
+                    let fresh = w.mm.add_user(&format!("late{i}"), false).0;
+                    let fdm = w.dm(&fresh);
+                    let p = w.mm.user_post(&fresh, &fdm, "written while down", None);
+                    sent.push(p["id"].as_str().expect("id").to_string());
+                }
+            }
+            k = start(&w, g.path(), data.path(), "", &open);
+        }
+        // Pace the sender to `per_sec`.
+        let due = started + Duration::from_micros(1_000_000 * (i as u64 + 1) / per_sec);
+        if let Some(d) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(d);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(if soak { 600 } else { 180 });
+    let (lost, dup) = loop {
+        let mut answers: std::collections::HashMap<String, usize> = Default::default();
+        for p in w.mm.all_posts_by(&w.bot) {
+            if let Some(to) = p["props"]["kennel_reply_to"].as_str() {
+                *answers.entry(to.to_string()).or_default() += 1;
+            }
+        }
+        let lost = sent.iter().filter(|id| !answers.contains_key(*id)).count();
+        let dup = answers.values().filter(|n| **n > 1).count();
+        if (lost == 0 && dup == 0) || Instant::now() > deadline || dup > 0 {
+            break (lost, dup);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    println!(
+        "fault suite: {} posts, {dms} DMs, {kills} kills, cuts every {cut_every}: lost {lost}, duplicated {dup}",
+        sent.len()
+    );
+    assert_eq!(
+        (lost, dup),
+        (0, 0),
+        "lost / duplicated answers\n{}",
+        k.logs()
+    );
+}

@@ -199,6 +199,16 @@ impl FakeMm {
         id
     }
 
+    /// Every post by `user`, in every channel.
+    pub fn all_posts_by(&self, user: &str) -> Vec<Value> {
+        lock(&self.st)
+            .posts
+            .iter()
+            .filter(|p| p["user_id"] == user)
+            .cloned()
+            .collect()
+    }
+
     /// Adds a member to a channel.
     pub fn join(&self, channel: &str, user: &str) {
         let mut s = lock(&self.st);

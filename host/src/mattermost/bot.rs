@@ -116,6 +116,9 @@ struct Job {
     admitted: Admitted,
     post: Post,
     entry: InboxEntry,
+    /// Live posts get "busy" from a full queue; caught-up and retried ones
+    /// wait for room (the user did not flood anything: the bot was away).
+    live: bool,
 }
 
 /// Options of [`run`].
@@ -394,7 +397,7 @@ impl Bot {
                 .await;
             return;
         }
-        self.gate(post, info, entry).await;
+        self.gate(post, info, entry, source == Source::Live).await;
     }
 
     /// Records the post; `None` when it must not be worked on now (known
@@ -469,7 +472,7 @@ impl Bot {
     }
 
     /// The access gate, then the session queue.
-    async fn gate(self: &Arc<Self>, post: Post, info: ChannelInfo, entry: InboxEntry) {
+    async fn gate(self: &Arc<Self>, post: Post, info: ChannelInfo, entry: InboxEntry, live: bool) {
         let access = self.gateway.settings().config.access.clone();
         let listed = self.is_listed(&post.user_id).await;
         let admin = self.is_member(&access.admins, &post.user_id).await;
@@ -507,6 +510,7 @@ impl Bot {
                         admitted: *admitted,
                         post,
                         entry,
+                        live,
                     },
                 )
                 .await;
@@ -521,37 +525,52 @@ impl Bot {
     /// Sends a job to the session's worker (starting one if needed). A full
     /// queue answers "busy" instead of waiting without bound.
     async fn enqueue(self: &Arc<Self>, key: String, job: Job) {
-        let busy = {
+        enum Next {
+            Done,
+            Wait(mpsc::Sender<Job>, Job),
+            Busy(Job),
+        }
+        let next = {
             let mut workers = lock(&self.workers);
-            let job = match workers.get(&key) {
+            match workers.get(&key).cloned() {
+                None => {
+                    self.start_worker(&mut workers, key.clone(), job);
+                    Next::Done
+                }
                 Some(tx) => match tx.try_send(job) {
-                    Ok(()) => return,
-                    Err(mpsc::error::TrySendError::Full(job)) => Some(job),
+                    Ok(()) => Next::Done,
+                    Err(mpsc::error::TrySendError::Full(job)) if !job.live => Next::Wait(tx, job),
+                    Err(mpsc::error::TrySendError::Full(job)) => Next::Busy(job),
                     Err(mpsc::error::TrySendError::Closed(job)) => {
                         workers.remove(&key);
                         self.start_worker(&mut workers, key.clone(), job);
-                        None
+                        Next::Done
                     }
                 },
-                None => {
-                    self.start_worker(&mut workers, key.clone(), job);
-                    None
-                }
-            };
-            job
+            }
         };
-        if let Some(job) = busy {
-            tracing::warn!(session = %key, post = %job.post.id, "session queue full; answering busy");
-            let root = Some(job.post.root_id.clone()).filter(|r| !r.is_empty());
-            self.deliver_and_finish(
-                &job.post,
-                &job.entry,
-                &[BUSY.to_string()],
-                root.as_deref(),
-                &[],
-                None,
-            )
-            .await;
+        match next {
+            Next::Done => {}
+            Next::Wait(tx, job) => {
+                if let Err(mpsc::error::SendError(job)) = tx.send(job).await {
+                    // The worker retired meanwhile: start a new one.
+                    let mut workers = lock(&self.workers);
+                    self.start_worker(&mut workers, key, job);
+                }
+            }
+            Next::Busy(job) => {
+                tracing::warn!(session = %key, post = %job.post.id, "session queue full; answering busy");
+                let root = Some(job.post.root_id.clone()).filter(|r| !r.is_empty());
+                self.deliver_and_finish(
+                    &job.post,
+                    &job.entry,
+                    &[BUSY.to_string()],
+                    root.as_deref(),
+                    &[],
+                    None,
+                )
+                .await;
+            }
         }
     }
 
@@ -606,6 +625,7 @@ impl Bot {
             admitted,
             post,
             entry,
+            ..
         } = job;
         let root = self.reply_root(&admitted);
         if entry.attempts > 1 || entry.answer.is_some() {
@@ -952,9 +972,8 @@ impl Bot {
     async fn maintain(&self) {
         let settings = self.gateway.settings();
         let cfg = &settings.config;
-        let window = self.window_ms();
         let r = Retention {
-            inbox_ms: (2 * window).max(window + 3_600_000),
+            inbox_ms: self.inbox_retention_ms(),
             data_ms: cfg.storage.retention_days * 24 * 3_600_000,
             max_turns: settings
                 .routes
@@ -970,6 +989,12 @@ impl Bot {
         }
     }
 
+    /// How long finished inbox rows are kept: well past the catch-up window.
+    fn inbox_retention_ms(&self) -> u64 {
+        let window = self.window_ms();
+        (2 * window).max(window + 3_600_000)
+    }
+
     fn window_ms(&self) -> u64 {
         self.gateway
             .settings()
@@ -983,8 +1008,10 @@ impl Bot {
     /// channel from its cursor, and every channel the bot is in whose last
     /// post is newer than the host's last sign of life.
     async fn catch_up(self: Arc<Self>, last_alive: Option<u64>) {
-        let now = now_ms();
-        let floor = now.saturating_sub(self.window_ms());
+        // Posts older than the window are read too (and skipped with a log
+        // line), back to what the inbox still remembers: never further, or a
+        // post answered long ago could not be told from a new one.
+        let floor = now_ms().saturating_sub(self.inbox_retention_ms() - CURSOR_SLACK_MS);
         let mut since: HashMap<String, u64> = match self.store().cursors() {
             Ok(c) => c
                 .into_iter()
