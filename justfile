@@ -28,6 +28,10 @@ lint: setup
     cargo clippy --release --all-targets -- -D warnings
     cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p misbehave -p slowagent -p badscanner -- -D warnings
 
+# Long fault run: 10,000 posts over 20 DMs at 300/s, sockets cut, 5 kill -9s; prints lost/duplicated.
+soak: guests test-guests
+    KENNEL_SOAK=1 cargo test --release -p kennel --test mattermost fault_suite -- --nocapture
+
 # Benchmarks: instantiate+call latencies, scanner throughput, cold/warm start (prints a table).
 bench: guests test-guests
     cargo bench -q -p kennel --bench kennel-bench

@@ -48,6 +48,40 @@ async fn measure<F: AsyncFnMut()>(n: usize, mut f: F) -> Stats {
     }
 }
 
+/// Durable writes per second: 64 tasks each recording 100 posts (the
+/// per-message receive write), all through the store's one writer thread.
+async fn store_throughput(tmp: &Path) {
+    let store = Arc::new(kennel::store::Store::open(&tmp.join("store")).expect("store"));
+    for (writers, each) in [(1usize, 500usize), (64, 100)] {
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..each {
+                    store
+                        .inbox_record(&format!("w{writers}-{w}-{i}"), "c", i as u64)
+                        .await
+                        .expect("record");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("join");
+        }
+        let n = writers * each;
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "{:<44} {:>10.1} {:>10} {:>7}  {:.0} durable records/s",
+            format!("store: inbox record, {writers} writer(s)"),
+            secs * 1e6 / n as f64,
+            "-",
+            n,
+            n as f64 / secs
+        );
+    }
+}
+
 fn row(name: &str, s: &Stats, extra: &str) {
     println!(
         "{:<44} {:>10.1} {:>10.1} {:>7}  {}",
@@ -186,6 +220,9 @@ async fn main() {
         &s,
         &format!("{mbs:.2} MB/s"),
     );
+
+    // Group commit: durable inbox records from many concurrent writers.
+    store_throughput(&tmp).await;
 
     // Start to first reply of the real binary.
     let bin = root().join("target/release/kennel");

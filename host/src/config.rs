@@ -386,7 +386,7 @@ fn redact_quoted(msg: &str) -> String {
     for c in msg.chars() {
         match quote {
             Some(q) if c == q => {
-                out.push_str("…");
+                out.push('…');
                 out.push(c);
                 quote = None;
             }

@@ -451,7 +451,7 @@ impl Bot {
             return Some("not addressed to the bot");
         }
         let allow_bots = route.as_ref().is_some_and(|r| r.allow_bots);
-        if !allow_bots && self.from_bot(post).await {
+        if !allow_bots && self.is_bot_post(post).await {
             tracing::info!(post = %post.id, "ignoring a post by a bot or webhook (allow_bots = false)");
             return Some("posted by a bot or webhook");
         }
@@ -459,7 +459,7 @@ impl Bot {
     }
 
     /// Webhook posts carry their creator's user id; bots' posts are marked.
-    async fn from_bot(&self, post: &Post) -> bool {
+    async fn is_bot_post(&self, post: &Post) -> bool {
         let flag = |k: &str| match post.props.get(k) {
             Some(Value::String(s)) => s == "true",
             Some(Value::Bool(b)) => *b,

@@ -10,6 +10,7 @@
 //! | the directory is created 0700 and must be owned by us and not group/world-writable | nobody else can plant a file |
 //! | the key includes the engine's precompile compatibility hash | a wasmtime upgrade or config change misses the cache instead of loading incompatible code |
 //! | a file that fails to deserialize is deleted and the guest recompiled | corruption costs time, never correctness |
+//! | after each write the directory is pruned to [`MAX_CACHE_BYTES`], least recently used first (a hit touches its file) | every hot-swapped version leaves a file; Python/JS ones are tens of MB |
 
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::MetadataExt;
@@ -17,6 +18,11 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+/// Size cap of the cache directory. 512 MiB holds every bundled guest many
+/// times over; lower it and a hot swap may evict a guest still in use (it is
+/// then recompiled at the next start, nothing breaks).
+pub const MAX_CACHE_BYTES: u64 = 512 << 20;
 
 /// Where compiled components are kept.
 pub struct CompileCache {
@@ -67,7 +73,10 @@ impl CompileCache {
             // owned by this user (checked in `prepare_dir`), keyed by the content
             // hash and the engine's compatibility hash.
             match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(c) => return Ok((c, Origin::Cached)),
+                Ok(c) => {
+                    touch(&path);
+                    return Ok((c, Origin::Cached));
+                }
                 Err(e) => {
                     tracing::warn!(file = %path.display(), "discarding unusable cache entry: {e}");
                     let _ = std::fs::remove_file(&path);
@@ -75,13 +84,57 @@ impl CompileCache {
             }
         }
         let component = Component::new(engine, bytes)?;
-        if let Some(path) = self.path(sha256)
-            && let Err(e) = store(&component, &path)
-        {
-            tracing::warn!(file = %path.display(), "could not write compile cache: {e}");
+        if let Some(path) = self.path(sha256) {
+            match store(&component, &path) {
+                Ok(()) => {
+                    if let Some(dir) = &self.dir {
+                        prune(dir, MAX_CACHE_BYTES);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), "could not write compile cache: {e}")
+                }
+            }
         }
         Ok((component, Origin::Compiled))
     }
+}
+
+/// Marks a cache file as just used (its mtime orders eviction).
+fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Deletes the least recently used `.cwasm` files until the directory holds
+/// at most `cap` bytes of them. Returns how many were deleted.
+pub fn prune(dir: &Path, cap: u64) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.modified().ok()?, m.len(), e.path()))
+        })
+        .collect();
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    files.sort_by_key(|f| f.0);
+    let mut removed = 0;
+    for (_, len, path) in files {
+        if total <= cap {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            tracing::info!(file = %path.display(), bytes = len, "compile cache: evicted the least recently used entry");
+            total -= len;
+            removed += 1;
+        }
+    }
+    removed
 }
 
 fn store(component: &Component, path: &Path) -> Result<(), String> {
@@ -113,4 +166,36 @@ fn prepare_dir(dir: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_evicts_least_recently_used_first() {
+        let d = tempfile::tempdir().expect("dir");
+        let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(100);
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            let p = d.path().join(format!("{name}.cwasm"));
+            std::fs::write(&p, vec![0u8; 1000]).expect("write");
+            let f = std::fs::File::options()
+                .append(true)
+                .open(&p)
+                .expect("open");
+            f.set_modified(t0 + std::time::Duration::from_secs(i as u64 * 10))
+                .expect("mtime");
+        }
+        std::fs::write(d.path().join("other.txt"), vec![0u8; 5000]).expect("write");
+        // "a" is the oldest, but a hit touches it: "b" goes first.
+        touch(&d.path().join("a.cwasm"));
+        assert_eq!(prune(d.path(), 2000), 1);
+        assert!(!d.path().join("b.cwasm").exists());
+        assert!(d.path().join("a.cwasm").exists() && d.path().join("c.cwasm").exists());
+        assert!(
+            d.path().join("other.txt").exists(),
+            "only cache files are pruned"
+        );
+        assert_eq!(prune(d.path(), 2000), 0);
+    }
 }

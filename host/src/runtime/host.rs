@@ -295,3 +295,34 @@ impl llm::Host for CallState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_cap_counts_every_memory_of_the_call() {
+        let mut l = Limiter {
+            max_memory: 64 << 20,
+            total: 0,
+            hit: false,
+        };
+        // Two linear memories of one component: 40 MiB each do not fit in 64.
+        assert!(l.memory_growing(0, 40 << 20, None).expect("grow"));
+        assert!(!l.memory_growing(0, 40 << 20, None).expect("grow"));
+        assert!(l.hit);
+        // Growing the first one within the cap is still fine.
+        assert!(l.memory_growing(40 << 20, 60 << 20, None).expect("grow"));
+        assert_eq!(l.total, 60 << 20);
+    }
+
+    #[tokio::test]
+    async fn log_lines_count_against_the_output_cap() {
+        let mut s = CallState::new(Arc::from("g"), 1 << 20, 10, 1024, None);
+        assert!(!s.output_full());
+        for _ in 0..20 {
+            log::Host::log(&mut s, log::Level::Debug, "x".repeat(100)).await;
+        }
+        assert!(s.output_full(), "2000 bytes of log over a 1024-byte cap");
+    }
+}

@@ -326,8 +326,8 @@ impl Store {
 
     // ---- inbox -------------------------------------------------------------
 
-    /// Records a post as received (with a fresh random pending seed, attempt
-    /// 1) and raises its channel's cursor to `create_at`, in one transaction.
+    /// Records a post as received (with a fresh random pending seed, first
+    /// attempt) and raises its channel's cursor to `create_at`, in one transaction.
     /// Returns `Some(existing)` (and writes nothing) when the post is already
     /// known: the caller must not process it again unless the existing state
     /// is `Received` (interrupted work).
