@@ -32,6 +32,10 @@ lint: setup
 soak: guests test-guests
     KENNEL_SOAK=1 cargo test --release -p kennel --test mattermost fault_suite -- --nocapture
 
+# Property tests at scale: 1,000,000 cases per target (split, mentions, SSE, stream chunks, config).
+fuzz:
+    PROPTEST_CASES=1000000 cargo test --release -p kennel --lib -- never_panic respects_the_limits survives_any_chunking --nocapture
+
 # Benchmarks: instantiate+call latencies, scanner throughput, cold/warm start (prints a table).
 bench: guests test-guests
     cargo bench -q -p kennel --bench kennel-bench

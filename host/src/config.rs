@@ -721,4 +721,16 @@ agent = \"echo\"
         );
         assert_eq!(errs.len(), 5, "{errs:?}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn config_parsing_never_panics_nor_echoes_a_token(
+            junk in "[\\[\\]a-z_=\"' .0-9\n]{0,200}",
+        ) {
+            let text = format!("[mattermost]\ntoken = \"tok-SECRET-1\n{junk}");
+            if let Err(e) = Config::parse(&text) {
+                proptest::prop_assert!(!e.contains("SECRET"), "{e}");
+            }
+        }
+    }
 }

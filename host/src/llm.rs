@@ -794,4 +794,26 @@ mod tests {
         }
         assert!(failed);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn sse_decoder_never_panics_and_survives_any_chunking(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+            cut in 0usize..2000,
+        ) {
+            let cut = cut.min(body.len());
+            let whole = decode_all(&[&body]);
+            let split = decode_all(&[&body[..cut], &body[cut..]]);
+            proptest::prop_assert_eq!(whole, split);
+        }
+
+        #[test]
+        fn stream_chunks_never_panic(json in "\\PC{0,300}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&json) {
+                let mut a = StreamAccumulator::default();
+                let _ = a.push(&v);
+                let _ = a.finish();
+            }
+        }
+    }
 }

@@ -378,4 +378,26 @@ mod tests {
             &parts[1][parts[1].len() - 200..]
         );
     }
+
+    proptest::proptest! {
+        // `just fuzz` raises PROPTEST_CASES.
+        #[test]
+        fn split_never_panics_and_respects_the_limits(
+            text in "(```[a-z]{0,30}\n|[a-zé ]{0,400}\n{0,2}|x{0,2000}){0,30}",
+            max in 80usize..4000,
+            parts in 1usize..12,
+        ) {
+            let out = split_limited(&text, max, parts);
+            proptest::prop_assert!(out.len() <= parts.max(1));
+            for p in &out {
+                proptest::prop_assert!(p.chars().count() <= max, "{} > {max}", p.chars().count());
+            }
+        }
+
+        #[test]
+        fn mention_helpers_never_panic(text in "\\PC{0,200}", name in "[a-z@.]{0,12}") {
+            let _ = strip_mention(&text, &name);
+            let _ = is_addressed(&text, &[], "id", &name, true);
+        }
+    }
 }
