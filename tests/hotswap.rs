@@ -278,3 +278,36 @@ async fn changing_the_limits_file_reloads_the_guest() {
         .await;
     assert_eq!(r.err(), Some(GuestError::Timeout("agent".into())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swap_to_another_kind_is_refused_while_a_route_uses_the_guest() {
+    let s = setup().await;
+    let v_slow = version_of(&s.slow);
+    let calc = std::fs::read(common::dist("calc")).expect("calc");
+    // Routes rely on `agent` being an agent: a tool build under that name is refused.
+    s.rt.set_roles([("agent".to_string(), kennel::runtime::GuestKind::Agent)].into());
+    let err = s.rt.load_file(&{
+        let p = s.dir.path().join("probe").join("agent.wasm");
+        std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&p, &calc).expect("write");
+        p
+    });
+    match err {
+        Err(kennel::runtime::LoadError::KindInUse { name, .. }) => assert_eq!(name, "agent"),
+        other => panic!("expected KindInUse, got {:?}", other.map(|g| g.kind)),
+    }
+    deploy(s.dir.path(), "agent", &calc);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(s.rt.get("agent").map(|g| g.version.clone()), Some(v_slow));
+    // With no route relying on it, the same swap goes through.
+    s.rt.set_roles(Default::default());
+    deploy(s.dir.path(), "agent", &s.echo);
+    deploy(s.dir.path(), "agent", &calc);
+    wait_version(
+        &s.rt,
+        "agent",
+        Some(&version_of(&calc)),
+        Duration::from_secs(10),
+    )
+    .await;
+}

@@ -365,6 +365,76 @@ fn pairing_flow_end_to_end() {
         .output()
         .expect("approve");
     assert!(!again.status.success());
+    // Revoked (by name, while running): Mallory is a stranger again.
+    let revoke = common::cmd()
+        .args(["pair", "revoke", "mallory", "--data"])
+        .arg(data.path())
+        .output()
+        .expect("revoke");
+    assert!(revoke.status.success(), "{}", common::stderr(&revoke));
+    w.mm.user_post(&w.mallory, &dm, "and now?", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 6, T);
+    assert!(msg(&r[5]).contains("pairing code"), "{}", msg(&r[5]));
+}
+
+#[test]
+fn pairing_spam_holds_one_code_and_approvals_count_only_under_pairing() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let pairing = "[access]\ndm_policy = \"pairing\"\n";
+    let k = start(&w, g.path(), data.path(), pairing, &[]);
+    // Three strangers take the three pending slots; a fourth is told "busy".
+    let strangers: Vec<String> = (0..4)
+        .map(|i| w.mm.add_user(&format!("stranger{i}"), false).0)
+        .collect();
+    let mut codes = Vec::new();
+    for (i, s) in strangers.iter().enumerate() {
+        let dm = w.dm(s);
+        w.mm.user_post(s, &dm, "let me in", None);
+        let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+        if i < 3 {
+            codes.push(msg(&r[0]).split("**").nth(1).expect("code").to_string());
+        } else {
+            assert!(
+                msg(&r[0]).contains("can't take new pairing requests"),
+                "{}",
+                msg(&r[0])
+            );
+        }
+    }
+    // Asking again and again keeps one live code per user.
+    let dm0 = w.dm(&strangers[0]);
+    for n in 2..=4 {
+        w.mm.user_post(&strangers[0], &dm0, "again", None);
+        let r = w.mm.wait_posts(&w.bot, &dm0, n, T);
+        assert!(msg(&r[n - 1]).contains(&codes[0]));
+    }
+    let list = common::cmd()
+        .args(["pair", "list", "--data"])
+        .arg(data.path())
+        .output()
+        .expect("pair list");
+    assert_eq!(
+        common::stdout(&list).lines().count(),
+        3,
+        "{}",
+        common::stdout(&list)
+    );
+    let ok = common::cmd()
+        .args(["pair", "approve", &codes[1], "--data"])
+        .arg(data.path())
+        .output()
+        .expect("approve");
+    assert!(ok.status.success(), "{}", common::stderr(&ok));
+    drop(k);
+    // Under `allowlist` the approval does not count.
+    let k = start(&w, g.path(), data.path(), "", &[]);
+    let dm1 = w.dm(&strangers[1]);
+    let before = w.mm.posts_by(&w.bot, &dm1).len();
+    w.mm.user_post(&strangers[1], &dm1, "am I in?", None);
+    k.wait_log("user is not on the allowlist", T);
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &dm1).len(), before);
 }
 
 #[test]
@@ -987,6 +1057,22 @@ fn a_user_renamed_to_a_listed_name_is_denied() {
     w.mm.user_post(&w.alice, &dm, "still me", None);
     let r = w.mm.wait_posts(&w.bot, &dm, 2, T);
     assert_eq!(msg(&r[1]), "echo: still me (turn 2)");
+    // `kennel doctor` (asking the running bot for its bindings) says so.
+    let o = common::cmd()
+        .arg("doctor")
+        .arg("--data")
+        .arg(data.path())
+        .env("MATTERMOST_URL", w.mm.url())
+        .env("MATTERMOST_TOKEN", &w.bot_token)
+        .env("MATTERMOST_ALLOWED_USERS", "alice,bob")
+        .output()
+        .expect("doctor");
+    let out = common::stdout(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        out.contains("FAIL  allowlist") && out.contains(&format!("now held by {}", w.mallory)),
+        "{out}"
+    );
 }
 
 #[test]
@@ -1234,4 +1320,115 @@ fn fault_suite_every_post_answered_exactly_once_through_kills_and_cuts() {
         "lost / duplicated answers\n{}",
         k.logs()
     );
+}
+
+#[test]
+fn a_post_that_keeps_failing_is_retried_then_apologised_for() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let cfg = "[mattermost]\nretry_backoff_ms = 100\n";
+    let k = start(&w, g.path(), data.path(), cfg, &[]);
+    let dm = w.dm(&w.alice);
+    // Every attempt's create is refused: 4 attempts, then the apology goes through.
+    w.mm.reject_creates(4);
+    let p = w.mm.user_post(&w.alice, &dm, "doomed", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert!(
+        msg(&r[0]).starts_with("Sorry, I couldn't answer"),
+        "{}",
+        msg(&r[0])
+    );
+    assert_eq!(r[0]["props"]["kennel_reply_to"], p["id"]);
+    assert_eq!(
+        k.logs().matches("retrying a post").count(),
+        3,
+        "{}",
+        k.logs()
+    );
+    assert!(k.logs().contains("giving up on a post"));
+    // The next post is answered normally, once.
+    w.mm.user_post(&w.alice, &dm, "fine now", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 2, T);
+    assert!(msg(&r[1]).starts_with("echo: fine now"), "{}", msg(&r[1]));
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 2);
+}
+
+#[test]
+fn a_stream_cut_by_a_crash_is_marked_interrupted_not_left_truncated() {
+    let w = World::new();
+    let llm = FakeLlm::start();
+    let chunks: Vec<String> = (0..40).map(|i| format!("word{i} ")).collect();
+    llm.push(Step::Stream(chunks, Duration::from_millis(100)));
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let mut k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
+    let dm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &dm, "tell me a long story", None);
+    // The stream shows up (after a second) and is then cut by kill -9.
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert!(msg(&r[0]).starts_with("word0"), "{}", msg(&r[0]));
+    k.kill9();
+    let _k = start(&w, g.path(), data.path(), &assistant_config(&llm), &[]);
+    common::wait_until(T, "the interrupted note", || {
+        w.mm.posts_by(&w.bot, &dm)
+            .first()
+            .is_some_and(|p| msg(p).contains("interrupted by a restart"))
+    });
+    settle();
+    let r = w.mm.posts_by(&w.bot, &dm);
+    assert_eq!(r.len(), 1, "no second answer");
+    assert_eq!(r[0]["props"].get("kennel_streaming"), None);
+}
+
+#[test]
+fn a_hot_swap_that_changes_a_routed_guests_kind_is_refused() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let k = start(&w, g.path(), data.path(), "", &[]);
+    // The default route uses `echo` as its agent; a tool build under that name is refused.
+    let tmp = g.path().join(".echo.tmp");
+    std::fs::copy(common::dist("calc"), &tmp).expect("copy");
+    std::fs::rename(&tmp, g.path().join("echo.wasm")).expect("rename");
+    k.wait_log("but a route uses `echo` as a agent", T);
+    let dm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &dm, "still echo?", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert_eq!(msg(&r[0]), "echo: still echo? (turn 1)");
+}
+
+#[test]
+fn it_serves_before_big_guests_finish_compiling() {
+    let w = World::new();
+    let g = common::guest_dir(&[&common::dist("echo"), &common::dist("wordstats")]);
+    let data = tempfile::tempdir().expect("data");
+    // An empty compile cache: the Python tool takes seconds to compile.
+    let cold = tempfile::tempdir().expect("cache");
+    let cache = cold.path().to_str().expect("utf-8 path");
+    let k = start(
+        &w,
+        g.path(),
+        data.path(),
+        "",
+        &[("KENNEL_CACHE_DIR", cache)],
+    );
+    let loaded = |k: &Kennel| {
+        k.logs()
+            .lines()
+            .any(|l| l.contains("guest loaded") && l.contains("wordstats"))
+    };
+    assert!(!loaded(&k), "connected only after compiling everything");
+    let dm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &dm, "quick?", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert_eq!(msg(&r[0]), "echo: quick? (turn 1)");
+    assert!(
+        !loaded(&k),
+        "the Rust agent answered only after the Python tool compiled"
+    );
+    // The tool lands in the background and the default route picks it up.
+    k.wait_log(
+        "every guest compiled; routes refreshed",
+        Duration::from_secs(120),
+    );
+    assert!(loaded(&k));
 }

@@ -261,6 +261,47 @@ async fn second_load_comes_from_the_cache() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_flood_fails_with_output_and_a_huge_return_with_reply() {
+    let d = misbehave_dir("output_kb = 64\ncpu_ms = 5000\n");
+    let rt = runtime(d.path());
+    assert_eq!(
+        misbehave_with_neighbour(&rt, "log").await,
+        Err(GuestError::Output("misbehave".into()))
+    );
+    match misbehave_with_neighbour(&rt, "big").await {
+        Err(GuestError::Reply(name, size)) => {
+            assert_eq!(name, "misbehave");
+            assert!(size >= 1 << 20);
+        }
+        other => panic!("expected a reply error, got {other:?}"),
+    }
+    // `reply_kb` raises the cap.
+    let d = misbehave_dir("reply_kb = 2048\n");
+    let rt = runtime(d.path());
+    let out = rt.tool_invoke("misbehave", r#"{"mode":"big"}"#).await;
+    assert_eq!(out.map(|r| r.map(|s| s.len())), Ok(Ok(1 << 20)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_reaches_no_file_env_argument_or_socket() {
+    let d = misbehave_dir("");
+    let rt = runtime(d.path());
+    // Run from a directory holding a file, so an open cwd would show.
+    let out = rt
+        .tool_invoke("misbehave", r#"{"mode":"ambient"}"#)
+        .await
+        .expect("call")
+        .expect("ok");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        v,
+        serde_json::json!({"file": false, "dir": 0, "cwd": 0, "env": 0, "args": 0, "socket": false, "create": false}),
+        "the guest reached something: {out}"
+    );
+    assert!(!std::path::Path::new("planted.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_have_no_ambient_authority() {
     // Python's runtime probes files, env and sockets on start; with nothing
     // granted it still works and sees nothing.

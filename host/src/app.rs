@@ -62,7 +62,8 @@ pub fn load_config(
     Config::load(paths.config.as_deref(), env)
 }
 
-/// Creates the runtime and loads every guest.
+/// Creates the runtime and loads the guests: quick ones now, big uncached
+/// ones in the background (calls to them wait until they are ready).
 pub fn load_runtime(
     paths: &Paths,
     env: &dyn Fn(&str) -> Option<String>,
@@ -72,7 +73,7 @@ pub fn load_runtime(
         cache_dir: Some(paths.cache_dir(env)),
     })?;
     let errors: Vec<LoadError> = runtime
-        .load_dir()
+        .load_dir_serving()
         .into_iter()
         .filter_map(Result::err)
         .collect();
@@ -119,6 +120,15 @@ impl App {
         let store = Arc::new(Store::open(&paths.data)?);
         let llm = llm_client(&config, env)?;
         let gateway = Arc::new(Gateway::new(runtime.clone(), store, config, llm));
+        if !runtime.pending().is_empty() {
+            // Once the background compiles land, the default route sees them.
+            let (rt, gw) = (runtime.clone(), gateway.clone());
+            tokio::spawn(async move {
+                rt.all_ready().await;
+                gw.refresh_routes();
+                tracing::info!("every guest compiled; routes refreshed");
+            });
+        }
         Ok(App {
             paths,
             runtime,

@@ -130,6 +130,9 @@ pub struct MattermostConfig {
     /// Posts waiting per session. Default 32; a post beyond that gets a short
     /// "busy" reply instead of waiting (never a silent drop).
     pub session_queue: usize,
+    /// Wait before retrying a post whose answer failed (doubling per attempt,
+    /// at most ×32; after 4 attempts the user gets an apology). Default 2000 ms.
+    pub retry_backoff_ms: u64,
 }
 
 impl Default for MattermostConfig {
@@ -146,6 +149,7 @@ impl Default for MattermostConfig {
             max_reply_parts: 8,
             max_concurrent_turns: 16,
             session_queue: 32,
+            retry_backoff_ms: 2000,
         }
     }
 }
@@ -408,6 +412,9 @@ pub struct KnownGuests {
     pub agents: BTreeSet<String>,
     pub tools: BTreeSet<String>,
     pub scanners: BTreeSet<String>,
+    /// Still compiling: the kind is not known yet, so any role is accepted
+    /// (the runtime refuses the build later if it is of another kind).
+    pub pending: BTreeSet<String>,
 }
 
 /// Tools the host itself provides to agents (no guest file needed).
@@ -573,18 +580,21 @@ impl Config {
             }
             seen.push((ch.to_string(), r.team.clone(), line));
             let agent = r.agent.get_ref();
-            if !guests.agents.contains(agent) {
+            if !guests.agents.contains(agent) && !guests.pending.contains(agent) {
                 errs.push(err(r.agent.span(), format!("route #{} names agent \"{agent}\", but the guest directory has no such agent (agents: {})", i + 1, list(&guests.agents))));
             }
             for t in &r.tools {
                 let name = t.get_ref();
-                if !guests.tools.contains(name) && !HOST_TOOLS.contains(&name.as_str()) {
+                if !guests.tools.contains(name)
+                    && !guests.pending.contains(name)
+                    && !HOST_TOOLS.contains(&name.as_str())
+                {
                     errs.push(err(t.span(), format!("route #{} names tool \"{name}\", but there is no such tool (tools: {})", i + 1, list(&guests.tools))));
                 }
             }
             for s in &r.scanners {
                 let name = s.get_ref();
-                if !guests.scanners.contains(name) {
+                if !guests.scanners.contains(name) && !guests.pending.contains(name) {
                     errs.push(err(s.span(), format!("route #{} names scanner \"{name}\", but there is no such scanner (scanners: {})", i + 1, list(&guests.scanners))));
                 }
             }
@@ -612,6 +622,15 @@ pub fn parse_bool(v: &str) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn no_api_key_variable_by_default() {
+        // A key meant for one server must never go to another by default.
+        assert_eq!(LlmConfig::default().api_key_env, "");
+        let cfg = Config::parse("[llm]\nbase_url = \"http://127.0.0.1:1/v1\"\n").expect("parse");
+        assert_eq!(cfg.llm.expect("llm").api_key_env, "");
+    }
+
     use super::*;
 
     fn guests() -> KnownGuests {
@@ -622,6 +641,7 @@ mod tests {
                 .collect(),
             tools: ["calc"].iter().map(|s| s.to_string()).collect(),
             scanners: ["injection"].iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         }
     }
 

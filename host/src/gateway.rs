@@ -166,6 +166,7 @@ impl Gateway {
         llm: Option<Arc<LlmClient>>,
     ) -> Gateway {
         let routes = RouteTable::from_config(&config, &known_guests(&runtime));
+        runtime.set_roles(roles(&routes));
         Gateway {
             runtime,
             store,
@@ -187,8 +188,19 @@ impl Gateway {
     /// Replaces config and routes (config reload); the next message uses them.
     pub fn replace_config(&self, config: Config, llm: Option<Arc<LlmClient>>) {
         let routes = RouteTable::from_config(&config, &known_guests(&self.runtime));
+        self.runtime.set_roles(roles(&routes));
         self.settings.store(Arc::new(Settings { routes, config }));
         self.llm.store(Arc::new(llm));
+    }
+
+    /// Rebuilds the routes from the current config and the guests loaded now
+    /// (after background compiles finished: the default route grants every
+    /// loaded tool and scanner).
+    pub fn refresh_routes(&self) {
+        let config = self.settings().config.clone();
+        let routes = RouteTable::from_config(&config, &known_guests(&self.runtime));
+        self.runtime.set_roles(roles(&routes));
+        self.settings.store(Arc::new(Settings { routes, config }));
     }
 
     /// The route serving a channel, if any.
@@ -627,6 +639,25 @@ fn pairing_text(code: &str) -> String {
     )
 }
 
+/// The role each guest plays in a route table (what a hot swap must keep).
+fn roles(routes: &RouteTable) -> std::collections::BTreeMap<String, GuestKind> {
+    let mut m = std::collections::BTreeMap::new();
+    for r in &routes.routes {
+        m.insert(r.agent.clone(), GuestKind::Agent);
+        for t in r
+            .tools
+            .iter()
+            .filter(|t| !crate::config::HOST_TOOLS.contains(&t.as_str()))
+        {
+            m.insert(t.clone(), GuestKind::Tool);
+        }
+        for sc in &r.scanners {
+            m.insert(sc.clone(), GuestKind::Scanner);
+        }
+    }
+    m
+}
+
 /// Names of loaded guests by kind.
 pub fn known_guests(rt: &Runtime) -> KnownGuests {
     let mut k = KnownGuests::default();
@@ -638,6 +669,7 @@ pub fn known_guests(rt: &Runtime) -> KnownGuests {
         };
         set.insert(g.name.clone());
     }
+    k.pending = rt.pending().into_iter().collect();
     k
 }
 
@@ -1002,4 +1034,20 @@ pub fn truncate(mut s: String, max: usize) -> String {
         s.push_str("\n[truncated]");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_shown_in_chat_hide_addresses() {
+        let e = "LLM unreachable: error sending request for url (http://10.0.3.7:8080/v1/chat/completions): connection refused (os error 111) 127.0.0.1:11434 localhost:8080";
+        let shown = user_safe(e);
+        for leak in ["10.0.3.7", "127.0.0.1", "localhost", "http://"] {
+            assert!(!shown.contains(leak), "{shown}");
+        }
+        assert!(shown.contains("connection refused"), "{shown}");
+        assert!(user_safe(&"x ".repeat(500)).chars().count() <= 301);
+    }
 }

@@ -127,7 +127,10 @@ impl LlmClient {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| LlmError::NotConfigured(e.to_string()))?;
-        let api_key = env(&cfg.api_key_env)
+        // No variable named: no key is sent.
+        let api_key = Some(cfg.api_key_env.trim())
+            .filter(|name| !name.is_empty())
+            .and_then(env)
             .map(|k| k.trim().to_string())
             .filter(|k| !k.is_empty());
         Ok(LlmClient {

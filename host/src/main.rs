@@ -102,6 +102,9 @@ enum Command {
     Doctor {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Data directory of the bot (for the username bindings of the allowlist).
+        #[arg(long, default_value = ".kennel")]
+        data: PathBuf,
     },
     /// Post a proactive message to the home channel (through the running bot if there is one).
     Say {
@@ -205,7 +208,7 @@ async fn dispatch(cmd: Command) -> Result<ExitCode> {
         Command::Usage { data } => usage(data),
         Command::Pair { data, action } => pair(data, action).await,
         Command::Run(common) => serve(common).await,
-        Command::Doctor { config } => doctor(config).await,
+        Command::Doctor { config, data } => doctor(config, data).await,
         Command::Say { common, text } => say(common, text).await,
     }
 }
@@ -424,9 +427,10 @@ async fn serve(common: Common) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn doctor(config: Option<PathBuf>) -> Result<ExitCode> {
+async fn doctor(config: Option<PathBuf>, data: PathBuf) -> Result<ExitCode> {
     let cfg = kennel::config::Config::load(config.as_deref(), &env)?;
-    let checks = kennel::mattermost::doctor::run(&cfg).await;
+    let bindings = bindings(&data).await;
+    let checks = kennel::mattermost::doctor::run(&cfg, &bindings).await;
     let mut failed = false;
     for c in &checks {
         if c.ok {
@@ -442,6 +446,25 @@ async fn doctor(config: Option<PathBuf>) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The username bindings of the bot's store: directly, or through the running
+/// bot's control socket; none when there is no store yet.
+async fn bindings(data: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    if !data.join("kennel.redb").exists() {
+        return Default::default();
+    }
+    match Store::open(data) {
+        Ok(store) => store.bindings().unwrap_or_default(),
+        Err(kennel::store::StoreError::Locked(_)) => {
+            kennel::mattermost::control::request(data, &serde_json::json!({"cmd": "bindings"}))
+                .await
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default()
+        }
+        Err(_) => Default::default(),
+    }
 }
 
 async fn say(common: Common, text: String) -> Result<ExitCode> {

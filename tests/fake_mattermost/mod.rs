@@ -82,6 +82,8 @@ struct Faults {
     gap_next: bool,
     /// Every file download waits this long first (a slow file store).
     file_delay: Duration,
+    /// The next N `POST /posts` are refused with 400.
+    reject_creates: u32,
 }
 
 #[derive(Default)]
@@ -392,6 +394,11 @@ impl FakeMm {
         let mut s = lock(&self.st);
         s.faults.rate_limit = n;
         s.faults.retry_after = retry_after;
+    }
+
+    /// Refuses the next `n` creates with a 400 AppError (no retry helps).
+    pub fn reject_creates(&self, n: u32) {
+        lock(&self.st).faults.reject_creates = n;
     }
 
     /// Makes every `GET /files/{id}` wait `d` before answering.
@@ -983,6 +990,14 @@ async fn rest(
             ok(
                 200,
                 json!({"order": order, "posts": map, "next_post_id": "", "prev_post_id": "", "first_inaccessible_post_time": 0}),
+            )
+        }
+        ("POST", ["posts"]) if s.faults.reject_creates > 0 => {
+            s.faults.reject_creates -= 1;
+            app_error(
+                400,
+                "api.post.create_post.invalid.app_error",
+                "Invalid post.",
             )
         }
         ("POST", ["posts"]) => {

@@ -59,7 +59,7 @@ pub const MAX_ATTEMPTS: u32 = 4;
 /// of order); the inbox drops what was seen.
 const CURSOR_SLACK_MS: u64 = 5 * 60 * 1000;
 /// How often the host notes that it is alive, retries, and prunes.
-const HEARTBEAT: Duration = Duration::from_secs(5);
+const HEARTBEAT: Duration = Duration::from_secs(1);
 const MAINTAIN_EVERY: Duration = Duration::from_secs(600);
 /// Interrupted-stream note.
 const INTERRUPTED: &str =
@@ -832,9 +832,12 @@ impl Bot {
             .ok()
             .flatten()
             .map(|e| e.attempts)
-            .unwrap_or(0);
-        let backoff = 2_000u64 << attempts.min(5);
-        if let Err(e) = self.store().inbox_retry(post_id, backoff).await {
+            .unwrap_or(1);
+        if let Err(e) = self
+            .store()
+            .inbox_defer(post_id, self.backoff_ms(attempts))
+            .await
+        {
             tracing::error!(post = %post_id, "cannot schedule a retry: {e}");
         }
         lock(&self.in_flight).remove(post_id);
@@ -987,6 +990,12 @@ impl Bot {
             Ok(removed) => tracing::info!(?removed, "retention applied"),
             Err(e) => tracing::error!("retention failed: {e}"),
         }
+    }
+
+    /// Wait before the attempt after attempt `n`: `retry_backoff_ms`, doubling, at most ×32.
+    fn backoff_ms(&self, n: u32) -> u64 {
+        let base = self.gateway.settings().config.mattermost.retry_backoff_ms;
+        base << n.saturating_sub(1).min(5)
     }
 
     /// How long finished inbox rows are kept: well past the catch-up window.

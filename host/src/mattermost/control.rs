@@ -18,6 +18,7 @@
 //! | `{"cmd":"pair-deny","code":"…"}` | delete the code |
 //! | `{"cmd":"pair-revoke","user":"…"}` | revoke an approval (id or name) |
 //! | `{"cmd":"say","text":"…"}` | post to the home channel |
+//! | `{"cmd":"bindings"}` | listed usernames and the ids they are bound to (JSON) |
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -145,6 +146,10 @@ async fn handle(target: &dyn Target, req: &Value) -> Value {
             Err(e) => Err(e.to_string()),
         },
         "pair-revoke" => revoke(store, &field("user")).await,
+        "bindings" => store
+            .bindings()
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::to_string(&b).map_err(|e| e.to_string())),
         "say" => match req.get("text").and_then(|t| t.as_str()) {
             Some(t) if !t.trim().is_empty() => target.say(t).await.map(|id| format!("posted {id}")),
             _ => Err("nothing to say".into()),

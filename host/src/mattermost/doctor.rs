@@ -38,7 +38,13 @@ fn fail(name: &'static str, detail: String, fix: &str) -> Check {
 }
 
 /// Runs every check that can run (later checks need the earlier ones).
-pub async fn run(cfg: &Config) -> Vec<Check> {
+/// `bindings` holds the usernames the running bot bound to ids (lower-case
+/// name → id), read from its store; a listed name now held by another
+/// account fails the `allowlist` check.
+pub async fn run(
+    cfg: &Config,
+    bindings: &std::collections::BTreeMap<String, String>,
+) -> Vec<Check> {
     let mut out = Vec::new();
     match normalise_url(&cfg.mattermost.url) {
         Ok(u) => out.push(pass("url", u)),
@@ -136,8 +142,52 @@ pub async fn run(cfg: &Config) -> Vec<Check> {
             ),
         ));
     }
+    if let Some(c) = allowlist_bindings(&api, cfg, bindings).await {
+        out.push(c);
+    }
     let _ = me;
     out
+}
+
+/// Listed usernames whose current holder is not the account they were bound to.
+async fn allowlist_bindings(
+    api: &Api,
+    cfg: &Config,
+    bindings: &std::collections::BTreeMap<String, String>,
+) -> Option<Check> {
+    let list = crate::policy::AllowList::from_entries(&cfg.access.allowed_users);
+    let mut moved = Vec::new();
+    let mut checked = 0;
+    for name in &list.names {
+        let Some(bound) = bindings.get(name) else {
+            continue;
+        };
+        checked += 1;
+        match api.user_by_username(name).await {
+            Ok(u) if u.id != *bound => moved.push(format!(
+                "@{name} is bound to {bound} but is now held by {}",
+                u.id
+            )),
+            Ok(_) => {}
+            Err(ApiError::NotFound { .. }) => {
+                moved.push(format!("@{name} (bound to {bound}) no longer exists"))
+            }
+            Err(_) => {}
+        }
+    }
+    if moved.is_empty() {
+        return (checked > 0).then(|| {
+            pass(
+                "allowlist",
+                format!("{checked} listed username(s) still held by their bound accounts"),
+            )
+        });
+    }
+    Some(fail(
+        "allowlist",
+        moved.join("; "),
+        "those accounts are denied: list the new account by id if it should be allowed, and remove the name",
+    ))
 }
 
 async fn websocket(api: &Api) -> Check {

@@ -53,6 +53,11 @@ impl CompileCache {
         CompileCache { dir, engine_key }
     }
 
+    /// Whether compiled code for this content is on disk (a load will be fast).
+    pub fn is_cached(&self, sha256: &str) -> bool {
+        self.path(sha256).is_some_and(|p| p.is_file())
+    }
+
     fn path(&self, sha256: &str) -> Option<PathBuf> {
         self.dir
             .as_ref()

@@ -103,6 +103,14 @@ pub enum LoadError {
         path: PathBuf,
         reason: String,
     },
+    #[error(
+        "{name}: the new build is a {now}, but a route uses `{name}` as a {was}; change the routes first"
+    )]
+    KindInUse {
+        name: String,
+        was: GuestKind,
+        now: GuestKind,
+    },
 }
 
 /// Why a guest call failed. Each fails that call only.
@@ -186,6 +194,13 @@ struct Inner {
     guest_dir: PathBuf,
     /// Serialises registry updates (loads from the watcher and from callers).
     update: std::sync::Mutex<()>,
+    /// The role each guest plays in the current routes (set by the gateway):
+    /// a swap to another kind is refused while a route relies on the old one.
+    roles: ArcSwap<BTreeMap<String, GuestKind>>,
+    /// Guests still compiling in the background (see [`Runtime::load_dir_serving`]).
+    pending: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Woken whenever a pending guest finished (loaded or failed).
+    settled: tokio::sync::Notify,
 }
 
 /// Cheap-to-clone handle to the runtime.
@@ -226,6 +241,9 @@ impl Runtime {
                 guests: ArcSwap::from_pointee(BTreeMap::new()),
                 guest_dir: opts.guest_dir,
                 update: std::sync::Mutex::new(()),
+                roles: ArcSwap::from_pointee(BTreeMap::new()),
+                pending: std::sync::Mutex::new(Default::default()),
+                settled: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -235,9 +253,95 @@ impl Runtime {
         &self.inner.guest_dir
     }
 
-    /// Loads every `*.wasm` in the guest directory, replacing the registry.
-    /// Returns one result per file; a bad file never prevents the others.
+    /// Loads every `*.wasm` in the guest directory, compiling in parallel on
+    /// all cores, and returns when all are done. One result per file; a bad
+    /// file never prevents the others.
     pub fn load_dir(&self) -> Vec<Result<Arc<Guest>, LoadError>> {
+        self.load_parallel(&self.guest_files(), &|_, _| {})
+    }
+
+    /// Loads what is quick now (cached or small guests, in parallel) and
+    /// compiles the rest on a background thread, so a host can serve at once.
+    /// Returns the results of the quick ones; the others are
+    /// [`Runtime::pending`] until done, and calls to them wait (bounded by
+    /// [`PENDING_WAIT`]) instead of failing.
+    pub fn load_dir_serving(&self) -> Vec<Result<Arc<Guest>, LoadError>> {
+        let (now, later): (Vec<PathBuf>, Vec<PathBuf>) = self
+            .guest_files()
+            .into_iter()
+            .partition(|p| self.is_quick(p));
+        {
+            let mut pending = lock(&self.inner.pending);
+            for p in &later {
+                if let Some(name) = p.file_stem().and_then(|s| s.to_str()) {
+                    pending.insert(name.to_string());
+                }
+            }
+        }
+        if !later.is_empty() {
+            let rt = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("kennel-compile".into())
+                .spawn(move || {
+                    rt.load_parallel(&later, &|path, result| {
+                        if let Err(e) = result {
+                            tracing::error!("guest not loaded: {e}");
+                        }
+                        if let Some(name) = path.file_stem().and_then(|s| s.to_str()) {
+                            lock(&rt.inner.pending).remove(name);
+                        }
+                        rt.inner.settled.notify_waiters();
+                    });
+                });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start the background compiler: {e}");
+                lock(&self.inner.pending).clear();
+            }
+        }
+        self.load_parallel(&now, &|_, _| {})
+    }
+
+    /// Names of guests still compiling in the background.
+    pub fn pending(&self) -> Vec<String> {
+        lock(&self.inner.pending).iter().cloned().collect()
+    }
+
+    /// Resolves once no guest is compiling in the background any more.
+    pub async fn all_ready(&self) {
+        for name in self.pending() {
+            self.ready(&name).await;
+        }
+    }
+
+    /// Waits while `name` is still compiling (at most [`PENDING_WAIT`]).
+    async fn ready(&self, name: &str) {
+        let deadline = tokio::time::Instant::now() + PENDING_WAIT;
+        loop {
+            let notified = self.inner.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !lock(&self.inner.pending).contains(name) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                tracing::warn!(guest = name, "still compiling after the wait limit");
+                return;
+            }
+        }
+    }
+
+    /// Cached or small enough to load at once (a Rust guest compiles in ~50 ms).
+    fn is_quick(&self, path: &Path) -> bool {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                bytes.len() < QUICK_COMPILE_BYTES
+                    || self.inner.cache.is_cached(&hex(&Sha256::digest(&bytes)))
+            }
+            Err(_) => true, // fails fast in `load_file`, with the reason
+        }
+    }
+
+    fn guest_files(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.inner.guest_dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -249,18 +353,65 @@ impl Runtime {
             }
         };
         files.sort();
-        files.iter().map(|p| self.load_file(p)).collect()
+        files
+    }
+
+    /// Loads files on up to one thread per core; `done` sees each result as it lands.
+    fn load_parallel(
+        &self,
+        files: &[PathBuf],
+        done: &(dyn Fn(&Path, &Result<Arc<Guest>, LoadError>) + Sync),
+    ) -> Vec<Result<Arc<Guest>, LoadError>> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(files.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Result<Arc<Guest>, LoadError>>>> =
+            files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        let r = self.load_file(path);
+                        done(path, &r);
+                        *lock(&results[i]) = Some(r);
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .collect()
     }
 
     /// Compiles (or loads from cache) and type-checks one file, then swaps it
     /// into the registry. On error the registry is unchanged.
     pub fn load_file(&self, path: &Path) -> Result<Arc<Guest>, LoadError> {
         let guest = Arc::new(self.prepare(path)?);
+        if let Some(&was) = self.inner.roles.load().get(&guest.name)
+            && was != guest.kind
+        {
+            return Err(LoadError::KindInUse {
+                name: guest.name.clone(),
+                was,
+                now: guest.kind,
+            });
+        }
         let _g = self.inner.update.lock().unwrap_or_else(|p| p.into_inner());
         let mut map = (**self.inner.guests.load()).clone();
         map.insert(guest.name.clone(), guest.clone());
         self.inner.guests.store(Arc::new(map));
         Ok(guest)
+    }
+
+    /// Declares the role routes rely on for each guest name (replaces the
+    /// previous declaration). Loads of another kind under these names fail.
+    pub fn set_roles(&self, roles: BTreeMap<String, GuestKind>) {
+        self.inner.roles.store(Arc::new(roles));
     }
 
     /// Removes a guest from the registry (calls in flight finish). Returns whether it was loaded.
@@ -472,6 +623,7 @@ impl Runtime {
         ctx: &types::Context,
         msg: &types::Message,
     ) -> Result<(Result<types::Reply, String>, String), GuestError> {
+        self.ready(name).await;
         let guest = self.get_kind(name, GuestKind::Agent)?;
         let Pre::Agent(pre) = &guest.pre else {
             return Err(GuestError::WrongKind(
@@ -497,6 +649,7 @@ impl Runtime {
 
     /// A tool's spec (cached per loaded version).
     pub async fn tool_spec(&self, name: &str) -> Result<types::ToolSpec, GuestError> {
+        self.ready(name).await;
         let guest = self.get_kind(name, GuestKind::Tool)?;
         let Pre::Tool(pre) = &guest.pre else {
             return Err(GuestError::WrongKind(
@@ -528,6 +681,7 @@ impl Runtime {
         name: &str,
         arguments: &str,
     ) -> Result<Result<String, String>, GuestError> {
+        self.ready(name).await;
         let guest = self.get_kind(name, GuestKind::Tool)?;
         let Pre::Tool(pre) = &guest.pre else {
             return Err(GuestError::WrongKind(
@@ -554,6 +708,7 @@ impl Runtime {
         text: &str,
         source: types::ScanSource,
     ) -> Result<types::Verdict, GuestError> {
+        self.ready(name).await;
         let guest = self.get_kind(name, GuestKind::Scanner)?;
         let Pre::Scanner(pre) = &guest.pre else {
             return Err(GuestError::WrongKind(
@@ -583,6 +738,16 @@ impl Runtime {
     pub fn watch(&self) -> Result<Watcher, RuntimeError> {
         watch::Watcher::start(self.clone())
     }
+}
+
+/// Longest a call waits for its guest to finish compiling in the background.
+pub const PENDING_WAIT: Duration = Duration::from_secs(120);
+/// Guests smaller than this are compiled before serving (Rust guests, ~50 ms);
+/// larger uncached ones (Python, JS: seconds) compile in the background.
+const QUICK_COMPILE_BYTES: usize = 2 << 20;
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A return value larger than the guest's `reply_kb` is refused (typed error).

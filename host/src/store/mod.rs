@@ -382,6 +382,19 @@ impl Store {
         .await
     }
 
+    /// Schedules the next attempt on a `received` post without counting one
+    /// (the failed attempt was counted when it started).
+    pub async fn inbox_defer(&self, post_id: &str, backoff_ms: u64) -> Result<Option<InboxEntry>> {
+        self.update_entry(post_id.to_string(), move |e| {
+            if e.state != InboxState::Received {
+                return false;
+            }
+            e.next_try_at = now_ms() + backoff_ms;
+            true
+        })
+        .await
+    }
+
     /// Stores the full answer of a post before its parts are posted.
     pub async fn inbox_answer(&self, post_id: &str, answer: &str) -> Result<()> {
         let answer = answer.to_string();
@@ -807,6 +820,19 @@ impl Store {
                 Ok(user_id.clone())
             })
             .await
+    }
+
+    /// Every username binding (lower-case name → id).
+    pub fn bindings(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        self.read(|tx| {
+            let t = tx.open_table(BINDINGS).map_err(db)?;
+            let mut out = std::collections::BTreeMap::new();
+            for row in t.iter().map_err(db)? {
+                let (k, v) = row.map_err(db)?;
+                out.insert(k.value().to_string(), v.value().to_string());
+            }
+            Ok(out)
+        })
     }
 
     /// The id a username is bound to, if any.

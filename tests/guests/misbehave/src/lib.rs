@@ -1,6 +1,9 @@
 //! Test-only tool: `{"mode": …}` selects a misbehaviour so the runtime's
 //! limits can be tested. Modes: `ok`, `loop`, `alloc` (1 GiB), `trap`,
-//! `print` (16 MiB to stdout), `stderr` (a few lines), `echo` (returns the arguments).
+//! `print` (16 MiB to stdout), `stderr` (a few lines), `echo` (returns the arguments),
+//! `log` (floods the host's `log` import), `big` (returns 1 MiB), `ambient`
+//! (tries files, directories, the environment, arguments and a socket, and
+//! reports what it got).
 
 wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
 
@@ -35,6 +38,25 @@ impl Guest for Misbehave {
         } else if arguments.contains("\"echo\"") {
             // Returns its arguments verbatim (tests of tool-output scanning).
             Ok(arguments)
+        } else if arguments.contains("\"log\"") {
+            let line = "y".repeat(1000);
+            for _ in 0..100_000 {
+                kennel::guest::log::log(kennel::guest::log::Level::Info, &line);
+            }
+            Ok("logged".into())
+        } else if arguments.contains("\"big\"") {
+            Ok("z".repeat(1 << 20))
+        } else if arguments.contains("\"ambient\"") {
+            let file = std::fs::read_to_string("/etc/passwd").is_ok();
+            let dir = std::fs::read_dir("/").map(|d| d.count()).unwrap_or(0);
+            let cwd = std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0);
+            let env = std::env::vars().count();
+            let args = std::env::args().count();
+            let socket = std::net::TcpStream::connect("127.0.0.1:9").is_ok();
+            let create = std::fs::write("planted.txt", "x").is_ok();
+            Ok(format!(
+                "{{\"file\":{file},\"dir\":{dir},\"cwd\":{cwd},\"env\":{env},\"args\":{args},\"socket\":{socket},\"create\":{create}}}"
+            ))
         } else if arguments.contains("\"stderr\"") {
             eprintln!("hello from stderr");
             Ok("ok".into())
