@@ -121,6 +121,56 @@ fn first_reply_ms(bin: &Path, guests: &Path, data: &Path, cache: &Path) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+/// VmRSS of a process, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// `kennel chat` over every bundled guest: RSS once the background compiles
+/// of an empty cache are done, and RSS of an idle warm start.
+fn memory(bin: &Path, dist: &Path, tmp: &Path) {
+    let run = |data: &str, settle: &dyn Fn(&Path) -> bool| {
+        let log = tmp.join(format!("{data}.log"));
+        let mut child = std::process::Command::new(bin)
+            .args(["chat", "--guests"])
+            .arg(dist)
+            .arg("--data")
+            .arg(tmp.join(data))
+            .env("KENNEL_CACHE_DIR", tmp.join("mem-cache"))
+            .env("RUST_LOG", "kennel=info")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("spawn kennel");
+        let deadline = Instant::now() + Duration::from_secs(180);
+        while !settle(&log) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let mb = rss_mb(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        mb
+    };
+    let compiled =
+        |log: &Path| std::fs::read_to_string(log).is_ok_and(|l| l.contains("every guest compiled"));
+    let cold = run("mem-cold", &compiled);
+    let warm = run("mem-warm", &|_| true);
+    println!(
+        "RSS, every bundled guest: after a cold compile {cold:.1} MB, idle warm start {warm:.1} MB"
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let dist = root().join("guests/dist");
@@ -247,6 +297,13 @@ async fn main() {
             "kennel chat, start to first reply: cold (empty compile cache) {cold:.1} ms, warm (cache) {:.1} ms (median of 5)",
             warm[2]
         );
+        // With the Python and JS tools present too: the Rust agent answers
+        // while they compile in the background.
+        let all = first_reply_ms(&bin, &dist, &tmp.join("d2"), &tmp.join("cache-all"));
+        println!(
+            "kennel chat with every bundled guest, empty cache, start to first reply: {all:.1} ms"
+        );
+        memory(&bin, &dist, &tmp);
     } else {
         println!("(build target/release/kennel for the start-up numbers)");
     }

@@ -72,6 +72,11 @@ pub fn load_runtime(
         guest_dir: paths.guests.clone(),
         cache_dir: Some(paths.cache_dir(env)),
     })?;
+    if let Ok(exe) = std::env::current_exe()
+        && exe.file_stem().is_some_and(|s| s == "kennel")
+    {
+        runtime.compile_in_child(exe);
+    }
     let errors: Vec<LoadError> = runtime
         .load_dir_serving()
         .into_iter()

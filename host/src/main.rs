@@ -79,6 +79,14 @@ enum Command {
         #[arg(long, default_value = ".kennel")]
         data: PathBuf,
     },
+    /// Compile one guest into the compile cache (used by `kennel run`/`chat`
+    /// to keep the compiler's memory out of the serving process).
+    #[command(hide = true)]
+    Compile {
+        #[arg(long)]
+        cache_dir: PathBuf,
+        wasm: PathBuf,
+    },
     /// Show the resolved route table, or explain which rule serves a channel.
     Routes {
         #[command(flatten)]
@@ -199,6 +207,10 @@ async fn dispatch(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { guests, data } => check(guests, data),
+        Command::Compile { cache_dir, wasm } => {
+            kennel::runtime::compile_to_cache(&cache_dir, &wasm).map_err(anyhow::Error::msg)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Routes {
             common,
             explain,

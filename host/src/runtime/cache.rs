@@ -10,6 +10,7 @@
 //! | the directory is created 0700 and must be owned by us and not group/world-writable | nobody else can plant a file |
 //! | the key includes the engine's precompile compatibility hash | a wasmtime upgrade or config change misses the cache instead of loading incompatible code |
 //! | a file that fails to deserialize is deleted and the guest recompiled | corruption costs time, never correctness |
+//! | a freshly compiled component is served from the file it was written to | file-backed code pages instead of anonymous memory: RSS after a cold compile stays near the warm level |
 //! | after each write the directory is pruned to [`MAX_CACHE_BYTES`], least recently used first (a hit touches its file) | every hot-swapped version leaves a file; Python/JS ones are tens of MB |
 
 use std::hash::{Hash, Hasher};
@@ -53,6 +54,11 @@ impl CompileCache {
         CompileCache { dir, engine_key }
     }
 
+    /// The cache directory, if caching is on.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// Whether compiled code for this content is on disk (a load will be fast).
     pub fn is_cached(&self, sha256: &str) -> bool {
         self.path(sha256).is_some_and(|p| p.is_file())
@@ -94,6 +100,14 @@ impl CompileCache {
                 Ok(()) => {
                     if let Some(dir) = &self.dir {
                         prune(dir, MAX_CACHE_BYTES);
+                    }
+                    // Serve from the file just written: its code is mapped
+                    // from disk (paged in on use) instead of held in
+                    // anonymous memory — for a Python or JS guest that is
+                    // the difference between ~200 MB and ~25 MB of RSS.
+                    // SAFETY: as above; this process wrote the file just now.
+                    if let Ok(mapped) = unsafe { Component::deserialize_file(engine, &path) } {
+                        return Ok((mapped, Origin::Compiled));
                     }
                 }
                 Err(e) => {

@@ -201,6 +201,8 @@ struct Inner {
     pending: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Woken whenever a pending guest finished (loaded or failed).
     settled: tokio::sync::Notify,
+    /// The `kennel` binary to compile in (see [`Runtime::compile_in_child`]).
+    compiler: std::sync::OnceLock<PathBuf>,
 }
 
 /// Cheap-to-clone handle to the runtime.
@@ -244,6 +246,7 @@ impl Runtime {
                 roles: ArcSwap::from_pointee(BTreeMap::new()),
                 pending: std::sync::Mutex::new(Default::default()),
                 settled: tokio::sync::Notify::new(),
+                compiler: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -301,6 +304,15 @@ impl Runtime {
         self.load_parallel(&now, &|_, _| {})
     }
 
+    /// Compiles uncached guests in a short-lived child process
+    /// (`EXE compile --cache-dir D FILE`) that writes the cache; this process
+    /// then only maps the result. Cranelift's peak (hundreds of MB for a
+    /// Python or JS guest) dies with the child instead of staying in this
+    /// process's heap. Without a cache directory it has no effect.
+    pub fn compile_in_child(&self, exe: PathBuf) {
+        let _ = self.inner.compiler.set(exe);
+    }
+
     /// Names of guests still compiling in the background.
     pub fn pending(&self) -> Vec<String> {
         lock(&self.inner.pending).iter().cloned().collect()
@@ -326,6 +338,36 @@ impl Runtime {
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 tracing::warn!(guest = name, "still compiling after the wait limit");
                 return;
+            }
+        }
+    }
+
+    /// With a child compiler set and the component not cached: runs the
+    /// child, which fills the cache. Any failure falls back to compiling here.
+    fn compile_outside(&self, sha: &str, path: &Path) -> bool {
+        let (Some(exe), Some(dir)) = (self.inner.compiler.get(), self.inner.cache.dir()) else {
+            return false;
+        };
+        if self.inner.cache.is_cached(sha) {
+            return false;
+        }
+        let status = std::process::Command::new(exe)
+            .arg("compile")
+            .arg("--cache-dir")
+            .arg(dir)
+            .arg(path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(s) if s.success() => true,
+            Ok(s) => {
+                tracing::warn!(file = %path.display(), "child compiler failed ({s}); compiling in process");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), "cannot run the child compiler: {e}; compiling in process");
+                false
             }
         }
     }
@@ -382,6 +424,7 @@ impl Runtime {
                 });
             }
         });
+        give_back_memory();
         results
             .into_iter()
             .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
@@ -476,11 +519,15 @@ impl Runtime {
                     .into(),
             ));
         }
-        let (component, origin) = self
+        let compiled_outside = self.compile_outside(&sha, path);
+        let (component, mut origin) = self
             .inner
             .cache
             .load(&self.inner.engine, &sha, &bytes)
             .map_err(|e| invalid(format!("{e:#}")))?;
+        if compiled_outside {
+            origin = Origin::Compiled;
+        }
         let kind = detect_kind(&self.inner.engine, &component).map_err(|reason| {
             LoadError::WrongWorld {
                 name: name.clone(),
@@ -737,6 +784,31 @@ impl Runtime {
     /// Starts watching the guest directory for hot swaps (see [`watch`]).
     pub fn watch(&self) -> Result<Watcher, RuntimeError> {
         watch::Watcher::start(self.clone())
+    }
+}
+
+/// `kennel compile`: compiles one component into the cache directory with
+/// the same engine configuration as the runtime (so the key matches).
+pub fn compile_to_cache(cache_dir: &Path, wasm: &Path) -> Result<(), String> {
+    let engine = make_engine().map_err(|e| e.to_string())?;
+    let cache = cache::CompileCache::new(&engine, Some(cache_dir.to_path_buf()));
+    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let sha = hex(&Sha256::digest(&bytes));
+    cache
+        .load(&engine, &sha, &bytes)
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"))
+}
+
+/// Returns the compiler's freed heap to the OS. Cranelift's peak for a
+/// Python or JS guest is hundreds of MB; glibc keeps freed arenas mapped, so
+/// without this the process would stay at that peak for its whole life.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator; it has
+    // no preconditions and is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
