@@ -24,6 +24,7 @@ test: guests test-guests corpora
     cargo test --release -p kennel
     cargo test --release -p calc -p injection -p assistant
     node --test guests/js/
+    cargo bench -q -p kennel --bench e2e -- --smoke
 
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup
@@ -40,8 +41,11 @@ fuzz:
     PROPTEST_CASES=1000000 cargo test --release -p kennel --lib -- never_panic 2>&1 | tee target/fuzz.log | grep -E "^test |test result"
     @echo "fuzz: $(grep -c '^test .* ok$' target/fuzz.log) targets x 1000000 inputs each, 0 panics"
 
-# Benchmarks: instantiate+call latencies, scanner throughput, cold/warm start (prints a table).
+# Benchmarks: end to end (`kennel run` against the fake server: sequential, saturation,
+# back-to-back, growth; JSON in target/bench/), then the runtime (instantiate+call,
+# scanner throughput, store, start, RSS). docs/BENCHMARKS.md holds the latest table.
 bench: guests test-guests
+    cargo bench -q -p kennel --bench e2e
     cargo bench -q -p kennel --bench kennel-bench
 
 # Install what a fresh machine lacks: the wasm target and the guest toolchains (project-local).

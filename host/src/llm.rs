@@ -742,7 +742,10 @@ mod tests {
             "HTTP 404: model not found"
         );
         assert_eq!(error_message("", 502), "HTTP 502");
-        let cfg = LlmConfig::default();
+        let cfg = LlmConfig {
+            api_key_env: "TEST_KEY".into(),
+            ..LlmConfig::default()
+        };
         let c = LlmClient::new(&cfg, &|_| Some("sk-secret-123".into())).expect("client");
         assert_eq!(
             c.redact("key sk-secret-123 leaked"),

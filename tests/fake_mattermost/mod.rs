@@ -105,6 +105,9 @@ pub struct St {
     pub requests: Vec<(String, String)>,
     pub ws_connects: Vec<(Option<String>, Option<String>)>,
     pub pongs: u64,
+    /// Reply post id and time by the `kennel_reply_to` it carries (for fast waits).
+    replies: HashMap<String, (String, Instant)>,
+    replied: Arc<std::sync::Condvar>,
 }
 
 impl St {
@@ -199,6 +202,23 @@ impl FakeMm {
             },
         );
         id
+    }
+
+    /// Waits until a reply to `post_id` exists; returns when it was created.
+    pub fn wait_reply(&self, post_id: &str, timeout: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + timeout;
+        let mut s = lock(&self.st);
+        loop {
+            if let Some((_, at)) = s.replies.get(post_id) {
+                return Some(*at);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let cv = s.replied.clone();
+            s = cv
+                .wait_timeout(s, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
     }
 
     /// Every post by `user`, in every channel.
@@ -689,6 +709,13 @@ fn create(
             root["update_at"] = at.clone();
             root["last_reply_at"] = at;
         }
+    }
+    if let Some(to) = p["props"]["kennel_reply_to"].as_str() {
+        let id = p["id"].as_str().unwrap_or("").to_string();
+        s.replies
+            .entry(to.to_string())
+            .or_insert((id, Instant::now()));
+        s.replied.notify_all();
     }
     store_and_broadcast(s, p.clone());
     Ok(p)

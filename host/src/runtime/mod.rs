@@ -402,14 +402,14 @@ impl Runtime {
     fn load_parallel(
         &self,
         files: &[PathBuf],
-        done: &(dyn Fn(&Path, &Result<Arc<Guest>, LoadError>) + Sync),
-    ) -> Vec<Result<Arc<Guest>, LoadError>> {
+        done: &(dyn Fn(&Path, &Loaded) + Sync),
+    ) -> Vec<Loaded> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .min(files.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<std::sync::Mutex<Option<Result<Arc<Guest>, LoadError>>>> =
+        let results: Vec<std::sync::Mutex<Option<Loaded>>> =
             files.iter().map(|_| std::sync::Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..threads {
@@ -811,6 +811,9 @@ fn give_back_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// The outcome of loading one guest file.
+pub type Loaded = Result<Arc<Guest>, LoadError>;
 
 /// Longest a call waits for its guest to finish compiling in the background.
 pub const PENDING_WAIT: Duration = Duration::from_secs(120);

@@ -1,0 +1,263 @@
+//! `just bench`, end to end: the real `kennel run` (release build) over
+//! loopback against the fake Mattermost server (Rust, axum), with the `echo`
+//! agent. Prints one table and writes `target/bench/e2e.json`.
+//!
+//! | run | what |
+//! |---|---|
+//! | sequential | 200 DMs one after another: post → reply latency p50/p95/p99 |
+//! | saturation | 50 users, no think time, 10 s: replies/s, p50/p99, host CPU per message, RSS |
+//! | back-to-back | 20 messages, each sent the instant the previous reply arrives: all answered once, in order |
+//! | growth | one session, 200 turns: p50 of turns 1–20 against 181–200 |
+//!
+//! `--smoke` (run by `just test`) does a few of each and checks correctness,
+//! never speed. The fake server shares the 2 cores with the host, so the
+//! numbers are a floor of what the host can do, not a ceiling.
+
+#[path = "../../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+#[path = "../../tests/fake_mattermost/mod.rs"]
+#[allow(dead_code)]
+mod fake_mattermost;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fake_mattermost::FakeMm;
+
+const T: Duration = Duration::from_secs(30);
+
+struct Host {
+    child: Child,
+    log: std::path::PathBuf,
+    _guests: tempfile::TempDir,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
+    let guests = common::guest_dir(&[&common::dist("echo")]);
+    let log = dir.join("kennel.log");
+    let child = Command::new(common::kennel())
+        .arg("run")
+        .arg("--guests")
+        .arg(guests.path())
+        .arg("--data")
+        .arg(dir.join("data"))
+        .env("KENNEL_CACHE_DIR", common::cache_dir())
+        .env("MATTERMOST_URL", mm.url())
+        .env("MATTERMOST_TOKEN", token)
+        .env("MATTERMOST_DM_POLICY", "open")
+        .env("RUST_LOG", "warn,kennel::mattermost::ws=info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn kennel run");
+    let host = Host {
+        child,
+        log,
+        _guests: guests,
+    };
+    let deadline = Instant::now() + T;
+    while !std::fs::read_to_string(&host.log)
+        .unwrap_or_default()
+        .contains("WebSocket connected")
+    {
+        assert!(Instant::now() < deadline, "kennel run did not connect");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    host
+}
+
+/// CPU seconds (user + system) a process has used.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 after ')'.
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz.max(1.0)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn pct(v: &mut [Duration], p: usize) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort();
+    v[(v.len() * p / 100).min(v.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// Posts and waits for the reply; returns post → reply latency.
+fn ask(mm: &FakeMm, user: &str, channel: &str, text: &str) -> Duration {
+    let sent = Instant::now();
+    let p = mm.user_post(user, channel, text, None);
+    let id = p["id"].as_str().expect("id");
+    let at = mm.wait_reply(id, T).expect("a reply within 30 s");
+    at.saturating_duration_since(sent)
+}
+
+fn main() {
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let (seq_n, users, sat_secs, b2b, growth) = if smoke {
+        (5usize, 4usize, 1u64, 5usize, 10usize)
+    } else {
+        (200, 50, 10, 20, 200)
+    };
+    let mm = FakeMm::start();
+    let (bot, token) = mm.add_user("kennelbot", true);
+    let people: Vec<(String, String)> = (0..users.max(2))
+        .map(|i| {
+            let u = mm.add_user(&format!("user{i}"), false).0;
+            let dm = mm.dm(&bot, &u);
+            (u, dm)
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("dir");
+    let host = start(&mm, &token, dir.path());
+    let pid = host.child.id();
+    let mut json = serde_json::Map::new();
+
+    // Sequential: one message at a time, each in a fresh DM's session order.
+    let mut lat = Vec::with_capacity(seq_n);
+    for i in 0..seq_n {
+        let (u, dm) = &people[i % people.len()];
+        lat.push(ask(&mm, u, dm, &format!("seq {i}")));
+    }
+    let (p50, p95, p99) = (pct(&mut lat, 50), pct(&mut lat, 95), pct(&mut lat, 99));
+    println!(
+        "{:<34} {:>8} {:>8} {:>8}  notes",
+        "end to end (kennel run + fake MM)", "p50 ms", "p95 ms", "p99 ms"
+    );
+    println!(
+        "{:<34} {p50:>8.2} {p95:>8.2} {p99:>8.2}  {seq_n} DMs one after another",
+        "sequential post → reply"
+    );
+    json.insert(
+        "sequential".into(),
+        serde_json::json!({"n": seq_n, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}),
+    );
+
+    // Saturation: every user posts again the moment their reply arrives.
+    let cpu0 = cpu_secs(pid);
+    let all: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(sat_secs);
+    std::thread::scope(|s| {
+        for (i, (u, dm)) in people.iter().take(users).enumerate() {
+            let (mm, all) = (&mm, all.clone());
+            s.spawn(move || {
+                let mut mine = Vec::new();
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    mine.push(ask(mm, u, dm, &format!("sat {i} {n}")));
+                    n += 1;
+                }
+                all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+            });
+        }
+    });
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_secs(pid) - cpu0;
+    let rss = rss_mb(pid);
+    let mut lat = std::mem::take(&mut *all.lock().unwrap_or_else(|p| p.into_inner()));
+    let n = lat.len();
+    let rate = n as f64 / secs;
+    let cpu_ms = cpu * 1000.0 / n.max(1) as f64;
+    let (p50, p99) = (pct(&mut lat, 50), pct(&mut lat, 99));
+    println!(
+        "{:<34} {p50:>8.2} {:>8} {p99:>8.2}  {users} users: {rate:.0} replies/s, host CPU {cpu_ms:.3} ms/message, RSS {rss:.1} MB",
+        "saturation", "-"
+    );
+    json.insert("saturation".into(), serde_json::json!({"users": users, "secs": secs, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "rss_mb": rss}));
+
+    // Back-to-back in one session: all answered, once, in order.
+    let (u, dm) = &people[0];
+    let before = mm.posts_by(&bot, dm).len();
+    for i in 0..b2b {
+        ask(&mm, u, dm, &format!("b2b {i}"));
+    }
+    let replies: Vec<String> = mm.posts_by(&bot, dm)[before..]
+        .iter()
+        .map(|p| p["message"].as_str().unwrap_or("").to_string())
+        .collect();
+    let in_order = replies.len() == b2b
+        && replies
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.starts_with(&format!("echo: b2b {i} ")));
+    assert!(
+        in_order,
+        "back-to-back replies out of order or missing: {replies:?}"
+    );
+    println!(
+        "{:<34} {:>8} {:>8} {:>8}  {b2b} messages: all answered once, in order",
+        "back-to-back", "-", "-", "-"
+    );
+    json.insert(
+        "back_to_back".into(),
+        serde_json::json!({"n": b2b, "in_order": in_order}),
+    );
+
+    // Growth: one long session.
+    let (u, dm) = &people[1];
+    let mut lat: Vec<Duration> = (0..growth)
+        .map(|i| ask(&mm, u, dm, &format!("grow {i}")))
+        .collect();
+    let w = (growth / 10).max(1);
+    let mut first: Vec<Duration> = lat[..w].to_vec();
+    let mut last: Vec<Duration> = lat.split_off(growth - w);
+    let (a, b) = (pct(&mut first, 50), pct(&mut last, 50));
+    println!(
+        "{:<34} {a:>8.2} {b:>8.2} {:>8}  p50 of turns 1–{w} vs {}–{growth} ({:+.0} %)",
+        "growth (one session)",
+        "-",
+        growth - w + 1,
+        (b / a - 1.0) * 100.0
+    );
+    json.insert(
+        "growth".into(),
+        serde_json::json!({"turns": growth, "first_p50_ms": a, "last_p50_ms": b}),
+    );
+
+    let idle = rss_mb(pid);
+    println!(
+        "host RSS after the runs: {idle:.1} MB; cores: {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    json.insert("rss_after_mb".into(), serde_json::json!(idle));
+    let out = common::root().join("target/bench");
+    let _ = std::fs::create_dir_all(&out);
+    let name = if smoke { "e2e-smoke.json" } else { "e2e.json" };
+    if let Err(e) = std::fs::write(
+        out.join(name),
+        serde_json::to_string_pretty(&json).unwrap_or_default(),
+    ) {
+        eprintln!("cannot write {name}: {e}");
+    }
+    drop(host);
+}
