@@ -409,14 +409,14 @@ impl Bot {
         }
         match self
             .store()
-            .inbox_record(&post.id, &post.channel_id, post.create_at.max(0) as u64)
+            .inbox_record_entry(&post.id, &post.channel_id, post.create_at.max(0) as u64)
             .await
         {
-            Ok(None) => {
+            Ok(Ok(entry)) => {
                 lock(&self.in_flight).insert(post.id.clone());
-                self.store().inbox_get(&post.id).ok().flatten()
+                Some(entry)
             }
-            Ok(Some(_)) => None, // a duplicate; a `received` one is the retry task's
+            Ok(Err(_)) => None, // a duplicate; a `received` one is the retry task's
             Err(e) => {
                 tracing::error!(post = %post.id, "cannot record the post in the inbox; not answering it now: {e}");
                 None

@@ -328,22 +328,22 @@ impl Store {
 
     /// Records a post as received (with a fresh random pending seed, first
     /// attempt) and raises its channel's cursor to `create_at`, in one transaction.
-    /// Returns `Some(existing)` (and writes nothing) when the post is already
+    /// Returns `Err(existing)` (and writes nothing) when the post is already
     /// known: the caller must not process it again unless the existing state
-    /// is `Received` (interrupted work).
-    pub async fn inbox_record(
+    /// is `Received` (interrupted work); `Ok(new)` with the entry written.
+    pub async fn inbox_record_entry(
         &self,
         post_id: &str,
         channel_id: &str,
         create_at: u64,
-    ) -> Result<Option<InboxEntry>> {
+    ) -> Result<std::result::Result<InboxEntry, InboxEntry>> {
         let (post_id, channel_id) = (post_id.to_string(), channel_id.to_string());
         let seed = random_token(12)?;
         self.writer
             .write(move |tx| {
                 let mut t = tx.open_table(INBOX).map_err(db)?;
                 if let Some(v) = t.get(post_id.as_str()).map_err(db)? {
-                    return Ok(Some(decode::<InboxEntry>(v.value())?));
+                    return Ok(Err(decode::<InboxEntry>(v.value())?));
                 }
                 let now = now_ms();
                 let entry = InboxEntry {
@@ -361,9 +361,23 @@ impl Store {
                 t.insert(post_id.as_str(), encode(&entry)?.as_slice())
                     .map_err(db)?;
                 raise_cursor(tx, &channel_id, create_at)?;
-                Ok(None)
+                Ok(Ok(entry))
             })
             .await
+    }
+
+    /// [`Store::inbox_record_entry`] without the new entry: `Some(existing)`
+    /// when the post was known, `None` when it was recorded now.
+    pub async fn inbox_record(
+        &self,
+        post_id: &str,
+        channel_id: &str,
+        create_at: u64,
+    ) -> Result<Option<InboxEntry>> {
+        Ok(self
+            .inbox_record_entry(post_id, channel_id, create_at)
+            .await?
+            .err())
     }
 
     /// Starts another attempt on a `received` post: counts it and schedules
