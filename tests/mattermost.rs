@@ -1432,3 +1432,39 @@ fn it_serves_before_big_guests_finish_compiling() {
     );
     assert!(loaded(&k));
 }
+
+#[test]
+fn a_split_answer_cut_after_its_first_part_resumes_at_the_second() {
+    let w = World::new();
+    let llm = FakeLlm::start();
+    let long: String = (0..4000).map(|i| format!("w{i} ")).collect(); // ~22,000 characters
+    llm.push(Step::Text(long));
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let cfg = format!(
+        "[mattermost]\nretry_backoff_ms = 100\n{}",
+        assistant_config(&llm)
+    );
+    let k = start(&w, g.path(), data.path(), &cfg, &[]);
+    let dm = w.dm(&w.alice);
+    // Part 1 goes through; the create of part 2 is refused once.
+    w.mm.reject_creates_after(1, 1);
+    w.mm.user_post(&w.alice, &dm, "write a lot", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 2, T);
+    settle();
+    let r2 = w.mm.posts_by(&w.bot, &dm);
+    assert_eq!(
+        r2.len(),
+        2,
+        "{:?}",
+        r2.iter().map(|p| msg(p).len()).collect::<Vec<_>>()
+    );
+    assert_eq!(r[0]["props"]["kennel_part"], 0);
+    assert_eq!(r[1]["props"]["kennel_part"], 1);
+    assert!(msg(&r[0]).ends_with("(1/2)") && msg(&r[1]).ends_with("(2/2)"));
+    assert_eq!(
+        llm.requests().len(),
+        1,
+        "the stored answer was reused, not asked again"
+    );
+    assert!(k.logs().contains("resuming an interrupted answer"));
+}

@@ -82,8 +82,10 @@ struct Faults {
     gap_next: bool,
     /// Every file download waits this long first (a slow file store).
     file_delay: Duration,
-    /// The next N `POST /posts` are refused with 400.
+    /// The next N `POST /posts` are refused with 400 …
     reject_creates: u32,
+    /// … after this many more succeed.
+    reject_after: u32,
 }
 
 #[derive(Default)]
@@ -418,7 +420,14 @@ impl FakeMm {
 
     /// Refuses the next `n` creates with a 400 AppError (no retry helps).
     pub fn reject_creates(&self, n: u32) {
-        lock(&self.st).faults.reject_creates = n;
+        self.reject_creates_after(0, n);
+    }
+
+    /// Lets `ok` creates through, then refuses `n`.
+    pub fn reject_creates_after(&self, ok: u32, n: u32) {
+        let mut s = lock(&self.st);
+        s.faults.reject_after = ok;
+        s.faults.reject_creates = n;
     }
 
     /// Makes every `GET /files/{id}` wait `d` before answering.
@@ -1028,6 +1037,9 @@ async fn rest(
             )
         }
         ("POST", ["posts"]) => {
+            if s.faults.reject_creates > 0 {
+                s.faults.reject_after -= 1;
+            }
             let ch = body["channel_id"].as_str().unwrap_or("").to_string();
             let msg = body["message"].as_str().unwrap_or("").to_string();
             let root = body["root_id"].as_str().unwrap_or("").to_string();

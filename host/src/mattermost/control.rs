@@ -219,3 +219,24 @@ pub async fn request(data: &Path, req: &Value) -> Result<String, String> {
         Err(v["error"].as_str().unwrap_or("failed").to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test]
+    async fn the_socket_is_private_and_nothing_is_left_behind() {
+        let d = tempfile::tempdir().expect("dir");
+        let path = socket_path(d.path());
+        let _listener = bind_private(d.path(), &path).expect("bind");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let left: Vec<_> = std::fs::read_dir(d.path())
+            .expect("read")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("control.sock")]);
+    }
+}

@@ -1535,6 +1535,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_key_flood_stops_at_the_quota_and_the_file_stays_bounded() {
+        let (_d, s) = open();
+        let q = Quota::default();
+        let value = "v".repeat(64 * 1024);
+        let mut refused = 0;
+        for i in 0..500 {
+            let key = format!("{i:0>200}");
+            match s.memory_set("ag", "user:flood", &key, &value, q).await {
+                Ok(()) => {}
+                Err(StoreError::Quota(_)) => refused += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        let (_, bytes) = s.memory_use("ag", "user:flood").expect("use");
+        assert!(bytes <= q.bytes_per_scope, "{bytes}");
+        assert!(refused >= 480, "{refused} refused");
+        let size = std::fs::metadata(s.path()).expect("meta").len();
+        assert!(size < 16 << 20, "the file grew to {size} bytes");
+    }
+
+    #[tokio::test]
     async fn transcripts_append_and_budget() {
         let (_d, s) = open();
         let t = |i: usize| Turn {
