@@ -94,11 +94,24 @@ fn row(name: &str, s: &Stats, extra: &str) {
 }
 
 fn first_reply_ms(bin: &Path, guests: &Path, data: &Path, cache: &Path) -> f64 {
+    first_reply_with(bin, guests, data, cache, None)
+}
+
+fn first_reply_with(
+    bin: &Path,
+    guests: &Path,
+    data: &Path,
+    cache: &Path,
+    config: Option<&Path>,
+) -> f64 {
     use std::io::Write;
     let t = Instant::now();
-    let mut child = std::process::Command::new(bin)
-        .args(["chat", "--guests"])
-        .arg(guests)
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(["chat", "--guests"]).arg(guests);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    let mut child = cmd
         .arg("--data")
         .arg(data)
         .env("KENNEL_CACHE_DIR", cache)
@@ -299,9 +312,23 @@ async fn main() {
         );
         // With the Python and JS tools present too: the Rust agent answers
         // while they compile in the background.
-        let all = first_reply_ms(&bin, &dist, &tmp.join("d2"), &tmp.join("cache-all"));
+        // A configured route is served at once; the built-in default route
+        // would wait for every guest (it cannot tell compiling scanners apart).
+        let cfg = tmp.join("route.toml");
+        std::fs::write(
+            &cfg,
+            "[[route]]\nchannel = \"*\"\nagent = \"echo\"\nscanners = [\"injection\"]\ntools = [\"calc\", \"wordstats\", \"time\"]\n",
+        )
+        .expect("config");
+        let all = first_reply_with(
+            &bin,
+            &dist,
+            &tmp.join("d2"),
+            &tmp.join("cache-all"),
+            Some(&cfg),
+        );
         println!(
-            "kennel chat with every bundled guest, empty cache, start to first reply: {all:.1} ms"
+            "kennel chat with every bundled guest, empty cache, start to first reply: {all:.1} ms (route: echo + injection)"
         );
         memory(&bin, &dist, &tmp);
     } else {

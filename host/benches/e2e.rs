@@ -27,6 +27,9 @@ use std::time::{Duration, Instant};
 use fake_mattermost::FakeMm;
 
 const T: Duration = Duration::from_secs(30);
+/// A configured route (served at once while big guests compile; the built-in
+/// default route would wait for them).
+const ROUTE: &str = "[[route]]\nchannel = \"*\"\nagent = \"echo\"\nscanners = [\"injection\"]\ntools = [\"calc\", \"wordstats\", \"time\"]\n";
 
 struct Host {
     child: Child,
@@ -43,6 +46,21 @@ impl Drop for Host {
 
 fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
     let guests = common::guest_dir(&[&common::dist("echo")]);
+    start_with(mm, token, dir, guests, &common::cache_dir(), "").0
+}
+
+/// Starts `kennel run`; returns the host and the time from spawn to "WebSocket connected".
+fn start_with(
+    mm: &FakeMm,
+    token: &str,
+    dir: &std::path::Path,
+    guests: tempfile::TempDir,
+    cache: &std::path::Path,
+    config: &str,
+) -> (Host, Duration) {
+    let cfg = dir.join("kennel.toml");
+    std::fs::write(&cfg, config).expect("config");
+    let t0 = Instant::now();
     let log = dir.join("kennel.log");
     let child = Command::new(common::kennel())
         .arg("run")
@@ -50,11 +68,16 @@ fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
         .arg(guests.path())
         .arg("--data")
         .arg(dir.join("data"))
-        .env("KENNEL_CACHE_DIR", common::cache_dir())
+        .arg("--config")
+        .arg(&cfg)
+        .env("KENNEL_CACHE_DIR", cache)
         .env("MATTERMOST_URL", mm.url())
         .env("MATTERMOST_TOKEN", token)
         .env("MATTERMOST_DM_POLICY", "open")
-        .env("RUST_LOG", "warn,kennel::mattermost::ws=info")
+        .env(
+            "RUST_LOG",
+            "warn,kennel::mattermost::ws=info,kennel::runtime=info",
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"))
@@ -71,9 +94,10 @@ fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
         .contains("WebSocket connected")
     {
         assert!(Instant::now() < deadline, "kennel run did not connect");
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     }
-    host
+    let ready = t0.elapsed();
+    (host, ready)
 }
 
 /// CPU seconds (user + system) a process has used.
@@ -242,6 +266,115 @@ fn main() {
         serde_json::json!({"turns": growth, "first_p50_ms": a, "last_p50_ms": b}),
     );
 
+    // Many short sessions: one message each from fresh users.
+    let many: usize = if smoke { 20 } else { 10_000 };
+    let fresh: Vec<(String, String)> = (0..many)
+        .map(|i| {
+            let u = mm.add_user(&format!("once{i}"), false).0;
+            let dm = mm.dm(&bot, &u);
+            (u, dm)
+        })
+        .collect();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for chunk in fresh.chunks(many.div_ceil(users.max(1))) {
+            let mm = &mm;
+            s.spawn(move || {
+                for (u, dm) in chunk {
+                    ask(mm, u, dm, "hello once");
+                }
+            });
+        }
+    });
+    let sessions_rss = rss_mb(pid);
+    println!(
+        "{:<34} {:>8} {:>8} {:>8}  {many} one-message sessions in {:.1} s: RSS {sessions_rss:.1} MB",
+        "many sessions",
+        "-",
+        "-",
+        "-",
+        t.elapsed().as_secs_f64()
+    );
+    json.insert(
+        "many_sessions".into(),
+        serde_json::json!({"sessions": many, "rss_mb": sessions_rss}),
+    );
+
+    // Hot swap under load: echo ↔ a copy with other bytes, 20 times.
+    let swaps = if smoke { 2 } else { 20 };
+    let guest_dir = host._guests.path().to_path_buf();
+    let echo = std::fs::read(common::dist("echo")).expect("echo");
+    let mut other = echo.clone();
+    // A custom section changes the bytes (and so the version), not the behaviour.
+    other.extend_from_slice(&[0, 7, 5, b'b', b'e', b'n', b'c', b'h', 1]);
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut to_serving = Vec::new();
+    let mut missed_swap: Option<usize> = None;
+    std::thread::scope(|s| {
+        for (u, dm) in people.iter().take(4) {
+            let (mm, failed, done) = (&mm, &failed, &done);
+            s.spawn(move || {
+                let mut n = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let p = mm.user_post(u, dm, &format!("swap {n}"), None);
+                    n += 1;
+                    let id = p["id"].as_str().unwrap_or("").to_string();
+                    if mm.wait_reply(&id, T).is_none() {
+                        failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        for i in 0..swaps {
+            let bytes = if i % 2 == 0 { &other } else { &echo };
+            let written = Instant::now();
+            let tmp = guest_dir.join(".echo.tmp");
+            std::fs::write(&tmp, bytes).expect("write");
+            std::fs::rename(&tmp, guest_dir.join("echo.wasm")).expect("rename");
+            let deadline = Instant::now() + T;
+            let swapped = loop {
+                let log = std::fs::read_to_string(&host.log).unwrap_or_default();
+                if log.matches("guest hot-swapped").count() > i {
+                    break true;
+                }
+                if Instant::now() > deadline {
+                    break false;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            if !swapped {
+                // Stop the load before failing, or the scope never ends.
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                missed_swap = Some(i);
+                break;
+            }
+            to_serving.push(written.elapsed());
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(missed_swap, None, "a hot swap was never logged");
+    let bad_replies = people
+        .iter()
+        .take(4)
+        .flat_map(|(_, dm)| mm.posts_by(&bot, dm))
+        .filter(|p| {
+            let m = p["message"].as_str().unwrap_or("");
+            m.contains("unavailable") || m.contains("went wrong")
+        })
+        .count();
+    let failed = failed.load(std::sync::atomic::Ordering::Relaxed) + bad_replies;
+    let swap_p50 = pct(&mut to_serving, 50);
+    println!(
+        "{:<34} {swap_p50:>8.1} {:>8} {:>8}  file written → serving; {swaps} swaps under load, {failed} failed calls",
+        "hot swap", "-", "-"
+    );
+    assert_eq!(failed, 0, "calls failed during hot swaps");
+    json.insert(
+        "hot_swap".into(),
+        serde_json::json!({"swaps": swaps, "p50_ms_to_serving": swap_p50, "failed_calls": failed}),
+    );
+
     let idle = rss_mb(pid);
     println!(
         "host RSS after the runs: {idle:.1} MB; cores: {}",
@@ -250,6 +383,50 @@ fn main() {
             .unwrap_or(1)
     );
     json.insert("rss_after_mb".into(), serde_json::json!(idle));
+    drop(host);
+
+    // Start-up: warm cache (echo), and every bundled guest on an empty cache.
+    let warm_dir = tempfile::tempdir().expect("dir");
+    let (h, warm) = start_with(
+        &mm,
+        &token,
+        warm_dir.path(),
+        common::guest_dir(&[&common::dist("echo")]),
+        &common::cache_dir(),
+        "",
+    );
+    drop(h);
+    let cold_dir = tempfile::tempdir().expect("dir");
+    let cold_cache = tempfile::tempdir().expect("cache");
+    let all: Vec<std::path::PathBuf> = [
+        "echo",
+        "calc",
+        "injection",
+        "assistant",
+        "wordstats",
+        "time",
+    ]
+    .iter()
+    .map(|g| common::dist(g))
+    .collect();
+    let refs: Vec<&std::path::Path> = all.iter().map(|p| p.as_path()).collect();
+    let (h, cold) = start_with(
+        &mm,
+        &token,
+        cold_dir.path(),
+        common::guest_dir(&refs),
+        cold_cache.path(),
+        ROUTE,
+    );
+    let first = ask(&mm, &people[2].0, &people[2].1, "first");
+    drop(h);
+    println!(
+        "start → WebSocket ready: warm cache {:.0} ms; every bundled guest, empty cache {:.0} ms (first reply {:.0} ms after that)",
+        warm.as_secs_f64() * 1000.0,
+        cold.as_secs_f64() * 1000.0,
+        first.as_secs_f64() * 1000.0
+    );
+    json.insert("start".into(), serde_json::json!({"warm_ws_ready_ms": warm.as_secs_f64() * 1000.0, "cold_all_guests_ws_ready_ms": cold.as_secs_f64() * 1000.0, "cold_first_reply_ms": first.as_secs_f64() * 1000.0}));
     let out = common::root().join("target/bench");
     let _ = std::fs::create_dir_all(&out);
     let name = if smoke { "e2e-smoke.json" } else { "e2e.json" };
@@ -259,5 +436,4 @@ fn main() {
     ) {
         eprintln!("cannot write {name}: {e}");
     }
-    drop(host);
 }

@@ -280,6 +280,17 @@ impl Gateway {
             .and_then(|r| r.reply_mode)
             .unwrap_or(settings.config.mattermost.reply_mode);
         let base = self.session_base(&msg);
+        // The built-in default route grants every loaded tool and scanner: while
+        // guests still compile it cannot know which are scanners, so it waits
+        // for them rather than answer with a scanner missing.
+        let route = match route {
+            Some(r) if r.index == 0 && !self.runtime.pending().is_empty() => {
+                self.runtime.all_ready().await;
+                self.refresh_routes();
+                self.settings().routes.resolve(&msg.channel).cloned()
+            }
+            other => other,
+        };
         if let Some(text) = self.command(&msg, &base, route.as_ref()).await? {
             let name = command_name(&msg.text).unwrap_or_default();
             return Ok(Outcome::plain(text, OutcomeKind::Command(name), reply_mode));

@@ -281,6 +281,8 @@ impl Runtime {
                 }
             }
         }
+        // The quick ones first, with every core: they gate serving.
+        let loaded = self.load_parallel(&now, &|_, _| {});
         if !later.is_empty() {
             let rt = self.clone();
             let spawned = std::thread::Builder::new()
@@ -301,7 +303,7 @@ impl Runtime {
                 lock(&self.inner.pending).clear();
             }
         }
-        self.load_parallel(&now, &|_, _| {})
+        loaded
     }
 
     /// Compiles uncached guests in a short-lived child process
@@ -351,18 +353,23 @@ impl Runtime {
         if self.inner.cache.is_cached(sha) {
             return false;
         }
-        let status = std::process::Command::new(exe)
+        // Its output is captured: an orphaned child must not hold the
+        // parent's stderr open (a pipe reader would wait for it).
+        let out = std::process::Command::new(exe)
             .arg("compile")
             .arg("--cache-dir")
             .arg(dir)
             .arg(path)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .status();
-        match status {
-            Ok(s) if s.success() => true,
-            Ok(s) => {
-                tracing::warn!(file = %path.display(), "child compiler failed ({s}); compiling in process");
+            .stderr(std::process::Stdio::piped())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => true,
+            Ok(o) => {
+                let err = String::from_utf8_lossy(&o.stderr);
+                let err = err.lines().last().unwrap_or("").to_string();
+                tracing::warn!(file = %path.display(), status = %o.status, "child compiler failed: {err}; compiling in process");
                 false
             }
             Err(e) => {
@@ -372,15 +379,13 @@ impl Runtime {
         }
     }
 
-    /// Cached or small enough to load at once (a Rust guest compiles in ~50 ms).
+    /// Small enough to load before serving (a Rust guest compiles in ~50 ms).
+    /// Big ones go to the background even when cached (then they land within
+    /// milliseconds): deciding costs only a `stat`, never hashing 20 MB.
     fn is_quick(&self, path: &Path) -> bool {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                bytes.len() < QUICK_COMPILE_BYTES
-                    || self.inner.cache.is_cached(&hex(&Sha256::digest(&bytes)))
-            }
-            Err(_) => true, // fails fast in `load_file`, with the reason
-        }
+        std::fs::metadata(path)
+            .map(|m| m.len() < QUICK_COMPILE_BYTES as u64)
+            .unwrap_or(true) // fails fast in `load_file`, with the reason
     }
 
     fn guest_files(&self) -> Vec<PathBuf> {
