@@ -8,16 +8,20 @@
 //! | saturation | 50 users, no think time, 10 s: replies/s, p50/p99, host CPU per message, RSS |
 //! | back-to-back | 20 messages, each sent the instant the previous reply arrives: all answered once, in order |
 //! | growth | one session, 200 turns: p50 of turns 1–20 against 181–200 |
+//! | many sessions | 10,000 one-message sessions from fresh users: RSS |
+//! | hot swap | 20 swaps of the agent under load: file written → serving, failed calls |
+//! | saturation (assistant) | as above with the `assistant` agent and the fake OpenAI-compatible server |
+//! | start | to WebSocket ready: warm cache, and every bundled guest on an empty cache (then the first reply) |
 //!
 //! `--smoke` (run by `just test`) does a few of each and checks correctness,
 //! never speed. The fake server shares the 2 cores with the host, so the
 //! numbers are a floor of what the host can do, not a ceiling.
 
 #[path = "../../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
+#[path = "../../tests/fake_llm/mod.rs"]
+mod fake_llm;
 #[path = "../../tests/fake_mattermost/mod.rs"]
-#[allow(dead_code)]
 mod fake_mattermost;
 
 use std::process::{Child, Command, Stdio};
@@ -143,6 +147,48 @@ fn ask(mm: &FakeMm, user: &str, channel: &str, text: &str) -> Duration {
     at.saturating_duration_since(sent)
 }
 
+/// Every user posts again the moment their reply arrives, for `secs`.
+fn saturate(
+    mm: &FakeMm,
+    people: &[(String, String)],
+    secs: u64,
+    pid: u32,
+    label: &str,
+) -> serde_json::Value {
+    let cpu0 = cpu_secs(pid);
+    let all: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(secs);
+    std::thread::scope(|s| {
+        for (i, (u, dm)) in people.iter().enumerate() {
+            let all = all.clone();
+            s.spawn(move || {
+                let mut mine = Vec::new();
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    mine.push(ask(mm, u, dm, &format!("sat {i} {n}")));
+                    n += 1;
+                }
+                all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+            });
+        }
+    });
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = cpu_secs(pid) - cpu0;
+    let rss = rss_mb(pid);
+    let mut lat = std::mem::take(&mut *all.lock().unwrap_or_else(|p| p.into_inner()));
+    let n = lat.len();
+    let rate = n as f64 / elapsed;
+    let cpu_ms = cpu * 1000.0 / n.max(1) as f64;
+    let (p50, p99) = (pct(&mut lat, 50), pct(&mut lat, 99));
+    let users = people.len();
+    println!(
+        "{label:<34} {p50:>8.2} {:>8} {p99:>8.2}  {users} users: {rate:.0} replies/s, host CPU {cpu_ms:.3} ms/message, RSS {rss:.1} MB",
+        "-"
+    );
+    serde_json::json!({"users": users, "secs": elapsed, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "rss_mb": rss})
+}
+
 fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
     let (seq_n, users, sat_secs, b2b, growth) = if smoke {
@@ -185,37 +231,8 @@ fn main() {
     );
 
     // Saturation: every user posts again the moment their reply arrives.
-    let cpu0 = cpu_secs(pid);
-    let all: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs(sat_secs);
-    std::thread::scope(|s| {
-        for (i, (u, dm)) in people.iter().take(users).enumerate() {
-            let (mm, all) = (&mm, all.clone());
-            s.spawn(move || {
-                let mut mine = Vec::new();
-                let mut n = 0;
-                while Instant::now() < deadline {
-                    mine.push(ask(mm, u, dm, &format!("sat {i} {n}")));
-                    n += 1;
-                }
-                all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
-            });
-        }
-    });
-    let secs = t0.elapsed().as_secs_f64();
-    let cpu = cpu_secs(pid) - cpu0;
-    let rss = rss_mb(pid);
-    let mut lat = std::mem::take(&mut *all.lock().unwrap_or_else(|p| p.into_inner()));
-    let n = lat.len();
-    let rate = n as f64 / secs;
-    let cpu_ms = cpu * 1000.0 / n.max(1) as f64;
-    let (p50, p99) = (pct(&mut lat, 50), pct(&mut lat, 99));
-    println!(
-        "{:<34} {p50:>8.2} {:>8} {p99:>8.2}  {users} users: {rate:.0} replies/s, host CPU {cpu_ms:.3} ms/message, RSS {rss:.1} MB",
-        "saturation", "-"
-    );
-    json.insert("saturation".into(), serde_json::json!({"users": users, "secs": secs, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "rss_mb": rss}));
+    let v = saturate(&mm, &people[..users], sat_secs, pid, "saturation (echo)");
+    json.insert("saturation".into(), v);
 
     // Back-to-back in one session: all answered, once, in order.
     let (u, dm) = &people[0];
@@ -384,6 +401,32 @@ fn main() {
     );
     json.insert("rss_after_mb".into(), serde_json::json!(idle));
     drop(host);
+
+    // The assistant agent with the fake LLM (answers at once, streamed).
+    let llm = fake_llm::FakeLlm::start();
+    llm.set_default(fake_llm::Step::Text("ok".into()));
+    let llm_dir = tempfile::tempdir().expect("dir");
+    let llm_cfg = format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
+        llm.base_url()
+    );
+    let (h, _) = start_with(
+        &mm,
+        &token,
+        llm_dir.path(),
+        common::guest_dir(&[&common::dist("assistant")]),
+        &common::cache_dir(),
+        &llm_cfg,
+    );
+    let v = saturate(
+        &mm,
+        &people[..users],
+        sat_secs,
+        h.child.id(),
+        "saturation (assistant + LLM)",
+    );
+    json.insert("saturation_assistant".into(), v);
+    drop(h);
 
     // Start-up: warm cache (echo), and every bundled guest on an empty cache.
     let warm_dir = tempfile::tempdir().expect("dir");
