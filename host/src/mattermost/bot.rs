@@ -52,7 +52,7 @@ const TYPING_EVERY: Duration = Duration::from_secs(4);
 /// completes sooner is posted once, without edits.
 pub const STREAM_EDIT_GAP: Duration = Duration::from_secs(1);
 /// Idle per-session workers exit after this long.
-const WORKER_IDLE: Duration = Duration::from_secs(60);
+const WORKER_IDLE: Duration = Duration::from_secs(10);
 /// Attempts to answer a post before the user gets an apology.
 pub const MAX_ATTEMPTS: u32 = 4;
 /// Catch-up re-reads this far behind a channel's cursor (posts recorded out
@@ -104,15 +104,19 @@ struct Meta {
     mentions: Vec<String>,
 }
 
-/// A post waiting for the channel's admission task.
+/// A post waiting for the channel's admission task (boxed in the queue, as [`Job`]).
 struct Arrival {
     post: Post,
     meta: Option<Meta>,
     source: Source,
 }
 
-/// An admitted post waiting for its session's worker.
-struct Job {
+/// An admitted post waiting for its session's worker. Boxed in the queues:
+/// a channel allocates room for 32 messages at a time, and 10,000 idle
+/// sessions must not each hold 32 posts' worth of memory.
+type Job = Box<JobData>;
+
+struct JobData {
     admitted: Admitted,
     post: Post,
     entry: InboxEntry,
@@ -141,7 +145,7 @@ pub struct Bot {
     teams: Mutex<HashMap<String, String>>,
     /// Posts being worked on now (never picked up by a retry meanwhile).
     in_flight: Mutex<HashSet<String>>,
-    arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Arrival>>>,
+    arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Box<Arrival>>>>,
     workers: Mutex<HashMap<String, mpsc::Sender<Job>>>,
     turns: Semaphore,
 }
@@ -321,7 +325,7 @@ impl Bot {
     fn arrive(self: &Arc<Self>, post: Post, meta: Option<Meta>, source: Source) {
         let channel = post.channel_id.clone();
         let mut arrivals = lock(&self.arrivals);
-        let arrival = Arrival { post, meta, source };
+        let arrival = Box::new(Arrival { post, meta, source });
         let arrival = match arrivals.get(&channel) {
             Some(tx) => match tx.send(arrival) {
                 Ok(()) => return,
@@ -338,18 +342,18 @@ impl Bot {
     async fn admission_task(
         self: Arc<Self>,
         channel: String,
-        mut rx: mpsc::UnboundedReceiver<Arrival>,
+        mut rx: mpsc::UnboundedReceiver<Box<Arrival>>,
     ) {
         loop {
             match tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
-                Ok(Some(a)) => self.admit_post(a).await,
+                Ok(Some(a)) => Box::pin(self.admit_post(a)).await,
                 Ok(None) => return,
                 Err(_) => {
                     let mut arrivals = lock(&self.arrivals);
                     match rx.try_recv() {
                         Ok(a) => {
                             drop(arrivals);
-                            self.admit_post(a).await;
+                            Box::pin(self.admit_post(a)).await;
                         }
                         Err(_) => {
                             arrivals.remove(&channel);
@@ -362,8 +366,8 @@ impl Bot {
     }
 
     /// Every step up to the session queue: record, window, addressing, access.
-    async fn admit_post(self: &Arc<Self>, a: Arrival) {
-        let Arrival { post, meta, source } = a;
+    async fn admit_post(self: &Arc<Self>, a: Box<Arrival>) {
+        let Arrival { post, meta, source } = *a;
         if post.user_id == self.me.id || !post.kind.is_empty() || post.delete_at > 0 {
             return;
         }
@@ -506,12 +510,12 @@ impl Bot {
                 let key = self.gateway.session_base(admitted.message());
                 self.enqueue(
                     key,
-                    Job {
+                    Box::new(JobData {
                         admitted: *admitted,
                         post,
                         entry,
                         live,
-                    },
+                    }),
                 )
                 .await;
             }
@@ -593,6 +597,8 @@ impl Bot {
         tokio::spawn(self.clone().worker(key, rx));
     }
 
+    /// A session's worker. The turn future is boxed so that an idle worker
+    /// (one per recent session) holds a few hundred bytes, not a turn's state.
     async fn worker(self: Arc<Self>, key: String, mut rx: mpsc::Receiver<Job>) {
         loop {
             let job = match tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
@@ -604,7 +610,7 @@ impl Bot {
                     match rx.try_recv() {
                         Ok(job) => {
                             drop(workers);
-                            self.answer(job).await;
+                            Box::pin(self.answer(job)).await;
                             continue;
                         }
                         Err(_) => {
@@ -614,19 +620,19 @@ impl Bot {
                     }
                 }
             };
-            self.answer(job).await;
+            Box::pin(self.answer(job)).await;
         }
     }
 
     /// Answers one admitted post: resumes an earlier attempt when its reply
     /// (or stored answer) exists, else runs a turn; then posts and records.
     async fn answer(self: &Arc<Self>, job: Job) {
-        let Job {
+        let JobData {
             admitted,
             post,
             entry,
             ..
-        } = job;
+        } = *job;
         let root = self.reply_root(&admitted);
         if entry.attempts > 1 || entry.answer.is_some() {
             match self.existing_reply(&post).await {
