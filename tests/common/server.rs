@@ -27,6 +27,12 @@ impl Server {
                 addr_tx
                     .send(listener.local_addr().expect("addr"))
                     .expect("send addr");
+                // Like production servers: no Nagle delay on small writes
+                // (SSE chunks would otherwise wait for delayed ACKs, ~40 ms).
+                use axum::serve::ListenerExt;
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = rx.await;
