@@ -357,6 +357,12 @@ fn a_down_or_missing_llm_is_a_clear_reply() {
         stdout(&o),
         stderr(&o)
     );
+    // The internal address of the LLM server never reaches the chat.
+    assert!(
+        !stdout(&o).contains("127.0.0.1") && !stdout(&o).contains(&port.to_string()),
+        "{}",
+        stdout(&o)
+    );
     let data2 = tempfile::tempdir().expect("data");
     let o = chat(
         g.path(),

@@ -985,14 +985,19 @@ impl AgentServices for TurnServices {
                 }
                 Err(e) => {
                     tracing::warn!(route = %self.route.name, "LLM call failed: {e}");
+                    // Agents often show these texts to users: no internal
+                    // addresses (the full error is in the log line above).
+                    let safe = |m: String| user_safe(&m);
                     Err(match e {
-                        llm::LlmError::NotConfigured(m) => wit_llm::LlmError::NotConfigured(m),
-                        llm::LlmError::Unreachable(m) => wit_llm::LlmError::Unreachable(m),
-                        llm::LlmError::Rejected(m) => wit_llm::LlmError::Rejected(m),
-                        llm::LlmError::RateLimited(m) => wit_llm::LlmError::RateLimited(m),
-                        llm::LlmError::Server(m) => wit_llm::LlmError::ServerError(m),
+                        llm::LlmError::NotConfigured(m) => {
+                            wit_llm::LlmError::NotConfigured(safe(m))
+                        }
+                        llm::LlmError::Unreachable(m) => wit_llm::LlmError::Unreachable(safe(m)),
+                        llm::LlmError::Rejected(m) => wit_llm::LlmError::Rejected(safe(m)),
+                        llm::LlmError::RateLimited(m) => wit_llm::LlmError::RateLimited(safe(m)),
+                        llm::LlmError::Server(m) => wit_llm::LlmError::ServerError(safe(m)),
                         llm::LlmError::Timeout => wit_llm::LlmError::Timeout,
-                        llm::LlmError::BadResponse(m) => wit_llm::LlmError::BadResponse(m),
+                        llm::LlmError::BadResponse(m) => wit_llm::LlmError::BadResponse(safe(m)),
                     })
                 }
             }
