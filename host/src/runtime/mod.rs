@@ -379,13 +379,19 @@ impl Runtime {
         }
     }
 
-    /// Small enough to load before serving (a Rust guest compiles in ~50 ms).
-    /// Big ones go to the background even when cached (then they land within
-    /// milliseconds): deciding costs only a `stat`, never hashing 20 MB.
+    /// Loaded before serving: small guests whose compiled code is cached (a
+    /// few milliseconds). Everything else compiles in the background; calls
+    /// wait for it. Big files go to the background without being hashed
+    /// (hashing 20 MB would delay serving; cached, they land within ms).
     fn is_quick(&self, path: &Path) -> bool {
-        std::fs::metadata(path)
+        let small = std::fs::metadata(path)
             .map(|m| m.len() < QUICK_COMPILE_BYTES as u64)
-            .unwrap_or(true) // fails fast in `load_file`, with the reason
+            .unwrap_or(true); // fails fast in `load_file`, with the reason
+        small
+            && match std::fs::read(path) {
+                Ok(bytes) => self.inner.cache.is_cached(&hex(&Sha256::digest(&bytes))),
+                Err(_) => true,
+            }
     }
 
     fn guest_files(&self) -> Vec<PathBuf> {
@@ -822,8 +828,9 @@ pub type Loaded = Result<Arc<Guest>, LoadError>;
 
 /// Longest a call waits for its guest to finish compiling in the background.
 pub const PENDING_WAIT: Duration = Duration::from_secs(120);
-/// Guests smaller than this are compiled before serving (Rust guests, ~50 ms);
-/// larger uncached ones (Python, JS: seconds) compile in the background.
+/// Guests smaller than this are checked against the cache before serving
+/// (Rust guests); larger ones (Python, JS: seconds to compile) always load
+/// in the background.
 const QUICK_COMPILE_BYTES: usize = 2 << 20;
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
