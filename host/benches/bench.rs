@@ -17,6 +17,9 @@ use kennel::runtime::{AgentServices, Runtime, RuntimeOptions, types};
 mod agent;
 use agent::{Services, ctx, msg};
 
+mod procstat;
+use procstat::rss_mb;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -132,20 +135,6 @@ fn first_reply_with(
         "unexpected reply"
     );
     t.elapsed().as_secs_f64() * 1000.0
-}
-
-/// VmRSS of a process, in MB.
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
 }
 
 /// `kennel chat` over every bundled guest: RSS once the background compiles
