@@ -1503,6 +1503,26 @@ fn a_split_answer_cut_after_its_first_part_resumes_at_the_second() {
     assert_eq!(r[0]["props"]["kennel_part"], 0);
     assert_eq!(r[1]["props"]["kennel_part"], 1);
     assert!(msg(&r[0]).ends_with("(1/2)") && msg(&r[1]).ends_with("(2/2)"));
+    // Each part carries only its own number (no numbers of an earlier split)…
+    for p in &r {
+        let numbers = msg(p)
+            .split_whitespace()
+            .filter(|w| w.starts_with('('))
+            .count();
+        assert_eq!(numbers, 1, "{}", &msg(p)[msg(p).len().saturating_sub(80)..]);
+    }
+    // …and together the parts hold the answer exactly: every word once, in order.
+    let words: Vec<String> = [msg(&r[0]), msg(&r[1])]
+        .iter()
+        .flat_map(|m| {
+            m.split_whitespace()
+                .filter(|w| !w.starts_with('('))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let want: Vec<String> = (0..4000).map(|i| format!("w{i}")).collect();
+    assert_eq!(words, want);
     assert_eq!(
         llm.requests().len(),
         1,

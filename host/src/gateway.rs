@@ -165,12 +165,11 @@ impl Gateway {
         config: Config,
         llm: Option<Arc<LlmClient>>,
     ) -> Gateway {
-        let routes = RouteTable::from_config(&config, &known_guests(&runtime));
-        runtime.set_roles(roles(&routes));
+        let settings = settings_for(&runtime, config);
         Gateway {
             runtime,
             store,
-            settings: ArcSwap::from_pointee(Settings { routes, config }),
+            settings: ArcSwap::from_pointee(settings),
             llm: ArcSwap::from_pointee(llm),
         }
     }
@@ -187,9 +186,8 @@ impl Gateway {
 
     /// Replaces config and routes (config reload); the next message uses them.
     pub fn replace_config(&self, config: Config, llm: Option<Arc<LlmClient>>) {
-        let routes = RouteTable::from_config(&config, &known_guests(&self.runtime));
-        self.runtime.set_roles(roles(&routes));
-        self.settings.store(Arc::new(Settings { routes, config }));
+        self.settings
+            .store(Arc::new(settings_for(&self.runtime, config)));
         self.llm.store(Arc::new(llm));
     }
 
@@ -198,9 +196,8 @@ impl Gateway {
     /// loaded tool and scanner).
     pub fn refresh_routes(&self) {
         let config = self.settings().config.clone();
-        let routes = RouteTable::from_config(&config, &known_guests(&self.runtime));
-        self.runtime.set_roles(roles(&routes));
-        self.settings.store(Arc::new(Settings { routes, config }));
+        self.settings
+            .store(Arc::new(settings_for(&self.runtime, config)));
     }
 
     /// The route serving a channel, if any.
@@ -284,7 +281,7 @@ impl Gateway {
         // guests still compile it cannot know which are scanners, so it waits
         // for them rather than answer with a scanner missing.
         let route = match route {
-            Some(r) if r.index == 0 && !self.runtime.pending().is_empty() => {
+            Some(r) if r.index == 0 && self.runtime.has_pending() => {
                 self.runtime.all_ready().await;
                 self.refresh_routes();
                 self.settings().routes.resolve(&msg.channel).cloned()
@@ -648,6 +645,14 @@ fn pairing_text(code: &str) -> String {
     format!(
         "Hi! I don't know you yet. Your pairing code is **{code}** (valid for 1 hour). Ask an administrator to run `kennel pair approve {code}`."
     )
+}
+
+/// Routes for `config` over the guests loaded now; also tells the runtime
+/// which role each routed guest plays (what a hot swap must keep).
+fn settings_for(runtime: &Runtime, config: Config) -> Settings {
+    let routes = RouteTable::from_config(&config, &known_guests(runtime));
+    runtime.set_roles(roles(&routes));
+    Settings { routes, config }
 }
 
 /// The role each guest plays in a route table (what a hot swap must keep).

@@ -413,7 +413,7 @@ impl Bot {
         }
         match self
             .store()
-            .inbox_record_entry(&post.id, &post.channel_id, post.create_at.max(0) as u64)
+            .inbox_record(&post.id, &post.channel_id, post.create_at.max(0) as u64)
             .await
         {
             Ok(Ok(entry)) => {
@@ -477,9 +477,11 @@ impl Bot {
 
     /// The access gate, then the session queue.
     async fn gate(self: &Arc<Self>, post: Post, info: ChannelInfo, entry: InboxEntry, live: bool) {
-        let access = self.gateway.settings().config.access.clone();
+        let settings = self.gateway.settings();
         let listed = self.is_listed(&post.user_id).await;
-        let admin = self.is_member(&access.admins, &post.user_id).await;
+        let admin = self
+            .is_member(&settings.config.access.admins, &post.user_id)
+            .await;
         let user_name = self
             .user(&post.user_id)
             .await
@@ -757,15 +759,14 @@ impl Bot {
             }
             Err(e) => {
                 tracing::error!(post = %post.id, "cannot post the reply: {e}");
-                if let Some(r) = record
+                // Keep the answer so that the retry posts it without a new
+                // turn. A split answer was stored before posting; a single
+                // part is the whole (unnumbered) answer.
+                if let (Some(r), [only]) = (&record, parts)
                     && !r.turns.is_empty()
+                    && let Err(e) = self.store().inbox_answer(&post.id, only).await
                 {
-                    // Keep the answer so that the retry posts it without a new turn.
-                    let full: Vec<&str> = parts.iter().map(String::as_str).collect();
-                    let _ = self
-                        .store()
-                        .inbox_answer(&post.id, &full.join("\n\n"))
-                        .await;
+                    tracing::error!(post = %post.id, "cannot store the answer for the retry: {e}");
                 }
                 self.retry_later(&post.id).await;
             }
@@ -1202,23 +1203,24 @@ impl Bot {
 
     /// On the allowlist by id, or by a listed username bound to this id.
     async fn is_listed(&self, user_id: &str) -> bool {
-        let entries = self.gateway.settings().config.access.allowed_users.clone();
+        let settings = self.gateway.settings();
+        let entries = &settings.config.access.allowed_users;
         let by_id = {
             let mut guard = lock(&self.allow);
-            if guard.1 != entries {
+            if guard.1 != *entries {
                 // The config was reloaded: usernames are checked on their next miss.
                 tracing::info!(
                     entries = entries.len(),
                     "allowlist changed by a config reload"
                 );
-                *guard = (AllowList::from_entries(&entries), entries.clone());
+                *guard = (AllowList::from_entries(entries), entries.clone());
             }
             guard.0.ids.contains(user_id)
         };
         if by_id {
             return true;
         }
-        let listed = self.is_member(&entries, user_id).await;
+        let listed = self.is_member(entries, user_id).await;
         if listed {
             lock(&self.allow).0.ids.insert(user_id.to_string());
         }
@@ -1229,6 +1231,9 @@ impl Bot {
     /// counts only for the id it was first bound to: someone who takes the
     /// name later (rename, new account) is refused.
     async fn is_member(&self, entries: &[String], user_id: &str) -> bool {
+        if entries.is_empty() {
+            return false;
+        }
         let list = AllowList::from_entries(entries);
         if list.ids.contains(user_id) {
             return true;

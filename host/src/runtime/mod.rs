@@ -315,6 +315,11 @@ impl Runtime {
         let _ = self.inner.compiler.set(exe);
     }
 
+    /// Whether any guest is still compiling in the background (cheap: no allocation).
+    pub fn has_pending(&self) -> bool {
+        !lock(&self.inner.pending).is_empty()
+    }
+
     /// Names of guests still compiling in the background.
     pub fn pending(&self) -> Vec<String> {
         lock(&self.inner.pending).iter().cloned().collect()

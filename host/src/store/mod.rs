@@ -142,6 +142,23 @@ pub struct InboxEntry {
 }
 
 impl InboxEntry {
+    /// A fresh `received` entry (first attempt, due now).
+    fn received(channel_id: String, create_at: u64, pending_seed: String) -> InboxEntry {
+        let now = now_ms();
+        InboxEntry {
+            state: InboxState::Received,
+            channel_id,
+            at: now,
+            reply_ids: vec![],
+            reason: String::new(),
+            created_at: create_at,
+            pending_seed,
+            attempts: 1,
+            next_try_at: now,
+            answer: None,
+        }
+    }
+
     /// The `pending_post_id` of reply part `n`.
     pub fn pending_id(&self, n: usize) -> String {
         format!("{}{n}", self.pending_seed)
@@ -327,11 +344,11 @@ impl Store {
     // ---- inbox -------------------------------------------------------------
 
     /// Records a post as received (with a fresh random pending seed, first
-    /// attempt) and raises its channel's cursor to `create_at`, in one transaction.
-    /// Returns `Err(existing)` (and writes nothing) when the post is already
-    /// known: the caller must not process it again unless the existing state
-    /// is `Received` (interrupted work); `Ok(new)` with the entry written.
-    pub async fn inbox_record_entry(
+    /// attempt) and raises its channel's cursor to `create_at`, in one
+    /// transaction. `Ok(new)` is the entry written; `Err(existing)` means the
+    /// post was known and nothing was written: the caller must not process it
+    /// again unless the existing state is `Received` (interrupted work).
+    pub async fn inbox_record(
         &self,
         post_id: &str,
         channel_id: &str,
@@ -345,39 +362,13 @@ impl Store {
                 if let Some(v) = t.get(post_id.as_str()).map_err(db)? {
                     return Ok(Err(decode::<InboxEntry>(v.value())?));
                 }
-                let now = now_ms();
-                let entry = InboxEntry {
-                    state: InboxState::Received,
-                    channel_id: channel_id.clone(),
-                    at: now,
-                    reply_ids: vec![],
-                    reason: String::new(),
-                    created_at: create_at,
-                    pending_seed: seed.clone(),
-                    attempts: 1,
-                    next_try_at: now,
-                    answer: None,
-                };
+                let entry = InboxEntry::received(channel_id.clone(), create_at, seed.clone());
                 t.insert(post_id.as_str(), encode(&entry)?.as_slice())
                     .map_err(db)?;
                 raise_cursor(tx, &channel_id, create_at)?;
                 Ok(Ok(entry))
             })
             .await
-    }
-
-    /// [`Store::inbox_record_entry`] without the new entry: `Some(existing)`
-    /// when the post was known, `None` when it was recorded now.
-    pub async fn inbox_record(
-        &self,
-        post_id: &str,
-        channel_id: &str,
-        create_at: u64,
-    ) -> Result<Option<InboxEntry>> {
-        Ok(self
-            .inbox_record_entry(post_id, channel_id, create_at)
-            .await?
-            .err())
     }
 
     /// Starts another attempt on a `received` post: counts it and schedules
@@ -461,18 +452,7 @@ impl Store {
                     let mut t = tx.open_table(INBOX).map_err(db)?;
                     let mut e: InboxEntry = match t.get(post_id.as_str()).map_err(db)? {
                         Some(v) => decode(v.value())?,
-                        None => InboxEntry {
-                            state,
-                            channel_id: String::new(),
-                            at: 0,
-                            reply_ids: vec![],
-                            reason: String::new(),
-                            created_at: 0,
-                            pending_seed: String::new(),
-                            attempts: 0,
-                            next_try_at: 0,
-                            answer: None,
-                        },
+                        None => InboxEntry::received(String::new(), 0, String::new()),
                     };
                     e.state = state;
                     e.at = now_ms();
@@ -553,16 +533,6 @@ impl Store {
                 Ok(next)
             })
             .await
-    }
-
-    /// Appends turns to a session transcript in one transaction.
-    pub async fn append_turns(&self, session: &str, turns: &[Turn]) -> Result<()> {
-        self.record_turn(TurnRecord {
-            session: session.to_string(),
-            turns: turns.to_vec(),
-            usage: vec![],
-        })
-        .await
     }
 
     /// The last `max_turns` turns of a session whose texts fit in `max_chars`, oldest first.
@@ -901,29 +871,6 @@ impl Store {
     }
 
     // ---- usage -------------------------------------------------------------------
-
-    /// Adds one LLM call's token counts.
-    pub async fn usage_add(
-        &self,
-        route: &str,
-        user: &str,
-        session: &str,
-        prompt: u64,
-        completion: u64,
-    ) -> Result<()> {
-        self.record_turn(TurnRecord {
-            session: session.to_string(),
-            turns: vec![],
-            usage: vec![UsageDelta {
-                route: route.to_string(),
-                user: user.to_string(),
-                session: session.to_string(),
-                prompt,
-                completion,
-            }],
-        })
-        .await
-    }
 
     /// Every usage row.
     pub fn usage_rows(&self) -> Result<Vec<UsageRow>> {
@@ -1360,6 +1307,15 @@ fn create_private_file(path: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    async fn append(s: &Store, session: &str, turns: &[Turn]) -> Result<()> {
+        s.record_turn(TurnRecord {
+            session: session.to_string(),
+            turns: turns.to_vec(),
+            usage: vec![],
+        })
+        .await
+    }
+
     fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = Store::open(dir.path()).expect("open");
@@ -1369,12 +1325,12 @@ mod tests {
     #[tokio::test]
     async fn inbox_records_once_and_tracks_state() {
         let (_d, s) = open();
-        assert_eq!(s.inbox_record("p1", "c1", 10).await.expect("rec"), None);
+        assert!(s.inbox_record("p1", "c1", 10).await.expect("rec").is_ok());
         let again = s
             .inbox_record("p1", "c1", 10)
             .await
             .expect("rec")
-            .expect("exists");
+            .expect_err("known already");
         assert_eq!(again.state, InboxState::Received);
         assert_eq!(again.attempts, 1);
         assert_eq!(again.pending_seed.len(), 12);
@@ -1415,7 +1371,7 @@ mod tests {
     #[tokio::test]
     async fn finish_writes_transcript_and_usage_with_the_inbox_state() {
         let (_d, s) = open();
-        s.inbox_record("p", "c", 1).await.expect("rec");
+        assert!(s.inbox_record("p", "c", 1).await.expect("rec").is_ok());
         let record = TurnRecord {
             session: "dm:c#0".into(),
             turns: vec![Turn {
@@ -1453,7 +1409,10 @@ mod tests {
             }));
         }
         for t in tasks {
-            assert_eq!(t.await.expect("join").expect("record"), None);
+            assert!(
+                t.await.expect("join").expect("record").is_ok(),
+                "each post is new"
+            );
         }
         drop(s);
         let s = Store::open(d.path()).expect("reopen");
@@ -1564,10 +1523,10 @@ mod tests {
             user_name: None,
             at: now_ms(),
         };
-        s.append_turns("a", &(0..10).map(t).collect::<Vec<_>>())
+        append(&s, "a", &(0..10).map(t).collect::<Vec<_>>())
             .await
             .expect("append");
-        s.append_turns("b", &[t(99)]).await.expect("append");
+        append(&s, "b", &[t(99)]).await.expect("append");
         let recent = s.recent_turns("a", 3, 10_000).expect("recent");
         assert_eq!(
             recent
@@ -1591,17 +1550,19 @@ mod tests {
             user_name: None,
             at,
         };
-        s.append_turns("dm:x#0", &[turn(now_ms()), turn(now_ms())])
+        append(&s, "dm:x#0", &[turn(now_ms()), turn(now_ms())])
             .await
             .expect("append");
         assert_eq!(s.session_reset("dm:x").await.expect("reset"), 1);
         let now = now_ms();
-        s.append_turns("dm:x#1", &(0..30).map(|_| turn(now)).collect::<Vec<_>>())
-            .await
-            .expect("append");
-        s.append_turns("dm:y#0", &[turn(1)])
-            .await
-            .expect("append old");
+        append(
+            &s,
+            "dm:x#1",
+            &(0..30).map(|_| turn(now)).collect::<Vec<_>>(),
+        )
+        .await
+        .expect("append");
+        append(&s, "dm:y#0", &[turn(1)]).await.expect("append old");
         let r = s
             .maintain(Retention {
                 inbox_ms: u64::MAX,
