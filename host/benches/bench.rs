@@ -65,7 +65,8 @@ async fn store_throughput(tmp: &Path) {
                     store
                         .inbox_record(&format!("w{writers}-{w}-{i}"), "c", i as u64)
                         .await
-                        .expect("record");
+                        .expect("record")
+                        .expect("a new post");
                 }
             }));
         }
