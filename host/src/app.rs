@@ -166,21 +166,25 @@ impl App {
 
     /// Reloads on SIGHUP and whenever the config file changes, until the app ends.
     /// Also starts the guest hot-swap watcher. Keep the returned guards alive.
-    pub fn start_reloaders(self: &Arc<Self>) -> Vec<Box<dyn std::any::Any + Send>> {
+    pub fn start_reloaders(
+        self: &Arc<Self>,
+        env: Arc<crate::config::env::EnvSource>,
+    ) -> Vec<Box<dyn std::any::Any + Send>> {
         let mut guards: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
         match self.runtime.watch() {
             Ok(w) => guards.push(Box::new(w)),
             Err(e) => tracing::warn!("hot swap disabled: {e}"),
         }
         let app = self.clone();
-        let env = |k: &str| std::env::var(k).ok();
         if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         {
-            let app = app.clone();
+            let (app, env) = (app.clone(), env.clone());
             guards.push(Box::new(AbortOnDrop(tokio::spawn(async move {
                 while hup.recv().await.is_some() {
                     tracing::info!("SIGHUP: reloading configuration");
-                    app.reload_config(&env);
+                    crate::service::notify_reloading();
+                    app.reload_config(&|k| env.get(k));
+                    crate::service::notify_ready();
                 }
             }))));
         }
@@ -198,7 +202,7 @@ impl App {
                             // Debounce editors' multi-step saves.
                             while let Ok(Some(())) = tokio::time::timeout(std::time::Duration::from_millis(200), rx.recv()).await {}
                             tracing::info!(file = %file.display(), "config file changed: reloading");
-                            app.reload_config(&env);
+                            app.reload_config(&|k| env.get(k));
                         }
                     }))));
                 }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use kennel::app::{self, App, Paths};
+use kennel::config::env::EnvSource;
 use kennel::routing::{ChannelInfo, ChannelKind};
 use kennel::runtime::Origin;
 use kennel::store::Store;
@@ -23,6 +24,11 @@ struct Cli {
     /// Log format on stderr (filter with RUST_LOG, default `info` for `run`, `warn` otherwise).
     #[arg(long, global = true, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// Dotenv file with settings and secrets (`MATTERMOST_TOKEN=…`), e.g. an
+    /// existing `~/.hermes/.env`; the environment wins over it. For `init`:
+    /// where the token is written (default kennel.env).
+    #[arg(long, global = true, env = "KENNEL_ENV_FILE")]
+    env_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -121,6 +127,29 @@ enum Command {
         /// The message.
         text: String,
     },
+    /// Guided set-up: asks for the server, token, users, policy and LLM,
+    /// checks each against the server, writes kennel.toml and the env file
+    /// (both 0600; the token only in the env file), then runs the doctor.
+    Init(InitArgs),
+    /// Install as a systemd service.
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+    /// Print a shell completion script (e.g. `kennel completions bash > /etc/bash_completion.d/kennel`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `kennel man | man -l -`.
+    Man,
+    /// The data file (works while `kennel run` is running).
+    Data {
+        #[arg(long, default_value = ".kennel", global = true)]
+        data: PathBuf,
+        #[command(subcommand)]
+        action: DataAction,
+    },
     /// Pairing administration (works while `kennel run` is running).
     Pair {
         /// Data directory of the bot.
@@ -129,6 +158,74 @@ enum Command {
         #[command(subcommand)]
         action: PairAction,
     },
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// Take every answer from flags; ask nothing (for scripts).
+    #[arg(long)]
+    non_interactive: bool,
+    /// Replace existing files.
+    #[arg(long)]
+    force: bool,
+    /// Config file to write.
+    #[arg(long, default_value = "kennel.toml")]
+    config: PathBuf,
+    /// Mattermost server URL.
+    #[arg(long)]
+    url: Option<String>,
+    /// Bot token (prefer the MATTERMOST_TOKEN variable: flags show in `ps`).
+    #[arg(long, env = "MATTERMOST_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Who may talk to the bot: usernames or ids, comma-separated (resolved to ids).
+    #[arg(long, value_delimiter = ',')]
+    allowed_users: Vec<String>,
+    #[arg(long, value_parser = ["allowlist", "pairing", "open"], default_value = "allowlist")]
+    dm_policy: String,
+    #[arg(long, value_parser = ["off", "thread"], default_value = "off")]
+    reply_mode: String,
+    /// OpenAI-compatible base URL (with /v1); no [llm] section without it.
+    #[arg(long)]
+    llm_base_url: Option<String>,
+    #[arg(long, default_value = "")]
+    llm_model: String,
+    /// Name of the variable holding the LLM API key.
+    #[arg(long, default_value = "")]
+    llm_api_key_env: String,
+    /// Send one test completion before writing.
+    #[arg(long)]
+    llm_test: bool,
+}
+
+#[derive(Subcommand)]
+enum ServiceAction {
+    /// Write the systemd unit (Type=notify, reload on SIGHUP, hardened).
+    Install {
+        /// A user unit (~/.config/systemd/user) instead of a system one.
+        #[arg(long)]
+        user: bool,
+        /// Print the unit instead of writing it.
+        #[arg(long)]
+        print: bool,
+        /// Replace an existing unit.
+        #[arg(long)]
+        force: bool,
+        /// Config file the service reads (default: /etc/kennel or ~/.config/kennel).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Guest directory the service loads.
+        #[arg(long)]
+        guests: Option<PathBuf>,
+        /// The binary the unit runs (default: this one).
+        #[arg(long)]
+        exe: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataAction {
+    /// File size, rows, bytes and oldest row of each table.
+    Stats,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -159,6 +256,23 @@ fn main() -> ExitCode {
         "warn"
     };
     init_logging(cli.log_format, default_level);
+    // `init` writes the env file; everything else reads it.
+    let env = match (&cli.env_file, &cli.command) {
+        (Some(path), c) if !matches!(c, Command::Init(_)) => {
+            match EnvSource::process().with_file(path) {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        _ => EnvSource::process(),
+    };
+    let ctx = Ctx {
+        env: Arc::new(env),
+        env_file: cli.env_file.clone(),
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -169,7 +283,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(dispatch(cli.command)) {
+    match rt.block_on(dispatch(cli.command, ctx)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -190,11 +304,21 @@ fn init_logging(format: LogFormat, default_level: &str) {
     }
 }
 
-fn env(k: &str) -> Option<String> {
-    std::env::var(k).ok()
+/// What every command may read besides its own arguments.
+struct Ctx {
+    env: Arc<EnvSource>,
+    /// `--env-file` as given.
+    env_file: Option<PathBuf>,
 }
 
-async fn dispatch(cmd: Command) -> Result<ExitCode> {
+impl Ctx {
+    fn get(&self, k: &str) -> Option<String> {
+        self.env.get(k)
+    }
+}
+
+async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
+    let env = |k: &str| ctx.get(k);
     match cmd {
         Command::Chat {
             common,
@@ -202,11 +326,11 @@ async fn dispatch(cmd: Command) -> Result<ExitCode> {
             user,
         } => {
             let app = Arc::new(App::build(common.paths(), &env)?);
-            let _guards = app.start_reloaders();
+            let _guards = app.start_reloaders(ctx.env.clone());
             kennel::console::run(&app.gateway, &channel, &user).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { guests, data } => check(guests, data),
+        Command::Check { guests, data } => check(guests, data, &env),
         Command::Compile { cache_dir, wasm } => {
             kennel::runtime::compile_to_cache(&cache_dir, &wasm).map_err(anyhow::Error::msg)?;
             Ok(ExitCode::SUCCESS)
@@ -216,16 +340,42 @@ async fn dispatch(cmd: Command) -> Result<ExitCode> {
             explain,
             team,
             kind,
-        } => routes(common, explain, team, kind),
-        Command::Usage { data } => usage(data),
+        } => routes(common, explain, team, kind, &env),
+        Command::Usage { data } => report(&data, "usage", kennel::report::usage).await,
+        Command::Data {
+            data,
+            action: DataAction::Stats,
+        } => report(&data, "stats", kennel::report::data_stats).await,
         Command::Pair { data, action } => pair(data, action).await,
-        Command::Run(common) => serve(common).await,
-        Command::Doctor { config, data } => doctor(config, data).await,
-        Command::Say { common, text } => say(common, text).await,
+        Command::Run(common) => serve(common, &ctx).await,
+        Command::Doctor { config, data } => doctor(config, data, &ctx).await,
+        Command::Say { common, text } => say(common, text, &env).await,
+        Command::Init(args) => init(args, &ctx).await,
+        Command::Service {
+            action:
+                ServiceAction::Install {
+                    user,
+                    print,
+                    force,
+                    config,
+                    guests,
+                    exe,
+                },
+        } => service_install(user, print, force, config, guests, exe, &ctx),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "kennel", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
+fn check(guests: PathBuf, data: PathBuf, env: &dyn Fn(&str) -> Option<String>) -> Result<ExitCode> {
     let paths = Paths {
         config: None,
         guests: guests.clone(),
@@ -233,7 +383,7 @@ fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
     };
     let runtime = kennel::runtime::Runtime::new(kennel::runtime::RuntimeOptions {
         guest_dir: guests.clone(),
-        cache_dir: Some(paths.cache_dir(&env)),
+        cache_dir: Some(paths.cache_dir(env)),
     })?;
     if !guests.is_dir() {
         anyhow::bail!(
@@ -254,9 +404,9 @@ fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
                 g.name,
                 g.kind.as_str(),
                 g.kind.world(),
-                human_size(g.size),
+                kennel::report::human_bytes(g.size),
                 g.version,
-                format_ms(
+                kennel::report::format_ms(
                     g.loaded_at
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_millis() as u64)
@@ -285,23 +435,16 @@ fn check(guests: PathBuf, data: PathBuf) -> Result<ExitCode> {
     })
 }
 
-fn human_size(n: u64) -> String {
-    if n >= 1 << 20 {
-        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{:.0} KiB", n as f64 / 1024.0)
-    }
-}
-
 fn routes(
     common: Common,
     explain: Option<String>,
     team: Option<String>,
     kind: KindArg,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ExitCode> {
     let paths = common.paths();
-    let config = app::load_config(&paths, &env)?;
-    let (runtime, _) = app::load_runtime(&paths, &env)?;
+    let config = app::load_config(&paths, env)?;
+    let (runtime, _) = app::load_runtime(&paths, env)?;
     app::validate(&config, &runtime)?;
     let table =
         kennel::routing::RouteTable::from_config(&config, &kennel::gateway::known_guests(&runtime));
@@ -357,64 +500,29 @@ fn routes(
     Ok(ExitCode::SUCCESS)
 }
 
-fn usage(data: PathBuf) -> Result<ExitCode> {
-    let store = Store::open(&data)?;
-    let mut agg: std::collections::BTreeMap<(String, String), kennel::store::Usage> =
-        Default::default();
-    for row in store.usage_rows()? {
-        let e = agg.entry((row.route, row.user)).or_default();
-        e.calls += row.usage.calls;
-        e.prompt_tokens += row.usage.prompt_tokens;
-        e.completion_tokens += row.usage.completion_tokens;
-        e.last_used = e.last_used.max(row.usage.last_used);
-    }
-    println!(
-        "{:<16} {:<28} {:>7} {:>10} {:>10}  LAST USED (UTC)",
-        "ROUTE", "USER", "CALLS", "PROMPT", "COMPLETION"
-    );
-    for ((route, user), u) in &agg {
-        println!(
-            "{:<16} {:<28} {:>7} {:>10} {:>10}  {}",
-            route,
-            user,
-            u.calls,
-            u.prompt_tokens,
-            u.completion_tokens,
-            format_ms(u.last_used)
-        );
-    }
-    if agg.is_empty() {
-        println!("(no LLM usage recorded yet)");
-    }
+/// A read-only report: from the store directly, or from the running bot
+/// through its control socket when it holds the store.
+async fn report(
+    data: &std::path::Path,
+    cmd: &str,
+    build: fn(&Store) -> Result<String, kennel::store::StoreError>,
+) -> Result<ExitCode> {
+    let text = match Store::open(data) {
+        Ok(store) => build(&store)?,
+        Err(kennel::store::StoreError::Locked(_)) => {
+            kennel::mattermost::control::request(data, &serde_json::json!({ "cmd": cmd }))
+                .await
+                .map_err(anyhow::Error::msg)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
-/// `YYYY-MM-DD HH:MM:SS` (UTC) from epoch milliseconds.
-fn format_ms(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-async fn serve(common: Common) -> Result<ExitCode> {
-    let app = Arc::new(App::build(common.paths(), &env)?);
-    let _guards = app.start_reloaders();
+async fn serve(common: Common, ctx: &Ctx) -> Result<ExitCode> {
+    let app = Arc::new(App::build(common.paths(), &|k| ctx.get(k))?);
+    let _guards = app.start_reloaders(ctx.env.clone());
     let cfg = app.gateway.settings().config.clone();
     let opts = kennel::mattermost::BotOptions {
         ws: kennel::mattermost::ws::WsOptions {
@@ -439,10 +547,15 @@ async fn serve(common: Common) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn doctor(config: Option<PathBuf>, data: PathBuf) -> Result<ExitCode> {
-    let cfg = kennel::config::Config::load(config.as_deref(), &env)?;
+async fn doctor(config: Option<PathBuf>, data: PathBuf, ctx: &Ctx) -> Result<ExitCode> {
+    let cfg = kennel::config::Config::load(config.as_deref(), &|k| ctx.get(k))?;
+    println!("settings (where each came from):");
+    for row in kennel::config::env::provenance(&cfg, &ctx.env) {
+        println!("      {:<27} {:<28} {}", row.key, row.shown, row.origin);
+    }
     let bindings = bindings(&data).await;
     let checks = kennel::mattermost::doctor::run(&cfg, &bindings).await;
+    println!("checks:");
     let mut failed = false;
     for c in &checks {
         if c.ok {
@@ -479,7 +592,11 @@ async fn bindings(data: &std::path::Path) -> std::collections::BTreeMap<String, 
     }
 }
 
-async fn say(common: Common, text: String) -> Result<ExitCode> {
+async fn say(
+    common: Common,
+    text: String,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ExitCode> {
     // A running bot holds the store: ask it. Otherwise post directly.
     match Store::open(&common.data) {
         Err(kennel::store::StoreError::Locked(_)) => {
@@ -494,7 +611,7 @@ async fn say(common: Common, text: String) -> Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
         Ok(store) => {
-            let cfg = app::load_config(&common.paths(), &env)?;
+            let cfg = app::load_config(&common.paths(), env)?;
             let home = store
                 .setting("home_channel")?
                 .filter(|h| !h.is_empty())
@@ -566,11 +683,101 @@ async fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn formats_epoch_ms() {
-        assert_eq!(super::format_ms(0), "1970-01-01 00:00:00");
-        assert_eq!(super::format_ms(1_700_000_000_000), "2023-11-14 22:13:20");
+async fn init(a: InitArgs, ctx: &Ctx) -> Result<ExitCode> {
+    use kennel::init::{self, Answers, Targets};
+    let targets = Targets {
+        config: a.config.clone(),
+        env_file: ctx
+            .env_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("kennel.env")),
+        force: a.force,
+    };
+    init::check_targets(&targets)?;
+    let env = |k: &str| ctx.get(k);
+    let answers = Answers {
+        url: a.url.clone().unwrap_or_default(),
+        token: a.token.clone().unwrap_or_default(),
+        allowed: a.allowed_users.clone(),
+        dm_policy: init::parse_policy(&a.dm_policy).unwrap_or_default(),
+        reply_mode: init::parse_mode(&a.reply_mode).unwrap_or_default(),
+        llm: a
+            .llm_base_url
+            .clone()
+            .map(|base_url| kennel::config::LlmConfig {
+                base_url,
+                model: a.llm_model.clone(),
+                api_key_env: a.llm_api_key_env.clone(),
+                ..Default::default()
+            }),
+        test_llm: a.llm_test,
+    };
+    let (answers, users) = if a.non_interactive {
+        let users = init::non_interactive(&answers, &env).await?;
+        (answers, users)
+    } else {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            anyhow::bail!(
+                "stdin is not a terminal: run `kennel init` in a terminal, or pass --non-interactive with flags"
+            );
+        }
+        init::interactive(&mut init::Terminal, answers, &env).await?
+    };
+    init::write(&targets, &answers, &users)?;
+    println!(
+        "wrote {} and {} (0600; the token is only in the env file)",
+        targets.config.display(),
+        targets.env_file.display()
+    );
+    println!("checking with `kennel doctor`:");
+    let doctor_ctx = Ctx {
+        env: Arc::new(EnvSource::process().with_file(&targets.env_file)?),
+        env_file: Some(targets.env_file.clone()),
+    };
+    let code = doctor(
+        Some(targets.config.clone()),
+        PathBuf::from(".kennel"),
+        &doctor_ctx,
+    )
+    .await?;
+    println!(
+        "start it: kennel run --config {} --env-file {}\nas a service: kennel service install --config {} --env-file {}",
+        targets.config.display(),
+        targets.env_file.display(),
+        targets.config.display(),
+        targets.env_file.display()
+    );
+    Ok(code)
+}
+
+fn service_install(
+    user: bool,
+    print: bool,
+    force: bool,
+    config: Option<PathBuf>,
+    guests: Option<PathBuf>,
+    exe: Option<PathBuf>,
+    ctx: &Ctx,
+) -> Result<ExitCode> {
+    let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+    let exe = match exe {
+        Some(e) => e,
+        None => std::env::current_exe().context("cannot find this binary's path")?,
+    };
+    let drain = kennel::config::MattermostConfig::default().drain_timeout_secs;
+    let opts = kennel::service::UnitOptions {
+        exe: absolute(exe),
+        user,
+        config: config.map(absolute),
+        env_file: ctx.env_file.clone().map(absolute),
+        guests: guests.map(absolute),
+        stop_timeout_secs: drain + 15,
+    };
+    if print {
+        print!("{}", kennel::service::unit(&opts));
+        return Ok(ExitCode::SUCCESS);
     }
+    let path = kennel::service::unit_path(user)?;
+    println!("{}", kennel::service::install(&opts, &path, force)?);
+    Ok(ExitCode::SUCCESS)
 }

@@ -211,6 +211,38 @@ pub fn normalise_url(url: &str) -> Result<String, ApiError> {
     Ok(s)
 }
 
+/// Checks that a Mattermost server answers at `url` (`GET /system/ping`,
+/// which needs no token). Returns the normalised URL.
+pub async fn ping(url: &str) -> Result<String, ApiError> {
+    let site = normalise_url(url)?;
+    let unreachable = |reason: String| ApiError::Unreachable {
+        url: site.clone(),
+        reason,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    let resp = http
+        .get(format!("{site}/api/v4/system/ping"))
+        .send()
+        .await
+        .map_err(|e| unreachable(error_chain(&e)))?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if status.is_success()
+        && body["status"]
+            .as_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("ok"))
+    {
+        Ok(site)
+    } else {
+        Err(unreachable(format!(
+            "{status} from /api/v4/system/ping: this does not look like a Mattermost server"
+        )))
+    }
+}
+
 impl Api {
     pub fn new(url: &str, token: &str) -> Result<Api, ApiError> {
         let site = normalise_url(url)?;

@@ -148,6 +148,9 @@ pub struct Bot {
     arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Box<Arrival>>>>,
     workers: Mutex<HashMap<String, mpsc::Sender<Job>>>,
     turns: Semaphore,
+    /// Set at shutdown: no new turn starts (the post stays in the inbox and
+    /// is answered after the restart).
+    draining: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -167,7 +170,13 @@ pub async fn run(
     tracing::info!(bot = %me.username, id = %me.id, server = %api.site(), "authenticated");
     let store = gateway.store().clone();
     let allow = resolve_allowlist(&api, &store, &cfg.access.allowed_users).await;
-    if allow.is_empty() && cfg.access.dm_policy != crate::config::DmPolicy::Open {
+    if cfg.access.dm_policy == crate::config::DmPolicy::Open {
+        tracing::warn!(
+            "!!! dm_policy is OPEN: ANYONE on this Mattermost server can talk to the bot and use \
+             its tools and LLM budget (MATTERMOST_ALLOW_ALL_USERS=true or [access] dm_policy = \"open\"). \
+             Set MATTERMOST_ALLOWED_USERS and remove it unless that is what you want. !!!"
+        );
+    } else if allow.is_empty() {
         tracing::warn!(
             "no allowed users: everyone is denied. Set MATTERMOST_ALLOWED_USERS (ids or usernames), \
              [access] allowed_users, or dm_policy = \"pairing\" / \"open\""
@@ -190,6 +199,7 @@ pub async fn run(
         arrivals: Mutex::new(HashMap::new()),
         workers: Mutex::new(HashMap::new()),
         turns: Semaphore::new(cfg.mattermost.max_concurrent_turns.max(1)),
+        draining: std::sync::atomic::AtomicBool::new(false),
     });
     let data = store.path().parent().unwrap_or(std::path::Path::new("."));
     let _control = control::serve(bot.clone(), data).map_err(BotError::Config)?;
@@ -204,11 +214,14 @@ pub async fn run(
     // connect catches up from the previous run's heartbeat, later reconnects
     // from the last event of the connection that dropped.
     let mut seen_until = last_alive;
+    let watchdog = crate::service::start_watchdog();
+    let mut ready = false;
     let result = loop {
         tokio::select! {
             _ = &mut shutdown => {
-                tracing::info!("shutting down");
+                crate::service::notify_stopping();
                 ws_task.abort();
+                bot.drain(&cfg.mattermost).await;
                 break Ok(());
             }
             res = &mut ws_task => break ws_result(res),
@@ -216,6 +229,9 @@ pub async fn run(
                 // The WebSocket task ended (it dropped its sender): report why.
                 None => break ws_result((&mut ws_task).await),
                 Some(WsMsg::Connected { .. }) => {
+                    if !std::mem::replace(&mut ready, true) {
+                        crate::service::notify_ready();
+                    }
                     // Every (re)connect: discover and catch up, off the event loop.
                     tokio::spawn(bot.clone().catch_up(seen_until));
                 }
@@ -227,6 +243,9 @@ pub async fn run(
         }
     };
     housekeeping.abort();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     result
 }
 
@@ -274,6 +293,27 @@ impl control::Target for Bot {
 }
 
 impl Bot {
+    /// Shutdown: lets no new turn start and waits (bounded) for the turns in
+    /// flight to finish and post. A turn cut off by the bound stays
+    /// `received` in the inbox and is answered after the restart.
+    async fn drain(&self, cfg: &crate::config::MattermostConfig) {
+        use std::sync::atomic::Ordering;
+        self.draining.store(true, Ordering::SeqCst);
+        let all = cfg.max_concurrent_turns.max(1);
+        let running = all - self.turns.available_permits().min(all);
+        tracing::info!(
+            turns = running,
+            "shutting down: finishing the turns in flight"
+        );
+        let limit = Duration::from_secs(cfg.drain_timeout_secs);
+        match tokio::time::timeout(limit, self.turns.acquire_many(all as u32)).await {
+            Ok(_) => tracing::info!("shut down cleanly"),
+            Err(_) => tracing::warn!(
+                "turns still running after {limit:?}; they will be answered after the restart"
+            ),
+        }
+    }
+
     pub fn api(&self) -> &Api {
         &self.api
     }
@@ -653,6 +693,9 @@ impl Bot {
         let Ok(_slot) = self.turns.acquire().await else {
             return;
         };
+        if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         let admitted = self.with_attachments(admitted, &post).await;
         let typing = self.typing_after_delay(&post, root.clone());
         let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone());

@@ -19,6 +19,8 @@
 //! | `{"cmd":"pair-revoke","user":"…"}` | revoke an approval (id or name) |
 //! | `{"cmd":"say","text":"…"}` | post to the home channel |
 //! | `{"cmd":"bindings"}` | listed usernames and the ids they are bound to (JSON) |
+//! | `{"cmd":"usage"}` | the text of `kennel usage` |
+//! | `{"cmd":"stats"}` | the text of `kennel data stats` |
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -150,6 +152,8 @@ async fn handle(target: &dyn Target, req: &Value) -> Value {
             .bindings()
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::to_string(&b).map_err(|e| e.to_string())),
+        "usage" => crate::report::usage(store).map_err(|e| e.to_string()),
+        "stats" => crate::report::data_stats(store).map_err(|e| e.to_string()),
         "say" => match req.get("text").and_then(|t| t.as_str()) {
             Some(t) if !t.trim().is_empty() => target.say(t).await.map(|id| format!("posted {id}")),
             _ => Err("nothing to say".into()),

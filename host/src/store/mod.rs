@@ -264,19 +264,28 @@ pub struct Removed {
     pub codes: usize,
 }
 
-/// Table sizes and the oldest rows, for `kennel data stats`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// One table of `kennel data stats`: rows, bytes stored, and the oldest
+/// timestamp of its rows where they carry one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStats {
+    pub name: &'static str,
+    pub rows: u64,
+    /// Bytes of keys and values in the table's leaves.
+    pub stored_bytes: u64,
+    /// Oldest row (ms since epoch): receipt for the inbox, turn time for
+    /// transcripts, creation for pairing codes, last use for usage.
+    pub oldest: Option<u64>,
+}
+
+/// The whole file: its size, and each table.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
+    pub path: PathBuf,
     pub file_bytes: u64,
-    pub inbox: u64,
-    pub inbox_received: u64,
-    pub turns: u64,
-    pub sessions: u64,
-    pub memory_keys: u64,
-    pub pairing: u64,
-    pub approved: u64,
-    pub usage: u64,
-    pub oldest_turn_at: Option<u64>,
+    pub schema_version: u64,
+    pub tables: Vec<TableStats>,
+    /// Inbox rows still waiting for an answer.
+    pub inbox_unanswered: u64,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -904,35 +913,86 @@ impl Store {
     pub fn stats(&self) -> Result<Stats> {
         let file_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
         self.read(|tx| {
-            let inbox = tx.open_table(INBOX).map_err(db)?;
-            let mut received = 0;
-            for row in inbox.iter().map_err(db)? {
-                let (_, v) = row.map_err(db)?;
-                if decode::<InboxEntry>(v.value())?.state == InboxState::Received {
-                    received += 1;
-                }
-            }
-            let turns = tx.open_table(TRANSCRIPTS).map_err(db)?;
-            let mut oldest: Option<u64> = None;
-            for row in turns.iter().map_err(db)? {
-                let (_, v) = row.map_err(db)?;
-                let at = decode::<Turn>(v.value())?.at;
-                oldest = Some(oldest.map_or(at, |o| o.min(at)));
-            }
+            let mut unanswered = 0;
+            let tables = vec![
+                dated(tx, INBOX, "inbox", |e: &InboxEntry| {
+                    unanswered += u64::from(e.state == InboxState::Received);
+                    if e.created_at > 0 { e.created_at } else { e.at }
+                })?,
+                dated(tx, TRANSCRIPTS, "transcripts", |t: &Turn| t.at)?,
+                dated(tx, PAIRING, "pairing", |c: &PairingCode| c.created_at)?,
+                dated(tx, USAGE, "usage", |u: &Usage| u.last_used)?,
+                undated(tx, SESSIONS, "sessions")?,
+                undated(tx, MEMORY, "memory")?,
+                undated(tx, APPROVED, "approved")?,
+                undated(tx, BINDINGS, "bindings")?,
+                undated(tx, CURSORS, "cursors")?,
+                undated(tx, SETTINGS, "settings")?,
+            ];
+            let schema_version = tx
+                .open_table(META)
+                .map_err(db)?
+                .get("schema_version")
+                .map_err(db)?
+                .map(|v| v.value())
+                .unwrap_or(0);
             Ok(Stats {
+                path: self.path.clone(),
                 file_bytes,
-                inbox: inbox.len().map_err(db)?,
-                inbox_received: received,
-                turns: turns.len().map_err(db)?,
-                sessions: tx.open_table(SESSIONS).map_err(db)?.len().map_err(db)?,
-                memory_keys: tx.open_table(MEMORY).map_err(db)?.len().map_err(db)?,
-                pairing: tx.open_table(PAIRING).map_err(db)?.len().map_err(db)?,
-                approved: tx.open_table(APPROVED).map_err(db)?.len().map_err(db)?,
-                usage: tx.open_table(USAGE).map_err(db)?.len().map_err(db)?,
-                oldest_turn_at: oldest,
+                schema_version,
+                tables,
+                inbox_unanswered: unanswered,
             })
         })
     }
+}
+
+#[derive(Default)]
+struct Oldest(Option<u64>);
+
+impl Oldest {
+    fn see(&mut self, at: u64) {
+        if at > 0 {
+            self.0 = Some(self.0.map_or(at, |o| o.min(at)));
+        }
+    }
+}
+
+/// Stats of a table whose values are encoded records carrying a time.
+fn dated<K: redb::Key + 'static, T: for<'de> Deserialize<'de>>(
+    tx: &redb::ReadTransaction,
+    def: TableDefinition<K, &'static [u8]>,
+    name: &'static str,
+    mut at: impl FnMut(&T) -> u64,
+) -> Result<TableStats> {
+    let t = tx.open_table(def).map_err(db)?;
+    let mut oldest = Oldest::default();
+    for row in t.iter().map_err(db)? {
+        oldest.see(at(&decode::<T>(row.map_err(db)?.1.value())?));
+    }
+    table_stats(name, &t, oldest.0)
+}
+
+fn undated<K: redb::Key + 'static, V: redb::Value + 'static>(
+    tx: &redb::ReadTransaction,
+    def: TableDefinition<K, V>,
+    name: &'static str,
+) -> Result<TableStats> {
+    table_stats(name, &tx.open_table(def).map_err(db)?, None)
+}
+
+fn table_stats(
+    name: &'static str,
+    t: &impl ReadableTableMetadata,
+    oldest: Option<u64>,
+) -> Result<TableStats> {
+    let stats = t.stats().map_err(db)?;
+    Ok(TableStats {
+        name,
+        rows: t.len().map_err(db)?,
+        stored_bytes: stats.stored_bytes(),
+        oldest,
+    })
 }
 
 fn init(db: &Database, path: &Path) -> Result<()> {

@@ -16,6 +16,11 @@
 //! | `MATTERMOST_HOME_CHANNEL` | `mattermost.home_channel` |
 //! | `MATTERMOST_REQUIRE_MENTION` | `mattermost.require_mention` (`true`/`false`) |
 //! | `MATTERMOST_DM_POLICY` | `access.dm_policy` |
+//! | `MATTERMOST_ALLOW_ALL_USERS=true` | `access.dm_policy = "open"` (Hermes' name; a loud warning at start) |
+//!
+//! [`env::EnvSource`] adds a dotenv file (`--env-file`) under the environment.
+
+pub mod env;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -41,6 +46,8 @@ pub enum ConfigError {
     },
     #[error("environment variable {name}: {message}")]
     Env { name: &'static str, message: String },
+    #[error("env file {path}: {message}")]
+    EnvFile { path: PathBuf, message: String },
 }
 
 /// How replies are placed (`MATTERMOST_REPLY_MODE`).
@@ -133,6 +140,10 @@ pub struct MattermostConfig {
     /// Wait before retrying a post whose answer failed (doubling per attempt,
     /// at most ×32; after 4 attempts the user gets an apology). Default 2000 ms.
     pub retry_backoff_ms: u64,
+    /// On SIGTERM/Ctrl-C: no new turns start, and turns in flight get this
+    /// many seconds to finish and post (the rest are answered after the
+    /// restart). Default 30; the systemd unit allows 15 s more.
+    pub drain_timeout_secs: u64,
 }
 
 impl Default for MattermostConfig {
@@ -150,6 +161,7 @@ impl Default for MattermostConfig {
             max_concurrent_turns: 16,
             session_queue: 32,
             retry_backoff_ms: 2000,
+            drain_timeout_secs: 30,
         }
     }
 }
@@ -500,6 +512,15 @@ impl Config {
                 name: "MATTERMOST_REQUIRE_MENTION",
                 message: format!("`{v}` is not true or false"),
             })?;
+        }
+        if let Some(v) = get("MATTERMOST_ALLOW_ALL_USERS") {
+            let all = parse_bool(&v).ok_or_else(|| ConfigError::Env {
+                name: "MATTERMOST_ALLOW_ALL_USERS",
+                message: format!("`{v}` is not true or false"),
+            })?;
+            if all {
+                self.access.dm_policy = DmPolicy::Open;
+            }
         }
         if let Some(v) = get("MATTERMOST_DM_POLICY") {
             self.access.dm_policy = match v.trim().to_ascii_lowercase().as_str() {
