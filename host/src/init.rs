@@ -96,10 +96,49 @@ impl Prompt for Terminal {
         Ok(if line.is_empty() { default } else { line }.to_string())
     }
     fn ask_secret(&mut self, question: &str) -> std::io::Result<String> {
-        rpassword::prompt_password(format!("{question}: ")).map(|s| s.trim().to_string())
+        // Echo goes off before the prompt appears, so nothing typed after
+        // the prompt can ever be echoed.
+        let _quiet = EchoOff::stdin()?;
+        self.ask(question, "")
     }
     fn say(&mut self, text: &str) {
         println!("{text}");
+    }
+}
+
+/// Turns the terminal's echo off (keeping the newline) until dropped.
+struct EchoOff {
+    saved: libc::termios,
+}
+
+impl EchoOff {
+    fn stdin() -> std::io::Result<EchoOff> {
+        let mut t = std::mem::MaybeUninit::<libc::termios>::zeroed();
+        // SAFETY: fd 0 is valid for the process's life; tcgetattr fills `t`
+        // entirely when it returns 0, and `t` is only read after that.
+        let saved = unsafe {
+            if libc::tcgetattr(0, t.as_mut_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            t.assume_init()
+        };
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        quiet.c_lflag |= libc::ECHONL;
+        // SAFETY: `quiet` is a valid termios copied from the terminal's own.
+        if unsafe { libc::tcsetattr(0, libc::TCSANOW, &quiet) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(EchoOff { saved })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read in `stdin()`.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, &self.saved);
+        }
     }
 }
 
