@@ -495,6 +495,12 @@ fn notify_ready_then_sigterm_finishes_the_slow_turn_and_exits_zero() {
     };
     recv_until("READY=1", &mut got);
     recv_until("WATCHDOG=1", &mut got);
+    // `systemctl reload` sends SIGHUP: RELOADING=1, then READY=1 again.
+    got.clear();
+    k.signal("HUP");
+    recv_until("RELOADING=1", &mut got);
+    recv_until("READY=1", &mut got);
+    k.wait_log("reloading configuration");
     // A slow turn is under way when SIGTERM arrives…
     let dm = w.mm.dm(&w.bot, &w.alice);
     let p = w.mm.user_post(&w.alice, &dm, "take your time", None);
