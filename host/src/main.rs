@@ -150,6 +150,13 @@ enum Command {
         #[command(subcommand)]
         action: DataAction,
     },
+    /// Scheduled jobs (works while `kennel run` is running).
+    Jobs {
+        #[arg(long, default_value = ".kennel", global = true)]
+        data: PathBuf,
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Pairing administration (works while `kennel run` is running).
     Pair {
         /// Data directory of the bot.
@@ -220,6 +227,16 @@ enum ServiceAction {
         #[arg(long)]
         exe: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// Every job: config schedules and users' reminders.
+    List,
+    /// Delete a job.
+    Rm { id: String },
+    /// Make a job due now.
+    Run { id: String },
 }
 
 #[derive(Subcommand)]
@@ -347,6 +364,7 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             action: DataAction::Stats,
         } => report(&data, "stats", kennel::report::data_stats).await,
         Command::Pair { data, action } => pair(data, action).await,
+        Command::Jobs { data, action } => jobs(data, action).await,
         Command::Run(common) => serve(common, &ctx).await,
         Command::Doctor { config, data } => doctor(config, data, &ctx).await,
         Command::Say { common, text } => say(common, text, &env).await,
@@ -779,5 +797,26 @@ fn service_install(
     }
     let path = kennel::service::unit_path(user)?;
     println!("{}", kennel::service::install(&opts, &path, force)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn jobs(data: PathBuf, action: JobsAction) -> Result<ExitCode> {
+    use kennel::mattermost::control;
+    let req = match &action {
+        JobsAction::List => serde_json::json!({"cmd": "jobs-list"}),
+        JobsAction::Rm { id } => serde_json::json!({"cmd": "jobs-rm", "id": id}),
+        JobsAction::Run { id } => serde_json::json!({"cmd": "jobs-run", "id": id}),
+    };
+    let out = match Store::open(&data) {
+        Err(kennel::store::StoreError::Locked(_)) => control::request(&data, &req).await,
+        Err(e) => return Err(e.into()),
+        Ok(store) => match action {
+            JobsAction::List => kennel::report::jobs(&store).map_err(|e| e.to_string()),
+            JobsAction::Rm { id } => control::jobs_rm(&store, &id).await,
+            JobsAction::Run { id } => control::jobs_run(&store, &id).await,
+        },
+    };
+    let text = out.map_err(anyhow::Error::msg)?;
+    println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
 }

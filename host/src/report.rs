@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::store::{Store, StoreError, Usage};
+use crate::store::{Job, Store, StoreError, Target, Usage};
 
 /// `kennel usage`: LLM calls and tokens per route and user.
 pub fn usage(store: &Store) -> Result<String, StoreError> {
@@ -67,6 +67,46 @@ pub fn data_stats(store: &Store) -> Result<String, StoreError> {
         );
     }
     Ok(out)
+}
+
+/// `kennel jobs list`: every job (config schedules and users' jobs).
+pub fn jobs(store: &Store) -> Result<String, StoreError> {
+    let jobs = store.jobs()?;
+    if jobs.is_empty() {
+        return Ok(
+            "(no jobs: add [[schedule]] to the config, or grant the `schedule` tool)\n".into(),
+        );
+    }
+    let mut out = String::new();
+    for j in &jobs {
+        let owner = if j.owner.is_some() {
+            format!("@{}", j.owner_name)
+        } else {
+            "config".into()
+        };
+        let _ = writeln!(out, "{} (owner {owner}, {} runs)", job_line(j), j.runs);
+    }
+    Ok(out)
+}
+
+/// One line of a job listing.
+pub fn job_line(j: &Job) -> String {
+    let next = match (j.next_due, j.disabled.is_empty()) {
+        (_, false) => format!("disabled: {}", j.disabled),
+        (Some(t), true) => format!("next {} UTC", format_ms(t)),
+        (None, true) => "finished".into(),
+    };
+    let target = match &j.target {
+        Target::Home => "home channel".to_string(),
+        Target::Channel(c) => format!("channel {c}"),
+        Target::Dm(u) => format!("DM {u}"),
+    };
+    let prompt: String = j.prompt.chars().take(60).collect();
+    format!(
+        "- `{}` {} → {target}, {next}: {prompt}",
+        j.id,
+        j.timing.describe()
+    )
 }
 
 /// `1.5 MiB`, `12 KiB`, `300 B`.

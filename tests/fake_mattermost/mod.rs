@@ -80,6 +80,8 @@ struct Faults {
     server_errors: u32,
     muted: bool,
     gap_next: bool,
+    /// WebSocket upgrades fail with 503 (a proxy in front of a restarting server).
+    refuse_ws: bool,
     /// Every file download waits this long first (a slow file store).
     file_delay: Duration,
     /// The next N `POST /posts` are refused with 400 …
@@ -110,6 +112,8 @@ pub struct St {
     /// Reply post id and time by the `kennel_reply_to` it carries (for fast waits).
     replies: HashMap<String, (String, Instant)>,
     replied: Arc<std::sync::Condvar>,
+    /// Custom slash commands (as the server stores them, token included).
+    commands: Vec<Value>,
 }
 
 impl St {
@@ -154,6 +158,11 @@ impl FakeMm {
             st,
             _server: server,
         }
+    }
+
+    /// Every custom slash command, deleted ones included.
+    pub fn commands(&self) -> Vec<Value> {
+        lock(&self.st).commands.clone()
     }
 
     pub fn url(&self) -> String {
@@ -453,6 +462,11 @@ impl FakeMm {
     }
 
     /// Stops writing to sockets (events still get seqs and queue for resume).
+    /// While on, WebSocket upgrades are refused with 503 (REST still works).
+    pub fn refuse_websockets(&self, on: bool) {
+        lock(&self.st).faults.refuse_ws = on;
+    }
+
     pub fn mute(&self, on: bool) {
         lock(&self.st).faults.muted = on;
     }
@@ -1061,6 +1075,96 @@ async fn rest(
                 Err(r) => *r,
             }
         }
+        // Slash commands, as the server's api4/command.go answers them.
+        ("GET", ["commands"]) => {
+            let team = query.get("team_id").cloned().unwrap_or_default();
+            if team.is_empty() {
+                return app_error(
+                    400,
+                    "api.context.invalid_url_param.app_error",
+                    "Invalid or missing team_id parameter in request URL.",
+                );
+            }
+            let list: Vec<Value> = s
+                .commands
+                .iter()
+                .filter(|c| c["team_id"] == team.as_str() && c["delete_at"] == 0)
+                .cloned()
+                .collect();
+            ok(200, json!(list))
+        }
+        ("POST", ["commands"]) => {
+            let team = body["team_id"].as_str().unwrap_or("").to_string();
+            let trigger = body["trigger"].as_str().unwrap_or("").to_string();
+            let url = body["url"].as_str().unwrap_or("").to_string();
+            if trigger.is_empty()
+                || trigger.starts_with('/')
+                || !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return app_error(
+                    400,
+                    "model.command.is_valid.trigger.app_error",
+                    "Invalid trigger.",
+                );
+            }
+            if s.commands.iter().any(|c| {
+                c["team_id"] == team.as_str()
+                    && c["trigger"] == trigger.as_str()
+                    && c["delete_at"] == 0
+            }) {
+                return app_error(
+                    400,
+                    "api.command.duplicate_trigger.app_error",
+                    "This trigger word is already in use. Please choose another word.",
+                );
+            }
+            let id = s.new_id('c');
+            let token = s.new_id('t');
+            let mut c = body.clone();
+            c["id"] = json!(id);
+            c["token"] = json!(token);
+            c["creator_id"] = json!(me);
+            c["create_at"] = json!(now_ms());
+            c["update_at"] = json!(now_ms());
+            c["delete_at"] = json!(0);
+            s.commands.push(c.clone());
+            ok(201, c)
+        }
+        ("PUT", ["commands", id]) => {
+            if body["id"] != *id {
+                return app_error(
+                    400,
+                    "api.context.invalid_body_param.app_error",
+                    "Invalid or missing command in request body.",
+                );
+            }
+            let Some(i) = s
+                .commands
+                .iter()
+                .position(|c| c["id"] == *id && c["delete_at"] == 0)
+            else {
+                return app_error(
+                    404,
+                    "app.command.getcommand.app_error",
+                    "Unable to get the command.",
+                );
+            };
+            let old = s.commands[i].clone();
+            if old["creator_id"] != me.as_str() {
+                return app_error(
+                    403,
+                    "api.command.update.app_error",
+                    "You do not have the appropriate permissions.",
+                );
+            }
+            let mut c = body.clone();
+            for k in ["token", "creator_id", "create_at", "team_id", "delete_at"] {
+                c[k] = old[k].clone();
+            }
+            c["update_at"] = json!(now_ms());
+            s.commands[i] = c.clone();
+            ok(200, c)
+        }
         ("PUT", ["posts", id, "patch"]) => {
             let msg = body["message"].as_str().map(String::from);
             if msg.as_ref().is_some_and(|m| m.chars().count() > MAX_RUNES) {
@@ -1147,6 +1251,9 @@ async fn ws_handler(
     headers: HeaderMap,
     State(st): State<Shared>,
 ) -> Response {
+    if lock(&st).faults.refuse_ws {
+        return (StatusCode::SERVICE_UNAVAILABLE, "upstream unavailable").into_response();
+    }
     let user = auth(&lock(&st), &headers);
     lock(&st).ws_connects.push((
         q.get("connection_id").cloned(),

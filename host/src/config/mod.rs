@@ -327,6 +327,96 @@ pub struct RouteConfig {
     pub name: Option<String>,
 }
 
+/// One `[[schedule]]`: a prompt run on a timetable by an agent, its answer
+/// posted to a target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// Stable id (keeps the job's state across edits of its other keys).
+    /// Default: derived from the timing, prompt and target.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// 5-field cron pattern (minute hour day month weekday).
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// Repeat interval, e.g. "30m", "1h", "1day".
+    #[serde(default)]
+    pub every: Option<String>,
+    /// One run at this local time, e.g. "2026-12-24T09:00".
+    #[serde(default)]
+    pub at: Option<String>,
+    /// IANA time zone of `cron` and `at`. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    pub prompt: Spanned<String>,
+    /// The route (by name) that answers; default: the route of the target channel.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// The agent that answers (overrides the route's agent).
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// Target channel: a name, an id, or "home". Default "home" unless `dm` is set.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Target: a DM with this user (username or id).
+    #[serde(default)]
+    pub dm: Option<String>,
+    /// Runs missed while the host was down: "one" (default) or "none".
+    #[serde(default)]
+    pub catch_up: crate::schedule::CatchUp,
+}
+
+/// `[jobs]`: limits on scheduled jobs and proactive output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Jobs one user may own (created with the `schedule` tool). Default 10.
+    pub max_per_user: usize,
+    /// Shortest repeat interval of a user's job, seconds. Default 300.
+    pub min_interval_secs: u64,
+    /// Proactive posts per channel per hour; more are delayed. Default 30.
+    pub max_posts_per_channel_per_hour: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            max_per_user: 10,
+            min_interval_secs: 300,
+            max_posts_per_channel_per_hour: 30,
+        }
+    }
+}
+
+/// `[http]`: the health, metrics and slash-command listener.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address to listen on, e.g. "127.0.0.1:8787". Default: empty = off.
+    pub listen: String,
+}
+
+/// `[commands]`: the native `/kennel` slash command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandsConfig {
+    /// Public base URL of the `[http]` listener as Mattermost reaches it. When
+    /// set, `/TRIGGER` is registered in every team of the bot, pointing at
+    /// `PUBLIC_URL/mattermost/command`. Default: empty = off.
+    pub public_url: String,
+    /// The slash command's trigger word. Default "kennel".
+    pub trigger: String,
+}
+
+impl Default for CommandsConfig {
+    fn default() -> Self {
+        CommandsConfig {
+            public_url: String::new(),
+            trigger: "kennel".into(),
+        }
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -339,6 +429,11 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     #[serde(rename = "route")]
     pub routes: Vec<RouteConfig>,
+    #[serde(rename = "schedule")]
+    pub schedules: Vec<ScheduleConfig>,
+    pub jobs: JobsConfig,
+    pub http: HttpConfig,
+    pub commands: CommandsConfig,
     /// Where the config came from (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -357,6 +452,10 @@ impl std::fmt::Debug for Config {
             .field("storage", &self.storage)
             .field("llm", &self.llm)
             .field("routes", &self.routes)
+            .field("schedules", &self.schedules)
+            .field("jobs", &self.jobs)
+            .field("http", &self.http)
+            .field("commands", &self.commands)
             .field("source", &self.source)
             .finish()
     }
@@ -430,7 +529,7 @@ pub struct KnownGuests {
 }
 
 /// Tools the host itself provides to agents (no guest file needed).
-pub const HOST_TOOLS: &[&str] = &["remember"];
+pub const HOST_TOOLS: &[&str] = &["remember", "schedule"];
 
 impl Config {
     /// Loads `path`, or `./kennel.toml` when `path` is `None` and that file exists,
@@ -618,6 +717,42 @@ impl Config {
                 if !guests.scanners.contains(name) && !guests.pending.contains(name) {
                     errs.push(err(s.span(), format!("route #{} names scanner \"{name}\", but there is no such scanner (scanners: {})", i + 1, list(&guests.scanners))));
                 }
+            }
+        }
+        for (i, s) in self.schedules.iter().enumerate() {
+            let e = |m: String| err(s.prompt.span(), format!("schedule #{}: {m}", i + 1));
+            if let Err(t) = crate::schedule::parse(
+                s.cron.as_deref(),
+                s.every.as_deref(),
+                s.at.as_deref(),
+                s.timezone.as_deref(),
+            ) {
+                errs.push(e(t.0));
+            }
+            if s.channel.is_some() && s.dm.is_some() {
+                errs.push(e("give `channel` or `dm`, not both".into()));
+            }
+            if let Some(route) = &s.route
+                && !self
+                    .routes
+                    .iter()
+                    .any(|r| r.name.as_deref().unwrap_or(r.channel.get_ref()) == route)
+            {
+                errs.push(e(format!(
+                    "names route \"{route}\", but no [[route]] has that name"
+                )));
+            }
+            if let Some(agent) = &s.agent
+                && !guests.agents.contains(agent)
+                && !guests.pending.contains(agent)
+            {
+                errs.push(e(format!(
+                    "names agent \"{agent}\", but there is no such agent (agents: {})",
+                    list(&guests.agents)
+                )));
+            }
+            if s.prompt.get_ref().trim().is_empty() {
+                errs.push(e("has an empty prompt".into()));
             }
         }
         errs

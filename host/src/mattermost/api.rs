@@ -76,6 +76,36 @@ pub struct User {
     pub delete_at: i64,
 }
 
+/// A custom slash command (the fields the bot sets and reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Command {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token: String,
+    #[serde(default)]
+    pub creator_id: String,
+    pub team_id: String,
+    pub trigger: String,
+    /// `P` (POST) or `G`.
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub auto_complete: bool,
+    #[serde(default)]
+    pub auto_complete_desc: String,
+    #[serde(default)]
+    pub auto_complete_hint: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub delete_at: i64,
+}
+
 /// A channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Channel {
@@ -409,6 +439,33 @@ impl Api {
     pub async fn team(&self, id: &str) -> Result<Team, ApiError> {
         decode(
             self.call(Method::GET, &format!("/teams/{id}"), None)
+                .await?,
+        )
+    }
+
+    /// Custom slash commands of a team (`GET /commands?team_id=…&custom_only=true`).
+    pub async fn team_commands(&self, team_id: &str) -> Result<Vec<Command>, ApiError> {
+        decode(
+            self.call(
+                Method::GET,
+                &format!("/commands?team_id={team_id}&custom_only=true"),
+                None,
+            )
+            .await?,
+        )
+    }
+
+    /// Creates a slash command (`POST /commands`); the answer carries its token.
+    pub async fn create_command(&self, c: &Command) -> Result<Command, ApiError> {
+        let body = serde_json::to_value(c).map_err(|e| ApiError::Decode(e.to_string()))?;
+        decode(self.call(Method::POST, "/commands", Some(&body)).await?)
+    }
+
+    /// Replaces a slash command (`PUT /commands/{id}`).
+    pub async fn update_command(&self, c: &Command) -> Result<Command, ApiError> {
+        let body = serde_json::to_value(c).map_err(|e| ApiError::Decode(e.to_string()))?;
+        decode(
+            self.call(Method::PUT, &format!("/commands/{}", c.id), Some(&body))
                 .await?,
         )
     }

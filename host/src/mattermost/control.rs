@@ -21,6 +21,9 @@
 //! | `{"cmd":"bindings"}` | listed usernames and the ids they are bound to (JSON) |
 //! | `{"cmd":"usage"}` | the text of `kennel usage` |
 //! | `{"cmd":"stats"}` | the text of `kennel data stats` |
+//! | `{"cmd":"jobs-list"}` | the text of `kennel jobs list` |
+//! | `{"cmd":"jobs-rm","id":"…"}` | delete a job |
+//! | `{"cmd":"jobs-run","id":"…"}` | make a job due now |
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -154,6 +157,9 @@ async fn handle(target: &dyn Target, req: &Value) -> Value {
             .and_then(|b| serde_json::to_string(&b).map_err(|e| e.to_string())),
         "usage" => crate::report::usage(store).map_err(|e| e.to_string()),
         "stats" => crate::report::data_stats(store).map_err(|e| e.to_string()),
+        "jobs-list" => crate::report::jobs(store).map_err(|e| e.to_string()),
+        "jobs-rm" => jobs_rm(store, &field("id")).await,
+        "jobs-run" => jobs_run(store, &field("id")).await,
         "say" => match req.get("text").and_then(|t| t.as_str()) {
             Some(t) if !t.trim().is_empty() => target.say(t).await.map(|id| format!("posted {id}")),
             _ => Err("nothing to say".into()),
@@ -163,6 +169,25 @@ async fn handle(target: &dyn Target, req: &Value) -> Value {
     match r {
         Ok(text) => json!({"ok": true, "text": text}),
         Err(error) => json!({"ok": false, "error": error}),
+    }
+}
+
+/// `kennel jobs rm ID`, shared by the socket and the offline CLI.
+pub async fn jobs_rm(store: &Store, id: &str) -> Result<String, String> {
+    match store.job_delete(id, None).await {
+        Ok(true) => Ok(format!("deleted job {id}")),
+        Ok(false) => Err(format!("no job `{id}` (see `kennel jobs list`)")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `kennel jobs run ID`: the job is due now (the running bot's scheduler
+/// picks it up within a second; offline, at the next start).
+pub async fn jobs_run(store: &Store, id: &str) -> Result<String, String> {
+    match store.job_due_now(id, now_ms()).await {
+        Ok(true) => Ok(format!("job {id} is due now")),
+        Ok(false) => Err(format!("no job `{id}` (see `kennel jobs list`)")),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -35,6 +35,8 @@ pub enum WsMsg {
     },
     /// A server event (the whole envelope).
     Event(Value),
+    /// The connection dropped; a reconnect follows (with backoff).
+    Disconnected,
 }
 
 /// Why the loop stopped for good.
@@ -92,6 +94,7 @@ pub async fn run(api: Api, tx: mpsc::Sender<WsMsg>, opts: WsOptions) -> Result<(
     let mut gaps = 0u32;
     let mut backoff = opts.min_backoff;
     let mut first = true;
+    let mut connected_before = false;
     loop {
         if !first {
             // Before reconnecting, make sure the token still works (a bad token
@@ -123,7 +126,10 @@ pub async fn run(api: Api, tx: mpsc::Sender<WsMsg>, opts: WsOptions) -> Result<(
         let end = match tokio_tungstenite::connect_async(req).await {
             Ok((ws, _)) => {
                 tracing::info!(resume = conn_id.is_some(), "WebSocket connected");
-                session(
+                if std::mem::replace(&mut connected_before, true) {
+                    crate::metrics::get().ws_reconnects.inc();
+                }
+                let end = session(
                     ws,
                     &tx,
                     &opts,
@@ -132,7 +138,9 @@ pub async fn run(api: Api, tx: mpsc::Sender<WsMsg>, opts: WsOptions) -> Result<(
                     &mut gaps,
                     &mut backoff,
                 )
-                .await
+                .await;
+                let _ = tx.send(WsMsg::Disconnected).await;
+                end
             }
             Err(tungstenite::Error::Http(resp)) if matches!(resp.status().as_u16(), 401 | 403) => {
                 return Err(WsFatal::Auth(format!(

@@ -650,7 +650,7 @@ impl Runtime {
         let state = store.data();
         state.flush_output();
         let name = guest.name.clone();
-        match result {
+        let out = match result {
             Err(_) => Err(GuestError::Timeout(name)),
             // A call that returned but flooded `log` still fails.
             Ok(Ok(_)) if state.output_full() => Err(GuestError::Output(name)),
@@ -674,7 +674,19 @@ impl Runtime {
                     Err(GuestError::Trap(name, first))
                 }
             }
-        }
+        };
+        crate::metrics::guest_call(
+            &guest.name,
+            match &out {
+                Ok(_) => "ok",
+                Err(GuestError::Cpu(_)) => "cpu",
+                Err(GuestError::Memory(_)) => "memory",
+                Err(GuestError::Timeout(_)) => "timeout",
+                Err(GuestError::Output(_)) => "output",
+                Err(_) => "trap",
+            },
+        );
+        out
     }
 
     /// Calls an agent's `handle`. Returns the guest's own result (its `Err` is a

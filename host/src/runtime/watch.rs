@@ -111,6 +111,7 @@ async fn reload(rt: &Runtime, name: &str, wasm: &Path) {
                 tracing::info!(guest = name, version = %g.version, "guest reloaded (same build, limits re-read)")
             }
             Some(old) => {
+                crate::metrics::get().hot_swaps.inc();
                 tracing::info!(guest = name, from = %old, to = %g.version, "guest hot-swapped")
             }
             None => tracing::info!(guest = name, version = %g.version, "new guest loaded"),

@@ -23,6 +23,8 @@
 //! | `cursors` | channel id | largest `create_at` (ms) of a post recorded in the inbox |
 //! | `settings` | name | value (e.g. `home_channel`, `last_alive`) |
 //! | `usage` | (route, user, session) | [`Usage`] (JSON) |
+//! | `jobs` | job id | [`Job`] (JSON) |
+//! | `job_runs` | (job id, due ms) | [`Run`] (JSON) |
 //!
 //! Invariants:
 //! - the inbox entry of a post is written before any work on it, in the same
@@ -32,7 +34,10 @@
 //! - a turn once appended is never rewritten (retention deletes whole turns);
 //! - a memory write that would exceed a quota writes nothing and says which.
 
+mod jobs;
 mod writer;
+
+pub use jobs::{Job, Refused, Run, RunState, Target};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -258,6 +263,7 @@ pub struct Retention {
 /// Rows removed by [`Store::maintain`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Removed {
+    pub runs: u64,
     pub inbox: usize,
     pub turns: usize,
     pub usage: usize,
@@ -928,6 +934,8 @@ impl Store {
                 undated(tx, BINDINGS, "bindings")?,
                 undated(tx, CURSORS, "cursors")?,
                 undated(tx, SETTINGS, "settings")?,
+                undated(tx, jobs::JOBS, "jobs")?,
+                dated(tx, jobs::RUNS, "job_runs", |r: &Run| r.started)?,
             ];
             let schema_version = tx
                 .open_table(META)
@@ -1018,6 +1026,8 @@ fn init(db: &Database, path: &Path) -> Result<()> {
     tx.open_table(PAIRING).map_err(db_e)?;
     tx.open_table(APPROVED).map_err(db_e)?;
     tx.open_table(BINDINGS).map_err(db_e)?;
+    tx.open_table(jobs::JOBS).map_err(db_e)?;
+    tx.open_table(jobs::RUNS).map_err(db_e)?;
     tx.open_table(CURSORS).map_err(db_e)?;
     tx.open_table(SETTINGS).map_err(db_e)?;
     tx.open_table(USAGE).map_err(db_e)?;
@@ -1176,7 +1186,11 @@ fn adjust_use(tx: &WriteTransaction, agent: &str, scope: &str, dk: i64, dbytes: 
 
 fn maintain_tx(tx: &WriteTransaction, r: Retention) -> Result<Removed> {
     let now = now_ms();
-    let mut removed = Removed::default();
+    let mut removed = Removed {
+        // Finished job runs: kept as long as the inbox keeps answered posts.
+        runs: jobs::prune_runs(tx, now.saturating_sub(r.inbox_ms))?,
+        ..Default::default()
+    };
     {
         let mut t = tx.open_table(INBOX).map_err(db)?;
         let cutoff = now.saturating_sub(r.inbox_ms);

@@ -20,6 +20,9 @@
 //! | nothing left half done | a post still `received` after an error or a crash is retried with backoff (the reply found on the server, the stored answer, or a new turn); after [`MAX_ATTEMPTS`] the user gets an apology and the row is `failed`; an interrupted stream is finished or marked interrupted |
 //! | no flood | at most `max_reply_parts` posts per answer; full session queues answer "busy" |
 
+mod http;
+mod jobs;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -151,6 +154,12 @@ pub struct Bot {
     /// Set at shutdown: no new turn starts (the post stays in the inbox and
     /// is answered after the restart).
     draining: std::sync::atomic::AtomicBool,
+    /// Recent proactive posts per channel (rate limit of scheduled output).
+    proactive: jobs::RecentPosts,
+    /// The WebSocket is up (for `/readyz`).
+    connected: std::sync::atomic::AtomicBool,
+    /// Command tokens of the registered `/kennel` slash command, by team id.
+    command_tokens: Mutex<HashMap<String, String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -200,13 +209,29 @@ pub async fn run(
         workers: Mutex::new(HashMap::new()),
         turns: Semaphore::new(cfg.mattermost.max_concurrent_turns.max(1)),
         draining: std::sync::atomic::AtomicBool::new(false),
+        proactive: Default::default(),
+        connected: std::sync::atomic::AtomicBool::new(false),
+        command_tokens: Mutex::new(HashMap::new()),
     });
     let data = store.path().parent().unwrap_or(std::path::Path::new("."));
     let _control = control::serve(bot.clone(), data).map_err(BotError::Config)?;
     let last_alive = store
         .setting("last_alive")?
         .and_then(|v| v.parse::<u64>().ok());
+    let http = match cfg.http.listen.trim() {
+        "" => None,
+        listen => Some(
+            http::serve(bot.clone(), listen)
+                .await
+                .map_err(BotError::Config)?,
+        ),
+    };
+    tokio::spawn({
+        let bot = bot.clone();
+        async move { bot.register_commands().await }
+    });
     let housekeeping = tokio::spawn(bot.clone().housekeeping());
+    let scheduler = tokio::spawn(bot.clone().scheduler());
     let (tx, mut rx) = mpsc::channel::<WsMsg>(256);
     let mut ws_task = tokio::spawn(ws::run(api, tx, opts.ws.clone()));
     tokio::pin!(shutdown);
@@ -221,6 +246,7 @@ pub async fn run(
             _ = &mut shutdown => {
                 crate::service::notify_stopping();
                 ws_task.abort();
+                scheduler.abort();
                 bot.drain(&cfg.mattermost).await;
                 break Ok(());
             }
@@ -228,7 +254,11 @@ pub async fn run(
             msg = rx.recv() => match msg {
                 // The WebSocket task ended (it dropped its sender): report why.
                 None => break ws_result((&mut ws_task).await),
+                Some(WsMsg::Disconnected) => {
+                    bot.connected.store(false, std::sync::atomic::Ordering::SeqCst);
+                }
                 Some(WsMsg::Connected { .. }) => {
+                    bot.connected.store(true, std::sync::atomic::Ordering::SeqCst);
                     if !std::mem::replace(&mut ready, true) {
                         crate::service::notify_ready();
                     }
@@ -243,6 +273,10 @@ pub async fn run(
         }
     };
     housekeeping.abort();
+    scheduler.abort();
+    if let Some(h) = http {
+        h.abort();
+    }
     if let Some(w) = watchdog {
         w.abort();
     }
@@ -457,6 +491,7 @@ impl Bot {
             .await
         {
             Ok(Ok(entry)) => {
+                crate::metrics::post("received");
                 lock(&self.in_flight).insert(post.id.clone());
                 Some(entry)
             }
@@ -539,6 +574,7 @@ impl Bot {
         };
         match self.gateway.admit(incoming, listed).await {
             Ok(Admission::Denied(reason)) => {
+                crate::metrics::post("denied");
                 tracing::info!(post = %post.id, user = %post.user_id, reason, "denied");
                 self.finish(&post.id, InboxState::Skipped, &[], reason, None)
                     .await;
@@ -699,11 +735,15 @@ impl Bot {
         let admitted = self.with_attachments(admitted, &post).await;
         let typing = self.typing_after_delay(&post, root.clone());
         let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone());
+        let started = Instant::now();
         let result = self.gateway.handle(admitted, Some(streamer.sink())).await;
         typing.abort();
         let streamed = streamer.finish().await;
         let outcome = match result {
-            Ok(o) => o,
+            Ok(o) => {
+                count_outcome(&o.kind, started.elapsed());
+                o
+            }
             Err(e) => {
                 tracing::error!(post = %post.id, "cannot answer: {e}");
                 self.retry_later(&post.id).await;
@@ -1393,6 +1433,20 @@ impl Bot {
             Err(e) => tracing::warn!("cannot open a DM with the approved user: {e}"),
         }
     }
+}
+
+/// Counts an answered post in the metrics.
+fn count_outcome(kind: &crate::gateway::OutcomeKind, took: Duration) {
+    use crate::gateway::OutcomeKind as K;
+    crate::metrics::get()
+        .turn_seconds
+        .observe(took.as_secs_f64());
+    crate::metrics::post(match kind {
+        K::Agent { .. } | K::Command(_) => "answered",
+        K::Blocked { .. } => "blocked",
+        K::NoRoute => "unrouted",
+        K::Unavailable { .. } | K::Failed { .. } => "failed",
+    });
 }
 
 /// The props of reply part `n` of `post`.

@@ -14,9 +14,13 @@
 //! follows the route's `on_error` (fail closed by default); every failure
 //! becomes a short reply, never a panic.
 
+mod jobs;
+
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+
+pub use jobs::{SCHEDULE_TOOL, SCHEDULER_USER, config_jobs};
 
 use crate::config::{Config, DmPolicy, KnownGuests, OnError, ReplyMode};
 use crate::llm::{self, LlmClient};
@@ -352,6 +356,7 @@ impl Gateway {
             }
         }
         if !flags.is_empty() {
+            crate::metrics::post("flagged");
             let summary: Vec<String> = flags
                 .iter()
                 .map(|f| format!("{}: {}", f.scanner, describe_findings(&f.findings)))
@@ -385,7 +390,10 @@ impl Gateway {
             route: route.clone(),
             session: sid.to_string(),
             user_id: msg.user_id.clone(),
+            user_name: msg.user_name.clone(),
             channel_id: msg.channel.id.clone(),
+            channel: msg.channel.clone(),
+            jobs: self.settings().config.jobs.clone(),
             stream: sink,
             quota: self.settings().config.storage.quota(),
             usage: std::sync::Mutex::new(Vec::new()),
@@ -497,7 +505,7 @@ impl Gateway {
                     })
                     .unwrap_or_else(|| "No route serves this channel.".into());
                 format!(
-                    "{agent}\nCommands:\n- `/reset` start a fresh session (forget this conversation)\n- `/sethome` make this channel the home channel for proactive messages\n- `/whoami` show who and where you are, as the bot sees it\n- `/help` this help"
+                    "{agent}\nCommands:\n- `/reset` start a fresh session (forget this conversation)\n- `/sethome` make this channel the home channel for proactive messages\n- `/whoami` show who and where you are, as the bot sees it\n- `/jobs` your scheduled jobs (`/jobs rm ID` cancels one)\n- `/help` this help\nEach works with `!` too (`!reset`), which Mattermost never intercepts."
                 )
             }
             "/reset" => {
@@ -515,6 +523,7 @@ impl Gateway {
                     msg.channel.name
                 )
             }
+            "/jobs" => self.jobs_command(msg).await?,
             "/whoami" => {
                 let sid = session::session_id(base, self.store.session_generation(base)?);
                 format!(
@@ -538,13 +547,15 @@ impl Gateway {
 /// Commands only `access.admins` may use.
 const ADMIN_COMMANDS: &[&str] = &["/sethome"];
 
-/// The lower-cased command word of a message starting with `/`, if any.
+/// The lower-cased command word of a message starting with `/` or `!`, as
+/// its `/` form (`!reset` is `/reset`: the web client swallows most `/` words).
 fn command_name(text: &str) -> Option<String> {
-    let text = text.trim();
-    if !text.starts_with('/') {
+    let word = text.split_whitespace().next()?;
+    let rest = word.strip_prefix('/').or_else(|| word.strip_prefix('!'))?;
+    if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
-    text.split_whitespace().next().map(str::to_ascii_lowercase)
+    Some(format!("/{}", rest.to_ascii_lowercase()))
 }
 
 /// The user-facing reason for a failed guest call.
@@ -767,7 +778,10 @@ struct TurnServices {
     route: Route,
     session: String,
     user_id: String,
+    user_name: String,
     channel_id: String,
+    channel: ChannelInfo,
+    jobs: crate::config::JobsConfig,
     stream: Option<StreamFn>,
     quota: Quota,
     /// LLM usage of the turn, written with the transcript at the end.
@@ -881,6 +895,10 @@ impl AgentServices for TurnServices {
                     specs.push(remember_spec());
                     continue;
                 }
+                if name == SCHEDULE_TOOL {
+                    specs.push(jobs::schedule_spec());
+                    continue;
+                }
                 match self.runtime.tool_spec(name).await {
                     Ok(s) => specs.push(s),
                     Err(e) => tracing::warn!(tool = %name, "tool not offered to the agent: {e}"),
@@ -901,6 +919,9 @@ impl AgentServices for TurnServices {
             }
             if name == "remember" {
                 return self.remember(arguments).await;
+            }
+            if name == SCHEDULE_TOOL {
+                return self.schedule(arguments).await;
             }
             let out = match self.runtime.tool_invoke(name, arguments).await {
                 Ok(Ok(out)) => out,
@@ -962,12 +983,21 @@ impl AgentServices for TurnServices {
                 max_tokens: request.max_tokens,
             };
             let sink = self.stream.clone().filter(|_| request.stream_reply);
+            let started = std::time::Instant::now();
             let result = match &sink {
                 Some(s) => client.chat(&req, Some(&**s)).await,
                 None => client.chat(&req, None).await,
             };
+            let m = crate::metrics::get();
+            m.llm_seconds.observe(started.elapsed().as_secs_f64());
             match result {
                 Ok(r) => {
+                    let tokens = |kind| {
+                        m.llm_tokens
+                            .get_or_create(&crate::metrics::TokenLabel { kind })
+                    };
+                    tokens("prompt").inc_by(u64::from(r.usage.prompt_tokens));
+                    tokens("completion").inc_by(u64::from(r.usage.completion_tokens));
                     self.usage
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
