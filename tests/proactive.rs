@@ -469,3 +469,54 @@ fn the_slash_command_is_registered_once_checks_its_token_and_resets_the_session(
     assert_eq!(msg(&r[2]), "echo: three (turn 1)");
     drop(k);
 }
+
+#[test]
+fn a_hand_made_slash_command_works_with_its_token_from_the_environment() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let port = free_port();
+    let config = format!(
+        "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[commands]\ntoken_env = \"KENNEL_SLASH_TOKEN\"\n\n[[route]]\nchannel = \"*\"\nagent = \"echo\"\n"
+    );
+    let mut vars = env(&w);
+    vars.push(("KENNEL_SLASH_TOKEN", "handmadetoken123".into()));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let k = run(data.path(), g.path(), &config, &[], &vars);
+    k.wait_log("WebSocket connected");
+    assert!(
+        w.mm.commands().is_empty(),
+        "no public_url: nothing registered"
+    );
+    common::wait_until(T, "listener up", || {
+        http(port, "GET", "/healthz", &[], "").0 == 200
+    });
+    assert_eq!(slash(port, "wrong", &w, &w.alice, "help").0, 401);
+    let (code, body) = slash(port, "handmadetoken123", &w, &w.alice, "help");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("Commands"), "{body}");
+    assert!(
+        !k.logs().contains("handmadetoken123"),
+        "the token is never logged"
+    );
+}
+
+#[test]
+fn proactive_posts_are_rate_limited_per_channel() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let config = "[jobs]\nmax_posts_per_channel_per_hour = 2\n\n[[route]]\nchannel = \"*\"\nagent = \"echo\"\n\n\
+        [[schedule]]\nname = \"chatty\"\nevery = \"1s\"\nprompt = \"again\"\nchannel = \"town\"\n";
+    let k = start(&w, data.path(), g.path(), config);
+    wait_job_posts(&w, "cfg:chatty", 2);
+    k.wait_log("proactive posts rate-limited in this channel");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        job_posts(&w, "cfg:chatty").len(),
+        2,
+        "at most 2 per hour here"
+    );
+    // A person is still answered at once: the limit is for proactive output.
+    let dm = w.mm.dm(&w.bot, &w.alice);
+    w.mm.user_post(&w.alice, &dm, "hi", None);
+    w.mm.wait_posts(&w.bot, &dm, 1, T);
+}

@@ -397,7 +397,7 @@ pub struct HttpConfig {
 }
 
 /// `[commands]`: the native `/kennel` slash command.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CommandsConfig {
     /// Public base URL of the `[http]` listener as Mattermost reaches it. When
@@ -406,6 +406,31 @@ pub struct CommandsConfig {
     pub public_url: String,
     /// The slash command's trigger word. Default "kennel".
     pub trigger: String,
+    /// For a command created by hand (System Console → Integrations → Slash
+    /// Commands, when the bot may not create one): the name of the variable
+    /// holding its token. Default: none.
+    pub token_env: String,
+    /// The token read from `token_env` (not a key; never printed).
+    #[serde(skip)]
+    pub manual_token: String,
+}
+
+impl std::fmt::Debug for CommandsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandsConfig")
+            .field("public_url", &self.public_url)
+            .field("trigger", &self.trigger)
+            .field("token_env", &self.token_env)
+            .field(
+                "manual_token",
+                &if self.manual_token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .finish()
+    }
 }
 
 impl Default for CommandsConfig {
@@ -413,6 +438,8 @@ impl Default for CommandsConfig {
         CommandsConfig {
             public_url: String::new(),
             trigger: "kennel".into(),
+            token_env: String::new(),
+            manual_token: String::new(),
         }
     }
 }
@@ -611,6 +638,11 @@ impl Config {
                 name: "MATTERMOST_REQUIRE_MENTION",
                 message: format!("`{v}` is not true or false"),
             })?;
+        }
+        if !self.commands.token_env.is_empty() {
+            self.commands.manual_token = get(&self.commands.token_env)
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default();
         }
         if let Some(v) = get("MATTERMOST_ALLOW_ALL_USERS") {
             let all = parse_bool(&v).ok_or_else(|| ConfigError::Env {

@@ -32,8 +32,32 @@ const GRACE_MS: u64 = 60_000;
 /// Attempts to answer and post one run before it is given up.
 const RUN_ATTEMPTS: u32 = 4;
 
-/// Per-channel timestamps of recent proactive posts.
-pub(super) type RecentPosts = std::sync::Mutex<HashMap<String, VecDeque<u64>>>;
+/// Per-channel timestamps of recent proactive posts, and the jobs with a
+/// run under way (a job never has two: a slow or rate-limited run holds the
+/// next one back, which then catches up by the job's rule).
+#[derive(Default)]
+pub(super) struct JobState {
+    recent: std::sync::Mutex<HashMap<String, VecDeque<u64>>>,
+    running: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Marks a job as running until dropped.
+struct Running(Arc<Bot>, String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        lock(&self.0.jobs.running).remove(&self.1);
+    }
+}
+
+impl Bot {
+    /// Marks `job` running; `None` if a run of it is under way already.
+    fn claim(self: &Arc<Self>, job: &str) -> Option<Running> {
+        lock(&self.jobs.running)
+            .insert(job.to_string())
+            .then(|| Running(self.clone(), job.to_string()))
+    }
+}
 
 impl Bot {
     /// The scheduler: syncs config schedules, finishes runs a restart
@@ -43,7 +67,12 @@ impl Bot {
             Ok(runs) => {
                 for run in runs {
                     tracing::info!(job = %run.job, due = run.due, state = ?run.state, "finishing an interrupted job run");
-                    tokio::spawn(self.clone().finish_run(run));
+                    let claim = self.claim(&run.job);
+                    let bot = self.clone();
+                    tokio::spawn(async move {
+                        let _claim = claim;
+                        bot.finish_run(run).await
+                    });
                 }
             }
             Err(e) => tracing::error!("cannot read unfinished job runs: {e}"),
@@ -81,6 +110,12 @@ impl Bot {
             let Some(next_due) = job.next_due.filter(|_| job.disabled.is_empty()) else {
                 continue;
             };
+            if next_due > now {
+                continue;
+            }
+            let Some(claim) = self.claim(&job.id) else {
+                continue;
+            };
             match plan(
                 &job.timing,
                 next_due,
@@ -103,7 +138,11 @@ impl Bot {
                         .await?
                     {
                         tracing::info!(job = %job.id, due, "job due: running");
-                        tokio::spawn(self.clone().execute_run(job, run));
+                        let bot = self.clone();
+                        tokio::spawn(async move {
+                            let _claim = claim;
+                            bot.execute_run(job, run).await
+                        });
                     }
                 }
             }
@@ -145,17 +184,20 @@ impl Bot {
                 Err(TargetError::Later(reason)) => return self.give_up(run, &reason).await,
             }
         };
-        // A job's turn counts against `max_concurrent_turns` like a message's;
-        // at shutdown it is left `started` and answered after the restart.
-        let Ok(_slot) = self.turns.acquire().await else {
-            return;
-        };
-        if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
-            return;
-        }
-        let outcome = match self.gateway.run_job(&job, run.due, channel.clone()).await {
-            Ok(o) => o,
-            Err(e) => return self.give_up(run, &e.to_string()).await,
+        // A job's turn counts against `max_concurrent_turns` like a message's
+        // (the slot is released before posting, which may wait for the rate
+        // limit); at shutdown the run stays `started` for the restart.
+        let outcome = {
+            let Ok(_slot) = self.turns.acquire().await else {
+                return;
+            };
+            if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            match self.gateway.run_job(&job, run.due, channel.clone()).await {
+                Ok(o) => o,
+                Err(e) => return self.give_up(run, &e.to_string()).await,
+            }
         };
         match &outcome.kind {
             OutcomeKind::Blocked { scanner } => {
@@ -262,7 +304,7 @@ impl Bot {
         loop {
             let now = now_ms();
             let wait = {
-                let mut recent = lock(&self.proactive);
+                let mut recent = lock(&self.jobs.recent);
                 let q = recent.entry(channel.to_string()).or_default();
                 while q
                     .front()

@@ -154,8 +154,8 @@ pub struct Bot {
     /// Set at shutdown: no new turn starts (the post stays in the inbox and
     /// is answered after the restart).
     draining: std::sync::atomic::AtomicBool,
-    /// Recent proactive posts per channel (rate limit of scheduled output).
-    proactive: jobs::RecentPosts,
+    /// Scheduler state: rate limits of proactive posts, runs under way.
+    jobs: jobs::JobState,
     /// The WebSocket is up (for `/readyz`).
     connected: std::sync::atomic::AtomicBool,
     /// Command tokens of the registered `/kennel` slash command, by team id.
@@ -209,7 +209,7 @@ pub async fn run(
         workers: Mutex::new(HashMap::new()),
         turns: Semaphore::new(cfg.mattermost.max_concurrent_turns.max(1)),
         draining: std::sync::atomic::AtomicBool::new(false),
-        proactive: Default::default(),
+        jobs: Default::default(),
         connected: std::sync::atomic::AtomicBool::new(false),
         command_tokens: Mutex::new(HashMap::new()),
     });
