@@ -85,13 +85,11 @@ fn init_non_interactive_writes_ids_the_doctor_passes_and_never_overwrites() {
         common::stdout(&out)
     );
 
-    // The doctor, given the env file, passes and says where the token came from.
+    // The doctor passes with just the config (it names its env file) and
+    // says where the token came from.
+    assert!(text.contains("env_file = \""), "{text}");
     let mut c = common::cmd();
-    c.arg("doctor")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--env-file")
-        .arg(&envf);
+    c.arg("doctor").arg("--config").arg(&cfg);
     let out = common::run_with_input(c, "", T);
     let stdout = common::stdout(&out);
     assert!(out.status.success(), "{stdout}");

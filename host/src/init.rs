@@ -344,20 +344,29 @@ pub async fn non_interactive(
 pub fn write(t: &Targets, a: &Answers, users: &[Resolved]) -> Result<(), InitError> {
     check_targets(t)?;
     write_private(&t.env_file, &env_text(a))?;
-    write_private(&t.config, &config_text(a, users, &t.env_file))?;
+    write_private(&t.config, &config_text(a, users, &env_ref(t)))?;
     Ok(())
+}
+
+/// How the config names the env file: its bare name when both sit in one
+/// directory (the pair can move together), else its absolute path.
+fn env_ref(t: &Targets) -> PathBuf {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (config, env) = (abs(&t.config), abs(&t.env_file));
+    match (config.parent(), env.parent(), env.file_name()) {
+        (Some(a), Some(b), Some(name)) if a == b => PathBuf::from(name),
+        _ => env,
+    }
 }
 
 /// The config file's text.
 pub fn config_text(a: &Answers, users: &[Resolved], env_file: &Path) -> String {
     let s = |v: &str| toml::Value::String(v.to_string()).to_string();
-    let mut out = format!(
+    let mut out = String::from(
         "# Written by `kennel init`. Every key has a default: see kennel.example.toml.\n\
-         # The token is not in this file: it is in {}.\n\
-         # Start with: kennel run --config THIS_FILE --env-file {}\n\n",
-        env_file.display(),
-        env_file.display()
+         # The token is not in this file: it is in the env file below (0600).\n\n",
     );
+    let _ = writeln!(out, "env_file = {}\n", s(&env_file.display().to_string()));
     let _ = writeln!(out, "[mattermost]\nurl = {}", s(&a.url));
     let _ = writeln!(out, "reply_mode = {}\n", s(mode_name(a.reply_mode)));
     let _ = writeln!(out, "[access]\ndm_policy = {}", s(policy_name(a.dm_policy)));

@@ -167,6 +167,21 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The config file a command reads (`--config`, else ./kennel.toml).
+    fn config_path(&self) -> Option<PathBuf> {
+        let given = match self {
+            Command::Run(c)
+            | Command::Chat { common: c, .. }
+            | Command::Routes { common: c, .. }
+            | Command::Say { common: c, .. } => c.config.clone(),
+            Command::Doctor { config, .. } => config.clone(),
+            _ => None,
+        };
+        given.or_else(|| Some(PathBuf::from("kennel.toml")))
+    }
+}
+
 #[derive(clap::Args)]
 struct InitArgs {
     /// Take every answer from flags; ask nothing (for scripts).
@@ -274,17 +289,24 @@ fn main() -> ExitCode {
     };
     init_logging(cli.log_format, default_level);
     // `init` writes the env file; everything else reads it.
-    let env = match (&cli.env_file, &cli.command) {
-        (Some(path), c) if !matches!(c, Command::Init(_)) => {
-            match EnvSource::process().with_file(path) {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
+    // `init` writes the env file; every other command reads the one given,
+    // or the one its config file names (`env_file`, as `kennel init` writes).
+    let env_file = match &cli.command {
+        Command::Init(_) => None,
+        c => cli
+            .env_file
+            .clone()
+            .or_else(|| kennel::config::env::named_by_config(c.config_path().as_deref())),
+    };
+    let env = match &env_file {
+        Some(path) => match EnvSource::process().with_file(path) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
             }
-        }
-        _ => EnvSource::process(),
+        },
+        None => EnvSource::process(),
     };
     let ctx = Ctx {
         env: Arc::new(env),
@@ -786,8 +808,12 @@ fn service_install(
     let opts = kennel::service::UnitOptions {
         exe: absolute(exe),
         user,
-        config: config.map(absolute),
-        env_file: ctx.env_file.clone().map(absolute),
+        config: config.clone().map(absolute),
+        env_file: ctx
+            .env_file
+            .clone()
+            .or_else(|| kennel::config::env::named_by_config(config.as_deref()))
+            .map(absolute),
         guests: guests.map(absolute),
         stop_timeout_secs: drain + 15,
     };

@@ -18,7 +18,8 @@ pub struct UnitOptions {
     pub user: bool,
     /// Config file; `None` → `%E/kennel/kennel.toml` (`/etc` or `~/.config`).
     pub config: Option<PathBuf>,
-    /// Env file holding the token; `None` → `%E/kennel/kennel.env`.
+    /// Env file holding the token; `None` → the one `config` names, or
+    /// `%E/kennel/kennel.env` with the default config.
     pub env_file: Option<PathBuf>,
     /// Guest directory; `None` → `%E/kennel/guests`.
     pub guests: Option<PathBuf>,
@@ -52,11 +53,12 @@ pub fn unit(o: &UnitOptions) -> String {
         .as_deref()
         .map(q)
         .unwrap_or_else(|| "%E/kennel/kennel.toml".into());
-    let env_file = o
-        .env_file
-        .as_deref()
-        .map(q)
-        .unwrap_or_else(|| "%E/kennel/kennel.env".into());
+    // A given config names its own env file (`env_file`), if it has one.
+    let env_file = match (&o.env_file, &o.config) {
+        (Some(p), _) => format!(" --env-file {}", q(p)),
+        (None, Some(_)) => String::new(),
+        (None, None) => " --env-file %E/kennel/kennel.env".into(),
+    };
     let guests = o
         .guests
         .as_deref()
@@ -89,7 +91,7 @@ After={after}
 [Service]
 Type=notify
 NotifyAccess=main
-ExecStart={exe} run --config {config} --env-file {env_file} --guests {guests} --data %S/kennel
+ExecStart={exe} run --config {config}{env_file} --guests {guests} --data %S/kennel
 ExecReload=/bin/kill -HUP $MAINPID
 KillSignal=SIGTERM
 TimeoutStopSec={stop}

@@ -127,6 +127,29 @@ impl EnvSource {
     }
 }
 
+/// The env file a config file names with its top-level `env_file` key
+/// (relative to the config file's directory), if it names one. Read before
+/// the config is parsed for real, so the env file can feed its overrides.
+pub fn named_by_config(config: Option<&Path>) -> Option<PathBuf> {
+    let config = config?;
+    let text = std::fs::read_to_string(config).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    let name = table.get("env_file")?.as_str()?.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let p = Path::new(name);
+    Some(if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        config
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join(p)
+    })
+}
+
 /// One line of `kennel doctor`'s settings report.
 #[derive(Debug, Clone)]
 pub struct SettingOrigin {
@@ -270,6 +293,25 @@ mod tests {
         assert!(!text.contains("secret-value"), "{text}");
         let missing = EnvSource::fixed(&[]).with_file(Path::new("/nonexistent/.env"));
         assert!(missing.is_err());
+    }
+
+    #[test]
+    fn a_config_names_its_env_file_relative_to_itself() {
+        let d = tempfile::tempdir().expect("dir");
+        let cfg = d.path().join("kennel.toml");
+        std::fs::write(&cfg, "env_file = \"secrets.env\"\n").expect("write");
+        assert_eq!(
+            named_by_config(Some(&cfg)),
+            Some(d.path().join("secrets.env"))
+        );
+        std::fs::write(&cfg, "env_file = \"/etc/kennel/kennel.env\"\n").expect("write");
+        assert_eq!(
+            named_by_config(Some(&cfg)),
+            Some(PathBuf::from("/etc/kennel/kennel.env"))
+        );
+        std::fs::write(&cfg, "[mattermost]\n").expect("write");
+        assert_eq!(named_by_config(Some(&cfg)), None);
+        assert_eq!(named_by_config(Some(&d.path().join("missing.toml"))), None);
     }
 
     #[test]

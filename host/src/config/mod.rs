@@ -448,6 +448,9 @@ impl Default for CommandsConfig {
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// Env file (dotenv) read under the environment when no `--env-file` is
+    /// given; relative to this file. `kennel init` writes it. Default: none.
+    pub env_file: Option<String>,
     pub mattermost: MattermostConfig,
     pub access: AccessConfig,
     pub sessions: SessionsConfig,
