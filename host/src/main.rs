@@ -561,6 +561,11 @@ async fn report(
 }
 
 async fn serve(common: Common, ctx: &Ctx) -> Result<ExitCode> {
+    // Registered now, not when first polled: a SIGTERM during start-up
+    // (authentication, catch-up) is kept and drains like any other.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     let app = Arc::new(App::build(common.paths(), &|k| ctx.get(k))?);
     let _guards = app.start_reloaders(ctx.env.clone());
     let cfg = app.gateway.settings().config.clone();
@@ -572,14 +577,9 @@ async fn serve(common: Common, ctx: &Ctx) -> Result<ExitCode> {
             ..Default::default()
         },
     };
-    let shutdown = async {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => return std::future::pending().await,
-            };
+    let shutdown = async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
     };

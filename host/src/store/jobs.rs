@@ -354,8 +354,21 @@ impl Store {
     }
 }
 
-/// Retention: finished runs older than `before` (ms) are deleted.
+/// Retention: finished runs older than `before` (ms) are deleted, and users'
+/// one-shot jobs that ran before then.
 pub(super) fn prune_runs(tx: &redb::WriteTransaction, before: u64) -> Result<u64> {
+    {
+        let mut jobs = tx.open_table(JOBS).map_err(db)?;
+        jobs.retain(|_, v| match decode::<Job>(v) {
+            Ok(j) => {
+                !(j.owner.is_some()
+                    && j.next_due.is_none()
+                    && j.last_run.is_some_and(|t| t < before))
+            }
+            Err(_) => true,
+        })
+        .map_err(db)?;
+    }
     let mut runs = tx.open_table(RUNS).map_err(db)?;
     let mut removed = 0u64;
     runs.retain(|_, v| {
@@ -430,6 +443,44 @@ mod tests {
         assert_eq!(s.job("cfg:a").expect("read").expect("job").runs, 1);
         s.jobs_sync_config(vec![]).await.expect("sync");
         assert!(s.job("cfg:a").expect("read").is_none());
+    }
+
+    #[tokio::test]
+    async fn retention_drops_finished_one_shots_and_old_runs_only() {
+        let d = tempfile::tempdir().expect("dir");
+        let s = Store::open(d.path()).expect("open");
+        let done = Job {
+            next_due: None,
+            last_run: Some(1_000),
+            ..job("done", Some("alice"))
+        };
+        let recurring = Job {
+            last_run: Some(1_000),
+            ..job("recurring", Some("alice"))
+        };
+        s.job_create(done, 10).await.expect("done");
+        s.job_create(recurring, 10).await.expect("recurring");
+        let mut run = s
+            .run_begin("recurring", 5, Some(10), 1_000, "x".into())
+            .await
+            .expect("begin")
+            .expect("run");
+        run.state = RunState::Posted;
+        s.run_update(run).await.expect("posted");
+        s.run_begin("recurring", 10, Some(20), 2_000, "y".into())
+            .await
+            .expect("begin")
+            .expect("unfinished run");
+        let r = crate::store::Retention {
+            inbox_ms: 1,
+            data_ms: 0,
+            max_turns: 100,
+        };
+        let removed = s.maintain(r).await.expect("maintain");
+        assert_eq!(removed.runs, 1, "only the finished run");
+        assert!(s.job("done").expect("read").is_none());
+        assert!(s.job("recurring").expect("read").is_some());
+        assert_eq!(s.runs_unfinished().expect("runs").len(), 1);
     }
 
     #[tokio::test]

@@ -49,6 +49,11 @@ use serde::{Deserialize, Serialize};
 /// 2: inbox attempts/pending seed/answer, `memory_use`, `bindings`; cursors hold `create_at`.
 pub const SCHEMA_VERSION: u64 = 2;
 
+/// redb's page cache. Its default (1 GiB) lets a long-running bot's RSS grow
+/// with every page it ever touched; the hot set (recent inbox rows, the
+/// sessions in use) is far smaller.
+const CACHE_BYTES: usize = 32 << 20;
+
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const INBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("inbox");
 const TRANSCRIPTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("transcripts");
@@ -325,7 +330,10 @@ impl Store {
         create_private_dir(dir)?;
         let path = dir.join("kennel.redb");
         create_private_file(&path)?;
-        let db = match Database::create(&path) {
+        let db = match Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+        {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(path)),
             Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
