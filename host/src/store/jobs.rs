@@ -458,8 +458,11 @@ mod tests {
             last_run: Some(1_000),
             ..job("recurring", Some("alice"))
         };
-        s.job_create(done, 10).await.expect("done");
-        s.job_create(recurring, 10).await.expect("recurring");
+        assert_eq!(s.job_create(done, 10).await.expect("done"), Ok(()));
+        assert_eq!(
+            s.job_create(recurring, 10).await.expect("recurring"),
+            Ok(())
+        );
         let mut run = s
             .run_begin("recurring", 5, Some(10), 1_000, "x".into())
             .await
