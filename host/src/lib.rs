@@ -1,8 +1,10 @@
 //! Kennel: a Mattermost host for sandboxed WebAssembly agents, tools and scanners.
 //!
 //! Layers, top to bottom (nothing points back up):
-//! `app` (assembly) → channels (`mattermost`, `console`) → `gateway` →
-//! `policy`, `session`, `routing`, `runtime` → `store`, `config`, `llm`.
+//! `app`, `init` (assembly, set-up) → channels (`mattermost`, `console`) →
+//! `gateway` → `policy`, `session`, `routing`, `schedule`, `runtime` →
+//! `store`, `config`, `llm`, `report` (read-only texts); `metrics` and
+//! `service` (systemd notifications) are leaves every layer may call.
 
 pub mod app;
 pub mod config;

@@ -13,6 +13,11 @@
 //! steps up to admission (in arrival order), each session its own worker
 //! for turns (in arrival order).
 //!
+//! Submodules: [`jobs`] delivers scheduled runs; [`http`] serves
+//! `/healthz`, `/readyz`, `/metrics` and the `/kennel` slash command.
+//! Shutdown drains: no new turn starts, turns in flight finish (bounded by
+//! `drain_timeout_secs`).
+//!
 //! | promise | how |
 //! |---|---|
 //! | no post lost | the cursor only moves with an inbox record; catch-up re-reads from `cursor − 5 min` and keeps what the inbox does not know; channels with posts the bot never saw are discovered on every (re)connect (`last_post_at` against the last time the host was alive) |
