@@ -455,6 +455,19 @@ fn the_slash_command_is_registered_once_checks_its_token_and_resets_the_session(
         v["text"].as_str().expect("text").contains("You are @alice"),
         "{v}"
     );
+    // Older servers send the token only in the form.
+    let form = format!(
+        "channel_id={}&team_id={}&user_id={}&command=%2Fkennel&text=help&token={token}",
+        w.town, w.team, w.alice
+    );
+    let (code, body) = http(
+        port,
+        "POST",
+        "/mattermost/command",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    );
+    assert_eq!(code, 200, "{body}");
     let (_, denied) = slash(port, &token, &w, &w.mallory, "whoami");
     assert!(denied.contains("not allowed"), "{denied}");
     // reset through the slash command resets alice's session in the channel.

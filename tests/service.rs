@@ -185,6 +185,8 @@ fn init_on_a_terminal_asks_hides_the_token_and_retries_a_wrong_one() {
     p.send_line("thread").expect("send");
     see(&mut p, "LLM base URL", "llm question");
     p.send_line("none").expect("send");
+    see(&mut p, "File to keep the token in", "env file question");
+    p.send_line("secret/bot.env").expect("send");
     let rest = p.expect(expectrl::Eof).expect("runs to the end");
     screen.push_str(&String::from_utf8_lossy(rest.before()));
     for m in rest.matches() {
@@ -204,7 +206,11 @@ fn init_on_a_terminal_asks_hides_the_token_and_retries_a_wrong_one() {
         "{cfg}"
     );
     assert!(!cfg.contains("[llm]"), "{cfg}");
-    let env = std::fs::read_to_string(dir.path().join("kennel.env")).expect("env file");
+    let env = std::fs::read_to_string(dir.path().join("secret/bot.env")).expect("env file");
+    assert!(
+        cfg.contains("env_file = \"secret/bot.env\"") || cfg.contains("bot.env"),
+        "{cfg}"
+    );
     assert!(
         env.contains(&format!("MATTERMOST_TOKEN={}", w.token)),
         "{env}"

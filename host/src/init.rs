@@ -27,6 +27,8 @@ pub struct Answers {
     pub llm: Option<LlmConfig>,
     /// Send one test completion before writing.
     pub test_llm: bool,
+    /// Where the token goes (asked on a terminal); `None`: the default.
+    pub env_file: Option<PathBuf>,
 }
 
 /// The two files.
@@ -317,6 +319,15 @@ pub async fn interactive(
         }
         Some(llm)
     };
+    let default_env = a
+        .env_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("kennel.env"));
+    let env_file = p.ask(
+        "File to keep the token in (0600; never the config)",
+        &default_env.display().to_string(),
+    )?;
+    a.env_file = Some(PathBuf::from(env_file));
     Ok((a, users))
 }
 

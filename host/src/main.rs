@@ -725,7 +725,7 @@ async fn pair(data: PathBuf, action: PairAction) -> Result<ExitCode> {
 
 async fn init(a: InitArgs, ctx: &Ctx) -> Result<ExitCode> {
     use kennel::init::{self, Answers, Targets};
-    let targets = Targets {
+    let mut targets = Targets {
         config: a.config.clone(),
         env_file: ctx
             .env_file
@@ -751,6 +751,7 @@ async fn init(a: InitArgs, ctx: &Ctx) -> Result<ExitCode> {
                 ..Default::default()
             }),
         test_llm: a.llm_test,
+        env_file: Some(targets.env_file.clone()),
     };
     let (answers, users) = if a.non_interactive {
         let users = init::non_interactive(&answers, &env).await?;
@@ -763,6 +764,9 @@ async fn init(a: InitArgs, ctx: &Ctx) -> Result<ExitCode> {
         }
         init::interactive(&mut init::Terminal, answers, &env).await?
     };
+    if let Some(chosen) = &answers.env_file {
+        targets.env_file = chosen.clone();
+    }
     init::write(&targets, &answers, &users)?;
     println!(
         "wrote {} and {} (0600; the token is only in the env file)",

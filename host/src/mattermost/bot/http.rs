@@ -93,6 +93,8 @@ struct CommandForm {
     user_id: String,
     #[serde(default)]
     text: String,
+    #[serde(default)]
+    token: String,
 }
 
 async fn command(
@@ -100,11 +102,13 @@ async fn command(
     headers: HeaderMap,
     Form(form): Form<CommandForm>,
 ) -> Response {
+    // Mattermost sends the token in the header and in the form; older
+    // servers only in the form.
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Token "))
-        .unwrap_or("");
+        .unwrap_or(&form.token);
     let registered = lock(&bot.command_tokens).get(&form.team_id).cloned();
     let manual = Some(bot.gateway.settings().config.commands.manual_token.clone());
     let matches = |t: Option<String>| {
