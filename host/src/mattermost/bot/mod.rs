@@ -231,10 +231,6 @@ pub async fn run(
                 .map_err(BotError::Config)?,
         ),
     };
-    tokio::spawn({
-        let bot = bot.clone();
-        async move { bot.register_commands().await }
-    });
     let housekeeping = tokio::spawn(bot.clone().housekeeping());
     let scheduler = tokio::spawn(bot.clone().scheduler());
     let (tx, mut rx) = mpsc::channel::<WsMsg>(256);
@@ -961,9 +957,17 @@ impl Bot {
     async fn housekeeping(self: Arc<Self>) {
         let mut last_maintain = Instant::now();
         let mut first = true;
+        let mut commands: Option<(String, String)> = None;
         loop {
             if !first {
                 tokio::time::sleep(HEARTBEAT).await;
+            }
+            // The slash command: at start, and again when a reload changes it.
+            let c = self.gateway.settings().config.commands.clone();
+            if commands.as_ref() != Some(&(c.public_url.clone(), c.trigger.clone())) {
+                commands = Some((c.public_url, c.trigger));
+                let bot = self.clone();
+                tokio::spawn(async move { bot.register_commands().await });
             }
             if let Err(e) = self
                 .store()
