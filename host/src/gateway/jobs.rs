@@ -12,10 +12,7 @@ use crate::routing::{ChannelInfo, Route};
 use crate::schedule::{self, CatchUp};
 use crate::store::{Job, Refused, Target, now_ms};
 
-use super::{
-    BLOCKED_REPLY, Gateway, GatewayError, Incoming, Outcome, OutcomeKind, TurnServices,
-    agent_context, types,
-};
+use super::{Gateway, GatewayError, Incoming, Outcome, OutcomeKind, TurnServices, types};
 
 /// The name of the host tool.
 pub const SCHEDULE_TOOL: &str = "schedule";
@@ -59,21 +56,14 @@ impl Gateway {
             &format!("job:{}", job.id),
             self.store.session_generation(&format!("job:{}", job.id))?,
         );
-        let flags = match self.scan_message(&route, &msg).await {
-            Ok(flags) => flags,
-            Err(scanner) => {
-                return Ok(Outcome::plain(
-                    BLOCKED_REPLY.into(),
-                    OutcomeKind::Blocked { scanner },
-                    settings.config.mattermost.reply_mode,
-                ));
-            }
-        };
-        let history = self
-            .store
-            .recent_turns(&sid, route.max_turns, route.max_chars)?;
-        let ctx = agent_context(&route, &sid, &history, flags, false);
-        Ok(self.run_turn(&route, &msg, &sid, &ctx, None).await)
+        self.scan_and_run(
+            &route,
+            &msg,
+            &sid,
+            settings.config.mattermost.reply_mode,
+            None,
+        )
+        .await
     }
 
     /// `/jobs` (list the caller's jobs) and `/jobs rm ID` (cancel one).

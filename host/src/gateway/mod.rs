@@ -305,7 +305,20 @@ impl Gateway {
             ));
         };
         let sid = session::session_id(&base, self.store.session_generation(&base)?);
-        let flags = match self.scan_message(&route, &msg).await {
+        self.scan_and_run(&route, &msg, &sid, reply_mode, stream)
+            .await
+    }
+
+    /// Scanners, then (unless one blocked) history and the agent's turn.
+    async fn scan_and_run(
+        &self,
+        route: &Route,
+        msg: &Incoming,
+        sid: &str,
+        reply_mode: ReplyMode,
+        stream: Option<StreamFn>,
+    ) -> Result<Outcome, GatewayError> {
+        let flags = match self.scan_message(route, msg).await {
             Ok(flags) => flags,
             Err(scanner) => {
                 return Ok(Outcome::plain(
@@ -317,9 +330,9 @@ impl Gateway {
         };
         let history = self
             .store
-            .recent_turns(&sid, route.max_turns, route.max_chars)?;
-        let ctx = agent_context(&route, &sid, &history, flags, stream.is_some());
-        let mut outcome = self.run_turn(&route, &msg, &sid, &ctx, stream).await;
+            .recent_turns(sid, route.max_turns, route.max_chars)?;
+        let ctx = agent_context(route, sid, &history, flags, stream.is_some());
+        let mut outcome = self.run_turn(route, msg, sid, &ctx, stream).await;
         outcome.reply_mode = reply_mode;
         Ok(outcome)
     }
