@@ -419,24 +419,8 @@ impl Bot {
         channel: String,
         mut rx: mpsc::UnboundedReceiver<Box<Arrival>>,
     ) {
-        loop {
-            match tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
-                Ok(Some(a)) => Box::pin(self.admit_post(a)).await,
-                Ok(None) => return,
-                Err(_) => {
-                    let mut arrivals = lock(&self.arrivals);
-                    match rx.try_recv() {
-                        Ok(a) => {
-                            drop(arrivals);
-                            Box::pin(self.admit_post(a)).await;
-                        }
-                        Err(_) => {
-                            arrivals.remove(&channel);
-                            return;
-                        }
-                    }
-                }
-            }
+        while let Some(a) = next_or_retire(&mut rx, &self.arrivals, &channel).await {
+            Box::pin(self.admit_post(a)).await;
         }
     }
 
@@ -679,26 +663,7 @@ impl Bot {
     /// A session's worker. The turn future is boxed so that an idle worker
     /// (one per recent session) holds a few hundred bytes, not a turn's state.
     async fn worker(self: Arc<Self>, key: String, mut rx: mpsc::Receiver<Job>) {
-        loop {
-            let job = match tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
-                Ok(Some(job)) => job,
-                Ok(None) => return,
-                Err(_) => {
-                    // Idle: retire, unless a job arrived meanwhile.
-                    let mut workers = lock(&self.workers);
-                    match rx.try_recv() {
-                        Ok(job) => {
-                            drop(workers);
-                            Box::pin(self.answer(job)).await;
-                            continue;
-                        }
-                        Err(_) => {
-                            workers.remove(&key);
-                            return;
-                        }
-                    }
-                }
-            };
+        while let Some(job) = next_or_retire(&mut rx, &self.workers, &key).await {
             Box::pin(self.answer(job)).await;
         }
     }
@@ -1442,6 +1407,50 @@ impl Bot {
             Err(e) => tracing::warn!("cannot open a DM with the approved user: {e}"),
         }
     }
+}
+
+/// A per-key queue (a channel's arrivals, a session's jobs).
+trait Queue<T> {
+    fn recv(&mut self) -> impl std::future::Future<Output = Option<T>> + Send;
+    fn try_recv(&mut self) -> Option<T>;
+}
+
+impl<T: Send> Queue<T> for mpsc::UnboundedReceiver<T> {
+    fn recv(&mut self) -> impl std::future::Future<Output = Option<T>> + Send {
+        mpsc::UnboundedReceiver::recv(self)
+    }
+    fn try_recv(&mut self) -> Option<T> {
+        mpsc::UnboundedReceiver::try_recv(self).ok()
+    }
+}
+
+impl<T: Send> Queue<T> for mpsc::Receiver<T> {
+    fn recv(&mut self) -> impl std::future::Future<Output = Option<T>> + Send {
+        mpsc::Receiver::recv(self)
+    }
+    fn try_recv(&mut self) -> Option<T> {
+        mpsc::Receiver::try_recv(self).ok()
+    }
+}
+
+/// The next item of a per-key queue, or `None` once it has been idle for
+/// [`WORKER_IDLE`] and is retired: the retirement removes it from `map`
+/// under the lock senders take, after one last look, so no item is ever
+/// handed to a retired queue.
+async fn next_or_retire<T, V>(
+    rx: &mut impl Queue<T>,
+    map: &Mutex<HashMap<String, V>>,
+    key: &str,
+) -> Option<T> {
+    if let Ok(item) = tokio::time::timeout(WORKER_IDLE, rx.recv()).await {
+        return item;
+    }
+    let mut senders = lock(map);
+    let last = rx.try_recv();
+    if last.is_none() {
+        senders.remove(key);
+    }
+    last
 }
 
 /// Counts an answered post in the metrics.
