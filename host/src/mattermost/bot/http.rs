@@ -24,7 +24,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::{Bot, lock};
-use crate::gateway::{Admission, Incoming};
+use crate::gateway::Admission;
 use crate::mattermost::api::Command;
 
 /// Path of the slash-command callback under `public_url`.
@@ -173,27 +173,16 @@ impl Bot {
                 return "Sorry, I can't see this channel.".into();
             }
         };
-        let settings = self.gateway.settings();
-        let listed = self.is_listed(&form.user_id).await;
-        let admin = self
-            .is_member(&settings.config.access.admins, &form.user_id)
-            .await;
-        let user_name = self
-            .user(&form.user_id)
-            .await
-            .map(|u| u.username)
-            .unwrap_or_else(|| form.user_id.clone());
         let rest: Vec<&str> = form.text.split_whitespace().skip(1).collect();
-        let incoming = Incoming {
-            post_id: format!("slash:{}", crate::store::now_ms()),
-            text: format!("/{sub} {}", rest.join(" ")).trim().to_string(),
-            user_id: form.user_id.clone(),
-            user_name,
-            channel: info,
-            root_id: None,
-            attachments: vec![],
-            admin,
-        };
+        let (incoming, listed) = self
+            .incoming(
+                &form.user_id,
+                info,
+                format!("/{sub} {}", rest.join(" ")).trim().to_string(),
+                format!("slash:{}", crate::store::now_ms()),
+                None,
+            )
+            .await;
         match self.gateway.admit(incoming, listed).await {
             Ok(Admission::Allowed(admitted)) => match self.gateway.handle(*admitted, None).await {
                 Ok(o) => o.text,

@@ -537,26 +537,15 @@ impl Bot {
 
     /// The access gate, then the session queue.
     async fn gate(self: &Arc<Self>, post: Post, info: ChannelInfo, entry: InboxEntry, live: bool) {
-        let settings = self.gateway.settings();
-        let listed = self.is_listed(&post.user_id).await;
-        let admin = self
-            .is_member(&settings.config.access.admins, &post.user_id)
+        let (incoming, listed) = self
+            .incoming(
+                &post.user_id,
+                info,
+                text::strip_mention(&post.message, &self.me.username),
+                post.id.clone(),
+                Some(post.root_id.clone()).filter(|r| !r.is_empty()),
+            )
             .await;
-        let user_name = self
-            .user(&post.user_id)
-            .await
-            .map(|u| u.username)
-            .unwrap_or_else(|| post.user_id.clone());
-        let incoming = Incoming {
-            post_id: post.id.clone(),
-            text: text::strip_mention(&post.message, &self.me.username),
-            user_id: post.user_id.clone(),
-            user_name,
-            channel: info,
-            root_id: Some(post.root_id.clone()).filter(|r| !r.is_empty()),
-            attachments: Vec::new(),
-            admin,
-        };
         match self.gateway.admit(incoming, listed).await {
             Ok(Admission::Denied(reason)) => {
                 crate::metrics::post("denied");
@@ -1256,6 +1245,40 @@ impl Bot {
                 None
             }
         }
+    }
+
+    /// A user's message as the gateway sees it, and whether the user is
+    /// listed: the name and the admin check come from the API (never from
+    /// display data in the event). One place for posts and slash commands.
+    async fn incoming(
+        &self,
+        user_id: &str,
+        channel: ChannelInfo,
+        text: String,
+        post_id: String,
+        root_id: Option<String>,
+    ) -> (Incoming, bool) {
+        let settings = self.gateway.settings();
+        let listed = self.is_listed(user_id).await;
+        let admin = self
+            .is_member(&settings.config.access.admins, user_id)
+            .await;
+        let user_name = self
+            .user(user_id)
+            .await
+            .map(|u| u.username)
+            .unwrap_or_else(|| user_id.to_string());
+        let incoming = Incoming {
+            post_id,
+            text,
+            user_id: user_id.to_string(),
+            user_name,
+            channel,
+            root_id,
+            attachments: Vec::new(),
+            admin,
+        };
+        (incoming, listed)
     }
 
     /// On the allowlist by id, or by a listed username bound to this id.
