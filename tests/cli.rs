@@ -29,9 +29,9 @@ fn check_lists_each_kind_and_fails_on_a_corrupt_file() {
     let out = stdout(&ok);
     assert!(ok.status.success(), "{out}{}", stderr(&ok));
     for (name, kind, world) in [
-        ("echo", "agent", "kennel:guest/agent@0.1.0"),
-        ("calc", "tool", "kennel:guest/tool@0.1.0"),
-        ("injection", "scanner", "kennel:guest/scanner@0.1.0"),
+        ("echo", "agent", "kennel:guest/agent@0.2.0"),
+        ("calc", "tool", "kennel:guest/tool@0.2.0"),
+        ("injection", "scanner", "kennel:guest/scanner@0.2.0"),
     ] {
         let line = out
             .lines()
@@ -61,6 +61,27 @@ fn check_lists_each_kind_and_fails_on_a_corrupt_file() {
         "must fail with a corrupt guest: {out}"
     );
     assert!(out.contains("INVALID") && out.contains("broken:"), "{out}");
+    // A guest built for the previous contract is refused with both versions named.
+    // (`tests/fixtures/echo_v010.wasm` is the bundled echo agent as built for 0.1.0.)
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/echo_v010.wasm"),
+        d.path().join("old.wasm"),
+    )
+    .expect("copy fixture");
+    let old = common::cmd()
+        .arg("check")
+        .arg("--guests")
+        .arg(d.path())
+        .arg("--data")
+        .arg(data.path())
+        .output()
+        .expect("run");
+    let out = stdout(&old);
+    let line = out.lines().find(|l| l.contains("old:")).unwrap_or_default();
+    assert!(
+        line.contains("kennel:guest@0.1.0") && line.contains("kennel:guest@0.2.0"),
+        "{out}"
+    );
     // The valid guests are still listed, from the cache this time.
     assert!(
         out.lines().filter(|l| l.ends_with("cache")).count() >= 3,

@@ -54,8 +54,18 @@ pub struct ToolCall {
 pub struct Message {
     pub role: String,
     pub content: String,
+    /// When not empty, sent instead of `content` as OpenAI content parts.
+    pub parts: Vec<Part>,
     pub tool_calls: Vec<ToolCall>,
     pub tool_call_id: Option<String>,
+}
+
+/// One part of a multi-part message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    /// An image as a URL the server can read (the host builds `data:` URLs).
+    ImageUrl(String),
 }
 
 /// A tool the model may call.
@@ -421,6 +431,17 @@ fn retryable(e: &LlmError) -> bool {
 
 fn wire_message(m: &Message) -> Value {
     let mut v = json!({ "role": m.role, "content": m.content });
+    if !m.parts.is_empty() {
+        v["content"] = Value::Array(
+            m.parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => json!({"type": "text", "text": t}),
+                    Part::ImageUrl(u) => json!({"type": "image_url", "image_url": {"url": u}}),
+                })
+                .collect(),
+        );
+    }
     if !m.tool_calls.is_empty() {
         v["tool_calls"] = Value::Array(
             m.tool_calls
@@ -508,6 +529,7 @@ fn parse_response(v: &Value) -> Result<ChatResponse, LlmError> {
     }
     Ok(ChatResponse {
         message: Message {
+            parts: Vec::new(),
             role: "assistant".into(),
             content: msg
                 .get("content")
@@ -661,6 +683,7 @@ impl StreamAccumulator {
             .collect();
         Ok(ChatResponse {
             message: Message {
+                parts: Vec::new(),
                 role: "assistant".into(),
                 content: self.content,
                 tool_calls: calls,

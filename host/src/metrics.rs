@@ -48,6 +48,8 @@ pub struct Metrics {
     pub store_bytes: Gauge,
     /// Scheduled job runs: `posted`, `failed`, `skipped`.
     pub job_runs: Family<OutcomeLabel, Counter>,
+    /// Guest HTTP requests by guest; result `sent` or `refused`.
+    pub guest_http: Family<GuestLabel, Counter>,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -63,6 +65,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         queue_depth: Gauge::default(),
         store_bytes: Gauge::default(),
         job_runs: Family::default(),
+        guest_http: Family::default(),
         registry: Registry::default(),
     };
     registry.register("posts", "Mattermost posts by outcome", m.posts.clone());
@@ -103,6 +106,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Scheduled job runs by outcome",
         m.job_runs.clone(),
     );
+    registry.register(
+        "guest_http_requests",
+        "Outbound HTTP requests of guests by guest and result",
+        m.guest_http.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -123,6 +131,17 @@ pub fn guest_call(guest: &str, result: &'static str) {
         .get_or_create(&GuestLabel {
             guest: guest.to_string(),
             result,
+        })
+        .inc();
+}
+
+/// Counts a guest's outbound HTTP request (sent, or refused/failed).
+pub fn guest_http(guest: &str, sent: bool) {
+    get()
+        .guest_http
+        .get_or_create(&GuestLabel {
+            guest: guest.to_string(),
+            result: if sent { "sent" } else { "refused" },
         })
         .inc();
 }

@@ -62,6 +62,7 @@ impl AgentServices for Services {
             tokio::time::sleep(d).await;
             Ok(llm::Response {
                 message: llm::ChatMessage {
+                    parts: Vec::new(),
                     role: "assistant".into(),
                     content: "slept".into(),
                     tool_calls: vec![],

@@ -14,7 +14,7 @@ import re
 import wit_world
 from componentize_py_types import Err
 from wit_world.imports import log
-from wit_world.imports.types import ToolSpec
+from wit_world.imports.kennel_guest_types import ToolSpec
 
 WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F']+")
 SENTENCE_END = re.compile(r"[.!?]+(\s|$)")

@@ -440,7 +440,7 @@ impl Gateway {
                         at: now_ms(),
                     },
                 ];
-                (reply.text, agent(version), turns)
+                (with_files_note(reply), agent(version), turns)
             }
             Ok((Err(e), version)) => {
                 tracing::warn!(route = %route.name, agent = %route.agent, agent_version = %version, "agent returned an error: {e}");
@@ -655,14 +655,52 @@ fn wire_message(msg: &Incoming) -> types::Message {
         attachments: msg
             .attachments
             .iter()
-            .map(|a| types::Attachment {
+            .enumerate()
+            .map(|(i, a)| types::Attachment {
+                id: format!("a{i}"),
                 name: a.name.clone(),
                 mime_type: a.mime_type.clone(),
                 size: a.size,
                 text: a.text.clone(),
+                is_image: a.mime_type.starts_with("image/"),
+                bytes: None,
+                note: attachment_note(a),
             })
             .collect(),
     }
+}
+
+/// A reply's text, with a note when the agent attached files (uploading
+/// them is not built yet: the user learns they exist instead of losing them silently).
+fn with_files_note(reply: types::Reply) -> String {
+    if reply.files.is_empty() {
+        return reply.text;
+    }
+    let names: Vec<&str> = reply.files.iter().map(|f| f.name.as_str()).collect();
+    format!(
+        "{}\n\n_({} file(s) from the agent not attached — file replies are not supported yet: {})_",
+        reply.text,
+        names.len(),
+        names.join(", ")
+    )
+}
+
+/// The one-line note an agent gets for a file the host did not read.
+fn attachment_note(a: &Attachment) -> Option<String> {
+    if a.text.is_some() {
+        return None;
+    }
+    Some(if a.mime_type.starts_with("image/") {
+        format!(
+            "{}: image not passed to the model (no vision support in this host yet)",
+            a.name
+        )
+    } else {
+        format!(
+            "{}: not read (only text files up to 256 KiB are read)",
+            a.name
+        )
+    })
 }
 
 fn pairing_text(code: &str) -> String {
@@ -1057,6 +1095,17 @@ fn from_wit_message(m: &wit_llm::ChatMessage) -> llm::Message {
     llm::Message {
         role: m.role.clone(),
         content: m.content.clone(),
+        parts: m
+            .parts
+            .iter()
+            .map(|p| match p {
+                wit_llm::ContentPart::Text(t) => llm::Part::Text(t.clone()),
+                // No image bytes are kept yet: the model gets a note instead.
+                wit_llm::ContentPart::Image(id) => llm::Part::Text(format!(
+                    "[image attachment {id} not available to the model]"
+                )),
+            })
+            .collect(),
         tool_calls: m
             .tool_calls
             .iter()
@@ -1074,6 +1123,7 @@ fn to_wit_message(m: &llm::Message) -> wit_llm::ChatMessage {
     wit_llm::ChatMessage {
         role: m.role.clone(),
         content: m.content.clone(),
+        parts: Vec::new(),
         tool_calls: m
             .tool_calls
             .iter()

@@ -17,7 +17,9 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{llm, log, memory, tools, types};
+use super::bindings::{llm, log, memory, secrets, tools, types};
+use super::net::NetHooks;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// A boxed, sendable future (host services are called from async guest calls).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -118,6 +120,9 @@ impl wasmtime_wasi::HostMonotonicClock for CoarseMonotonicClock {
 pub struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    /// The `wasi:http` policy hook of this call (grant, secrets, request log).
+    pub(crate) net: NetHooks,
     pub(crate) limiter: Limiter,
     pub(crate) guest: Arc<str>,
     pub(crate) services: Option<Arc<dyn AgentServices>>,
@@ -141,6 +146,7 @@ impl CallState {
         cpu_budget_ticks: u64,
         output_cap: usize,
         services: Option<Arc<dyn AgentServices>>,
+        net: NetHooks,
     ) -> CallState {
         let stdout = MemoryOutputPipe::new(output_cap);
         let stderr = MemoryOutputPipe::new(output_cap);
@@ -156,6 +162,8 @@ impl CallState {
         CallState {
             wasi,
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            net,
             limiter: Limiter {
                 max_memory,
                 total: 0,
@@ -210,7 +218,24 @@ impl WasiView for CallState {
     }
 }
 
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.net,
+        }
+    }
+}
+
 impl types::Host for CallState {}
+
+impl secrets::Host for CallState {
+    async fn is_configured(&mut self, name: String) -> bool {
+        self.net.policy.secrets.iter().any(|s| *s == name)
+            && self.net.secrets.get(&name).is_some_and(|s| s.has_value())
+    }
+}
 
 impl log::Host for CallState {
     async fn log(&mut self, level: log::Level, message: String) {
@@ -318,7 +343,14 @@ mod tests {
 
     #[tokio::test]
     async fn log_lines_count_against_the_output_cap() {
-        let mut s = CallState::new(Arc::from("g"), 1 << 20, 10, 1024, None);
+        let mut s = CallState::new(
+            Arc::from("g"),
+            1 << 20,
+            10,
+            1024,
+            None,
+            NetHooks::none(Arc::from("g")),
+        );
         assert!(!s.output_full());
         for _ in 0..20 {
             log::Host::log(&mut s, log::Level::Debug, "x".repeat(100)).await;

@@ -10,10 +10,14 @@
 //! | `reply_kb` | 64 | the call's return value (agent reply, tool output, scanner findings); larger fails with `reply` |
 //!
 //! Everything not granted is denied: guests get no files, sockets, environment or arguments.
+//! The same file may grant a tool or agent outbound HTTP (see [`super::net`]):
+//! `allowed_hosts`, `allowed_methods`, `max_request_kb`, `max_response_kb`,
+//! `http_timeout_ms`, `max_requests`, `secrets`.
 
 use serde::Deserialize;
 
 use super::GuestKind;
+use super::net::{NET_KEYS, NetKeys, NetPolicy};
 
 /// Limits applied to every call of one guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -26,9 +30,8 @@ pub struct Limits {
     pub reply_kb: u64,
 }
 
-/// The override file: every key optional.
+/// The limit keys of the override file: every key optional.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct LimitsFile {
     memory_mb: Option<u64>,
     cpu_ms: Option<u64>,
@@ -72,9 +75,12 @@ impl Limits {
         }
     }
 
-    /// Defaults overridden by the TOML text of `NAME.toml`.
+    /// Defaults overridden by the TOML text of `NAME.toml` (limit keys only).
     pub fn from_toml(kind: GuestKind, text: &str) -> Result<Limits, String> {
-        let f: LimitsFile = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        Ok(GuestFile::parse(kind, text)?.limits)
+    }
+
+    fn from_file(kind: GuestKind, f: LimitsFile) -> Result<Limits, String> {
         let mut l = Limits::defaults(kind);
         let check = |name: &str, v: u64, max: u64| -> Result<u64, String> {
             if v == 0 || v > max {
@@ -107,6 +113,62 @@ impl Limits {
     }
 }
 
+const LIMIT_KEYS: &[&str] = &["memory_mb", "cpu_ms", "timeout_ms", "output_kb", "reply_kb"];
+/// Read by `kennel build`, not by the runtime.
+const BUILD_KEYS: &[&str] = &["build"];
+
+/// Everything a guest's `NAME.toml` says: its limits and its network grant.
+#[derive(Debug, Clone)]
+pub struct GuestFile {
+    pub limits: Limits,
+    pub net: NetPolicy,
+}
+
+impl GuestFile {
+    /// The defaults of a kind (no `NAME.toml`): no network.
+    pub fn defaults(kind: GuestKind) -> GuestFile {
+        GuestFile {
+            limits: Limits::defaults(kind),
+            net: NetPolicy::default(),
+        }
+    }
+
+    /// Parses `NAME.toml`. Unknown keys are errors (a typo must not silently
+    /// drop a limit), and a scanner may not be granted network access.
+    pub fn parse(kind: GuestKind, text: &str) -> Result<GuestFile, String> {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        for key in table.keys() {
+            let known = LIMIT_KEYS.contains(&key.as_str())
+                || NET_KEYS.contains(&key.as_str())
+                || BUILD_KEYS.contains(&key.as_str());
+            if !known {
+                return Err(format!(
+                    "unknown key `{key}` (known: {}, {}, build)",
+                    LIMIT_KEYS.join(", "),
+                    NET_KEYS.join(", ")
+                ));
+            }
+            if kind == GuestKind::Scanner && NET_KEYS.contains(&key.as_str()) {
+                return Err(format!(
+                    "`{key}`: a scanner may not be granted network access"
+                ));
+            }
+        }
+        let limits: LimitsFile = table
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string().trim().to_string())?;
+        let net: NetKeys = table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string().trim().to_string())?;
+        Ok(GuestFile {
+            limits: Limits::from_file(kind, limits)?,
+            net: NetPolicy::from_keys(net)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +183,21 @@ mod tests {
         assert!(Limits::from_toml(GuestKind::Tool, "memory_mb = 0").is_err());
         assert!(Limits::from_toml(GuestKind::Tool, "memory_mb = 99999").is_err());
         assert!(Limits::from_toml(GuestKind::Tool, "memroy_mb = 1").is_err());
+    }
+
+    #[test]
+    fn network_keys_parse_for_tools_and_are_refused_for_scanners() {
+        let text = "allowed_hosts = [\"https://api.github.com/repos/\"]\nallowed_methods = [\"get\", \"POST\"]\nmax_response_kb = 8\nsecrets = [\"github\"]\ncpu_ms = 50\n";
+        let f = GuestFile::parse(GuestKind::Tool, text).expect("parse");
+        assert!(f.net.granted());
+        assert_eq!(f.net.allowed_methods, ["GET", "POST"]);
+        assert_eq!(f.net.max_response_bytes, 8 << 10);
+        assert_eq!(f.net.secrets, ["github"]);
+        assert_eq!(f.limits.cpu_ms, 50);
+        let e = GuestFile::parse(GuestKind::Scanner, text).expect_err("scanner");
+        assert!(e.contains("scanner may not"), "{e}");
+        assert!(GuestFile::parse(GuestKind::Tool, "allowed_hosts = [\"ftp://x\"]").is_err());
+        assert!(GuestFile::parse(GuestKind::Tool, "allowed_methods = [\"BREW\"]").is_err());
+        assert!(!GuestFile::defaults(GuestKind::Tool).net.granted());
     }
 }

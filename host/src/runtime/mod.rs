@@ -25,6 +25,7 @@ pub mod bindings;
 mod cache;
 mod host;
 pub mod limits;
+pub mod net;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -42,10 +43,14 @@ use wasmtime::{
 pub use bindings::{llm, memory, types};
 pub use cache::Origin;
 pub use host::{AgentServices, BoxFuture, MAX_MEMORY_KEY, MAX_MEMORY_VALUE};
-pub use limits::Limits;
+pub use limits::{GuestFile, Limits};
+pub use net::{HostRule, Inject, NetPolicy, RequestRecord, Secret, Secrets};
 pub use watch::Watcher;
 
 use host::CallState;
+
+/// The version of the `kennel:guest` WIT package this host serves.
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// Length of one epoch tick. CPU budgets are counted in ticks.
 pub const TICK: Duration = Duration::from_millis(5);
@@ -69,9 +74,9 @@ impl GuestKind {
     /// The WIT world of the kind.
     pub fn world(self) -> &'static str {
         match self {
-            GuestKind::Agent => "kennel:guest/agent@0.1.0",
-            GuestKind::Tool => "kennel:guest/tool@0.1.0",
-            GuestKind::Scanner => "kennel:guest/scanner@0.1.0",
+            GuestKind::Agent => "kennel:guest/agent@0.2.0",
+            GuestKind::Tool => "kennel:guest/tool@0.2.0",
+            GuestKind::Scanner => "kennel:guest/scanner@0.2.0",
         }
     }
 }
@@ -162,6 +167,8 @@ pub struct Guest {
     pub load_time: Duration,
     pub origin: Origin,
     pub limits: Limits,
+    /// The network grant of its `NAME.toml` (none by default).
+    pub net: Arc<NetPolicy>,
     pub path: PathBuf,
     pre: Pre,
     spec: tokio::sync::OnceCell<types::ToolSpec>,
@@ -190,6 +197,8 @@ struct Inner {
     agent_linker: Linker<CallState>,
     plain_linker: Linker<CallState>,
     cache: cache::CompileCache,
+    /// The host's secrets, injected into granted guests' HTTP requests.
+    secrets: ArcSwap<Secrets>,
     guests: ArcSwap<BTreeMap<String, Arc<Guest>>>,
     guest_dir: PathBuf,
     /// Serialises registry updates (loads from the watcher and from callers).
@@ -216,22 +225,10 @@ impl Runtime {
     /// Loads no guests (see [`Runtime::load_dir`]).
     pub fn new(opts: RuntimeOptions) -> Result<Runtime, RuntimeError> {
         let engine = make_engine().map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        let mut agent_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut agent_linker)
-            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        bindings::agent::Agent::add_to_linker::<CallState, HasSelf<CallState>>(
-            &mut agent_linker,
-            |s| s,
-        )
-        .map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        let mut plain_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut plain_linker)
-            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        bindings::tool::Tool::add_to_linker::<CallState, HasSelf<CallState>>(
-            &mut plain_linker,
-            |s| s,
-        )
-        .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let agent_linker =
+            make_linker(&engine, true).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let plain_linker =
+            make_linker(&engine, false).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let cache = cache::CompileCache::new(&engine, opts.cache_dir.clone());
         start_ticker(&engine);
         Ok(Runtime {
@@ -240,6 +237,7 @@ impl Runtime {
                 agent_linker,
                 plain_linker,
                 cache,
+                secrets: ArcSwap::from_pointee(Secrets::default()),
                 guests: ArcSwap::from_pointee(BTreeMap::new()),
                 guest_dir: opts.guest_dir,
                 update: std::sync::Mutex::new(()),
@@ -249,6 +247,12 @@ impl Runtime {
                 compiler: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Replaces the secrets injected into guests' HTTP requests (config load
+    /// and reload). Calls in flight keep the set they started with.
+    pub fn set_secrets(&self, secrets: Secrets) {
+        self.inner.secrets.store(Arc::new(secrets));
     }
 
     /// The guest directory this runtime serves.
@@ -551,20 +555,21 @@ impl Runtime {
             }
         })?;
         let limits_path = path.with_extension("toml");
-        let limits = if limits_path.is_file() {
+        let file = if limits_path.is_file() {
             let text = std::fs::read_to_string(&limits_path).map_err(|e| LoadError::Limits {
                 name: name.clone(),
                 path: limits_path.clone(),
                 reason: e.to_string(),
             })?;
-            Limits::from_toml(kind, &text).map_err(|reason| LoadError::Limits {
+            GuestFile::parse(kind, &text).map_err(|reason| LoadError::Limits {
                 name: name.clone(),
                 path: limits_path.clone(),
                 reason,
             })?
         } else {
-            Limits::defaults(kind)
+            GuestFile::defaults(kind)
         };
+        let limits = file.limits;
         let world_err = |e: wasmtime::Error| LoadError::WrongWorld {
             name: name.clone(),
             reason: format!("does not match the {} world: {e:#}", kind.world()),
@@ -592,6 +597,7 @@ impl Runtime {
             load_time: started.elapsed(),
             origin,
             limits,
+            net: Arc::new(file.net),
             path: path.to_path_buf(),
             pre,
             spec: tokio::sync::OnceCell::new(),
@@ -604,8 +610,20 @@ impl Runtime {
         Ok(guest)
     }
 
-    fn store(&self, guest: &Guest, services: Option<Arc<dyn AgentServices>>) -> Store<CallState> {
+    fn store(
+        &self,
+        guest: &Guest,
+        services: Option<Arc<dyn AgentServices>>,
+        log: net::RequestLog,
+    ) -> Store<CallState> {
         let l = guest.limits;
+        let net = net::NetHooks {
+            guest: Arc::from(guest.name.as_str()),
+            policy: guest.net.clone(),
+            secrets: self.inner.secrets.load_full(),
+            sent: 0,
+            log,
+        };
         let ticks = (l.cpu_ms * 1000 / TICK.as_micros() as u64).max(1);
         let state = CallState::new(
             Arc::from(guest.name.as_str()),
@@ -613,6 +631,7 @@ impl Runtime {
             ticks,
             (l.output_kb as usize) << 10,
             services,
+            net,
         );
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -707,7 +726,7 @@ impl Runtime {
                 GuestKind::Agent,
             ));
         };
-        let store = self.store(&guest, Some(services));
+        let store = self.store(&guest, Some(services), Default::default());
         let out = self
             .run(&guest, store, async |store: &mut Store<CallState>| {
                 let inst = pre.instantiate_async(&mut *store).await?;
@@ -736,7 +755,7 @@ impl Runtime {
         let spec = guest
             .spec
             .get_or_try_init(|| async {
-                let store = self.store(&guest, None);
+                let store = self.store(&guest, None, Default::default());
                 self.run(&guest, store, async |store: &mut Store<CallState>| {
                     let inst = pre.instantiate_async(&mut *store).await?;
                     inst.call_describe(&mut *store).await
@@ -756,6 +775,18 @@ impl Runtime {
         name: &str,
         arguments: &str,
     ) -> Result<Result<String, String>, GuestError> {
+        self.tool_invoke_traced(name, arguments, Default::default())
+            .await
+    }
+
+    /// [`Runtime::tool_invoke`], recording the HTTP requests the tool made
+    /// (allowed or refused) into `requests` (for `kennel call`).
+    pub async fn tool_invoke_traced(
+        &self,
+        name: &str,
+        arguments: &str,
+        requests: net::RequestLog,
+    ) -> Result<Result<String, String>, GuestError> {
         self.ready(name).await;
         let guest = self.get_kind(name, GuestKind::Tool)?;
         let Pre::Tool(pre) = &guest.pre else {
@@ -765,7 +796,7 @@ impl Runtime {
                 GuestKind::Tool,
             ));
         };
-        let store = self.store(&guest, None);
+        let store = self.store(&guest, None, requests);
         let out = self
             .run(&guest, store, async |store: &mut Store<CallState>| {
                 let inst = pre.instantiate_async(&mut *store).await?;
@@ -792,7 +823,7 @@ impl Runtime {
                 GuestKind::Scanner,
             ));
         };
-        let store = self.store(&guest, None);
+        let store = self.store(&guest, None, Default::default());
         let verdict = self
             .run(&guest, store, async |store: &mut Store<CallState>| {
                 let inst = pre.instantiate_async(&mut *store).await?;
@@ -936,12 +967,20 @@ fn detect_kind(
         ));
     };
     for (import, _) in ty.imports(engine) {
-        let iface = import.split('@').next().unwrap_or(import);
+        let (iface, version) = import.split_once('@').unwrap_or((import, ""));
+        if iface.starts_with("kennel:guest/") && version != WIT_VERSION {
+            return Err(format!(
+                "was built for kennel:guest@{version}, but this host serves kennel:guest@{WIT_VERSION} \
+                 (it imports `{import}`); rebuild it against wit/kennel.wit ({WIT_VERSION})"
+            ));
+        }
         let allowed = match iface {
             "kennel:guest/types" | "kennel:guest/log" => true,
             "kennel:guest/memory" | "kennel:guest/tools" | "kennel:guest/llm" => {
                 kind == GuestKind::Agent
             }
+            "kennel:guest/secrets" => kind != GuestKind::Scanner,
+            other if other.starts_with("wasi:http/") => kind != GuestKind::Scanner,
             other => other.starts_with("wasi:"),
         };
         if !allowed {
@@ -951,6 +990,25 @@ fn detect_kind(
         }
     }
     Ok(kind)
+}
+
+/// A linker with WASI p2 (nothing granted), `wasi:http` (served by the
+/// [`net`] policy hook) and the kennel interfaces; `agent` adds memory,
+/// tools and llm.
+fn make_linker(engine: &Engine, agent: bool) -> wasmtime::Result<Linker<CallState>> {
+    use bindings::agent::kennel::guest as k;
+    let mut l = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut l)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut l)?;
+    k::types::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+    k::log::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+    k::secrets::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+    if agent {
+        k::memory::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+        k::tools::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+        k::llm::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+    }
+    Ok(l)
 }
 
 /// Guest names: what routes and logs can safely show.

@@ -9,7 +9,7 @@
 //! Memory: facts live in user scope under `fact:NNNN` (the host's built-in
 //! `remember` tool writes the same keys), so they survive `/reset` and restarts.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "agent" });
+wit_bindgen::generate!({ path: "../../../wit", world: "agent", generate_all });
 
 use kennel::guest::llm::{self, ChatMessage, LlmError, Request};
 use kennel::guest::log::{self, Level};
@@ -30,6 +30,7 @@ impl Guest for Assistant {
         if let Some(fact) = remember_request(text) {
             remember(fact)?;
             return Ok(Reply {
+                files: Vec::new(),
                 text: format!("Noted — I'll remember that {fact}."),
             });
         }
@@ -62,12 +63,14 @@ impl Guest for Assistant {
                 Ok(r) => r,
                 Err(e) => {
                     return Ok(Reply {
+                        files: Vec::new(),
                         text: describe_error(&e),
                     });
                 }
             };
             if resp.message.tool_calls.is_empty() {
                 return Ok(Reply {
+                    files: Vec::new(),
                     text: resp.message.content,
                 });
             }
@@ -86,6 +89,7 @@ impl Guest for Assistant {
                     Err(e) => format!("error: {e}"),
                 };
                 messages.push(ChatMessage {
+                    parts: Vec::new(),
                     role: "tool".into(),
                     content: result,
                     tool_calls: vec![],
@@ -94,6 +98,7 @@ impl Guest for Assistant {
             }
         }
         Ok(Reply {
+            files: Vec::new(),
             text: format!(
                 "I stopped after {MAX_STEPS} model steps without reaching an answer. Please rephrase or narrow the question."
             ),
@@ -105,6 +110,7 @@ export!(Assistant);
 
 fn chat(role: &str, content: &str) -> ChatMessage {
     ChatMessage {
+        parts: Vec::new(),
         role: role.into(),
         content: content.into(),
         tool_calls: vec![],

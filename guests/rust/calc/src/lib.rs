@@ -2,7 +2,7 @@
 //! `{"expression": "2*(3+4)"}`. Supports `+ - * / % ^`, parentheses, unary
 //! minus and decimals. Pure: no I/O at all.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
+wit_bindgen::generate!({ path: "../../../wit", world: "tool", generate_all });
 
 struct Calc;
 

@@ -3,7 +3,7 @@
 //! and starts again after `/reset`). A message starting with `calc ` is handed
 //! to the `calc` tool through the host, proving agent → host → tool works.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "agent" });
+wit_bindgen::generate!({ path: "../../../wit", world: "agent", generate_all });
 
 use kennel::guest::memory::{self, Scope};
 use kennel::guest::tools;
@@ -25,10 +25,12 @@ impl Guest for Echo {
                 Err(e) => format!("calc failed: {e}"),
             };
             return Ok(Reply {
+                files: Vec::new(),
                 text: format!("echo: {expr} = {result} (turn {turn})"),
             });
         }
         Ok(Reply {
+            files: Vec::new(),
             text: format!("echo: {text} (turn {turn})"),
         })
     }

@@ -15,7 +15,7 @@
 //! Ordinary chat such as "ignore the typo in line 3" or "forget the old draft"
 //! must stay unflagged: override rules need an instruction-like object.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "scanner" });
+wit_bindgen::generate!({ path: "../../../wit", world: "scanner", generate_all });
 
 use kennel::guest::types::Finding;
 

@@ -1,7 +1,7 @@
 //! Test-only scanner. Text containing `TRAP` traps, `LOOP` loops forever,
 //! `FLAGME` is flagged, `BLOCKME` is blocked; everything else is allowed.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "scanner" });
+wit_bindgen::generate!({ path: "../../../wit", world: "scanner", generate_all });
 
 use kennel::guest::types::Finding;
 

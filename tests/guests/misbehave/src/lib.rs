@@ -5,7 +5,7 @@
 //! (tries files, directories, the environment, arguments and a socket, and
 //! reports what it got).
 
-wit_bindgen::generate!({ path: "../../../wit", world: "tool" });
+wit_bindgen::generate!({ path: "../../../wit", world: "tool", generate_all });
 
 struct Misbehave;
 

@@ -3,7 +3,7 @@
 //! million iterations; anything else replies with the build's `VERSION`
 //! (set at compile time by the test through `SLOWAGENT_VERSION`).
 
-wit_bindgen::generate!({ path: "../../../wit", world: "agent" });
+wit_bindgen::generate!({ path: "../../../wit", world: "agent", generate_all });
 
 use kennel::guest::llm;
 
@@ -20,6 +20,7 @@ impl Guest for Slow {
         if text == "wait" {
             let req = llm::Request {
                 messages: vec![llm::ChatMessage {
+                    parts: Vec::new(),
                     role: "user".into(),
                     content: "wait".into(),
                     tool_calls: vec![],
@@ -33,9 +34,11 @@ impl Guest for Slow {
             };
             return match llm::chat(&req) {
                 Ok(r) => Ok(Reply {
+                    files: Vec::new(),
                     text: format!("waited: {}", r.message.content),
                 }),
                 Err(e) => Ok(Reply {
+                    files: Vec::new(),
                     text: format!("llm error: {e:?}"),
                 }),
             };
@@ -47,10 +50,12 @@ impl Guest for Slow {
                 x = std::hint::black_box(x ^ i);
             }
             return Ok(Reply {
+                files: Vec::new(),
                 text: format!("spun {}", x & 1),
             });
         }
         Ok(Reply {
+            files: Vec::new(),
             text: format!("version {VERSION}"),
         })
     }
