@@ -9,7 +9,9 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::gateway::{Gateway, known_guests};
 use crate::llm::LlmClient;
-use crate::runtime::{LoadError, Runtime, RuntimeError, RuntimeOptions};
+use crate::runtime::{
+    HostRule, Inject, LoadError, Runtime, RuntimeError, RuntimeOptions, Secret, Secrets,
+};
 use crate::store::{Store, StoreError};
 
 /// Where things live.
@@ -103,6 +105,55 @@ pub fn validate(config: &Config, runtime: &Runtime) -> Result<(), AppError> {
     }
 }
 
+/// The host's secrets (`[secrets.NAME]`), checked: each names where it goes
+/// (a header or a query parameter, not both) and the hosts it may reach.
+pub fn secrets(config: &Config) -> Result<Secrets, AppError> {
+    let mut list = Vec::new();
+    let mut errs = Vec::new();
+    for (name, s) in &config.secrets {
+        let inject = match (&s.header, &s.query) {
+            (Some(h), None) => match http::HeaderName::from_bytes(h.trim().as_bytes()) {
+                Ok(name) => Inject::Header {
+                    name,
+                    prefix: s.prefix.clone(),
+                },
+                Err(_) => {
+                    errs.push(format!("[secrets.{name}]: `{h}` is not a header name"));
+                    continue;
+                }
+            },
+            (None, Some(q)) if !q.trim().is_empty() => Inject::Query(q.trim().to_string()),
+            _ => {
+                errs.push(format!(
+                    "[secrets.{name}]: set exactly one of `header` or `query`"
+                ));
+                continue;
+            }
+        };
+        let hosts: Result<Vec<HostRule>, String> =
+            s.hosts.iter().map(|h| HostRule::parse(h)).collect();
+        match hosts.and_then(|h| Secret::new(name.clone(), s.value.clone(), inject, h)) {
+            Ok(secret) => {
+                if !secret.has_value() {
+                    tracing::warn!(secret = %name, env = %s.env, "secret has no value: its variable is not set");
+                }
+                list.push(secret);
+            }
+            Err(e) => errs.push(format!("[secrets.{name}]: {e}")),
+        }
+    }
+    if errs.is_empty() {
+        Ok(Secrets::new(list))
+    } else {
+        Err(AppError::Invalid(
+            errs.iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ))
+    }
+}
+
 /// The LLM client for a config (`None` without `[llm]`).
 pub fn llm_client(
     config: &Config,
@@ -122,6 +173,7 @@ impl App {
         let config = load_config(&paths, env)?;
         let (runtime, load_errors) = load_runtime(&paths, env)?;
         validate(&config, &runtime)?;
+        runtime.set_secrets(secrets(&config)?);
         let store = Arc::new(Store::open(&paths.data)?);
         let llm = llm_client(&config, env)?;
         let gateway = Arc::new(Gateway::new(runtime.clone(), store, config, llm));
@@ -147,9 +199,11 @@ impl App {
         let result = load_config(&self.paths, env)
             .map_err(AppError::from)
             .and_then(|c| validate(&c, &self.runtime).map(|_| c))
-            .and_then(|c| llm_client(&c, env).map(|l| (c, l)));
+            .and_then(|c| secrets(&c).map(|s| (c, s)))
+            .and_then(|(c, s)| llm_client(&c, env).map(|l| (c, l, s)));
         match result {
-            Ok((config, llm)) => {
+            Ok((config, llm, secrets)) => {
+                self.runtime.set_secrets(secrets);
                 let routes = config.routes.len();
                 self.gateway.replace_config(config, llm);
                 tracing::info!(routes, "configuration reloaded");

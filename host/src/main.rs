@@ -120,6 +120,18 @@ enum Command {
         #[arg(long, default_value = ".kennel")]
         data: PathBuf,
     },
+    /// Run one tool with JSON arguments through the same runtime, network
+    /// policy and secrets as the bot; prints its output (stdout) and the HTTP
+    /// requests it made (stderr). For tool authors and tests.
+    Call {
+        #[command(flatten)]
+        common: Common,
+        /// Tool name (file stem in the guest directory).
+        tool: String,
+        /// Arguments: a JSON object (checked against the tool's schema).
+        #[arg(default_value = "{}")]
+        json: String,
+    },
     /// Post a proactive message to the home channel (through the running bot if there is one).
     Say {
         #[command(flatten)]
@@ -174,6 +186,7 @@ impl Command {
             Command::Run(c)
             | Command::Chat { common: c, .. }
             | Command::Routes { common: c, .. }
+            | Command::Call { common: c, .. }
             | Command::Say { common: c, .. } => c.config.clone(),
             Command::Doctor { config, .. } => config.clone(),
             _ => None,
@@ -369,7 +382,8 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             kennel::console::run(&app.gateway, &channel, &user).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { guests, data } => check(guests, data, &env),
+        Command::Check { guests, data } => check(guests, data, &env).await,
+        Command::Call { common, tool, json } => call(common, tool, json, &env).await,
         Command::Compile { cache_dir, wasm } => {
             kennel::runtime::compile_to_cache(&cache_dir, &wasm).map_err(anyhow::Error::msg)?;
             Ok(ExitCode::SUCCESS)
@@ -415,7 +429,61 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
     }
 }
 
-fn check(guests: PathBuf, data: PathBuf, env: &dyn Fn(&str) -> Option<String>) -> Result<ExitCode> {
+/// `kennel call`: one tool call, with its HTTP requests listed.
+async fn call(
+    common: Common,
+    tool: String,
+    json: String,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ExitCode> {
+    let paths = common.paths();
+    let config = app::load_config(&paths, env)?;
+    let runtime = kennel::runtime::Runtime::new(kennel::runtime::RuntimeOptions {
+        guest_dir: paths.guests.clone(),
+        cache_dir: Some(paths.cache_dir(env)),
+    })?;
+    runtime.set_secrets(app::secrets(&config)?);
+    let file = paths.guests.join(format!("{tool}.wasm"));
+    if !file.is_file() {
+        anyhow::bail!("no tool `{tool}`: {} does not exist", file.display());
+    }
+    runtime.load_file(&file)?;
+    if let Err(e) = runtime.check_arguments(&tool, &json).await {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    let requests = kennel::runtime::net::RequestLog::default();
+    let out = runtime
+        .tool_invoke_traced(&tool, &json, requests.clone())
+        .await;
+    let list = requests.lock().map(|l| l.clone()).unwrap_or_default();
+    for r in &list {
+        eprintln!("http: {r}");
+    }
+    if list.is_empty() {
+        eprintln!("http: (no requests)");
+    }
+    match out {
+        Ok(Ok(text)) => {
+            println!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(e)) => {
+            eprintln!("tool error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn check(
+    guests: PathBuf,
+    data: PathBuf,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ExitCode> {
     let paths = Paths {
         config: None,
         guests: guests.clone(),
@@ -467,6 +535,36 @@ fn check(guests: PathBuf, data: PathBuf, env: &dyn Fn(&str) -> Option<String>) -
     }
     if results.is_empty() {
         println!("(no *.wasm files in {})", guests.display());
+    }
+    for g in results.iter().flatten() {
+        if g.kind == kennel::runtime::GuestKind::Tool
+            && let Err(e) = runtime.tool_spec(&g.name).await
+        {
+            bad += 1;
+            println!("INVALID      {}: {e}", g.name);
+        }
+        if g.net.granted() {
+            let hosts: Vec<String> = g
+                .net
+                .allowed_hosts
+                .iter()
+                .map(|h| format!("{}://{}:{}{}", h.scheme, h.host, h.port, h.path_prefix))
+                .collect();
+            println!(
+                "NETWORK      {}: {} ({}; {} KiB responses, {} ms, {} requests/call{})",
+                g.name,
+                hosts.join(", "),
+                g.net.allowed_methods.join(", "),
+                g.net.max_response_bytes >> 10,
+                g.net.timeout.as_millis(),
+                g.net.max_requests,
+                if g.net.secrets.is_empty() {
+                    String::new()
+                } else {
+                    format!("; secrets: {}", g.net.secrets.join(", "))
+                }
+            );
+        }
     }
     Ok(if bad > 0 {
         ExitCode::FAILURE

@@ -22,7 +22,7 @@
 
 pub mod env;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -444,6 +444,41 @@ impl Default for CommandsConfig {
     }
 }
 
+/// `[secrets.NAME]`: a value the host injects into granted guests' HTTP
+/// requests. The value comes from the environment; guests never read it.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretConfig {
+    /// Name of the environment variable holding the value.
+    pub env: String,
+    /// Header to set, e.g. "Authorization" (or use `query`).
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Text before the value in the header, e.g. "Bearer ".
+    #[serde(default)]
+    pub prefix: String,
+    /// Query parameter to add instead of a header.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Where the secret may be sent: `scheme://host[:port][/path-prefix]` entries.
+    pub hosts: Vec<String>,
+    /// The value read from `env` (never printed).
+    #[serde(skip)]
+    pub value: String,
+}
+
+impl std::fmt::Debug for SecretConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretConfig")
+            .field("env", &self.env)
+            .field("header", &self.header)
+            .field("query", &self.query)
+            .field("hosts", &self.hosts)
+            .field("value", &if self.value.is_empty() { "" } else { "<redacted>" })
+            .finish()
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -464,6 +499,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub http: HttpConfig,
     pub commands: CommandsConfig,
+    /// `[secrets.NAME]` entries, by name.
+    pub secrets: BTreeMap<String, SecretConfig>,
     /// Where the config came from (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -486,6 +523,7 @@ impl std::fmt::Debug for Config {
             .field("jobs", &self.jobs)
             .field("http", &self.http)
             .field("commands", &self.commands)
+            .field("secrets", &self.secrets)
             .field("source", &self.source)
             .finish()
     }
@@ -645,6 +683,11 @@ impl Config {
         if !self.commands.token_env.is_empty() {
             self.commands.manual_token = get(&self.commands.token_env)
                 .map(|t| t.trim().to_string())
+                .unwrap_or_default();
+        }
+        for secret in self.secrets.values_mut() {
+            secret.value = get(secret.env.trim())
+                .map(|v| v.trim().to_string())
                 .unwrap_or_default();
         }
         if let Some(v) = get("MATTERMOST_ALLOW_ALL_USERS") {

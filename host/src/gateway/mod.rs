@@ -974,6 +974,7 @@ impl AgentServices for TurnServices {
             if name == SCHEDULE_TOOL {
                 return self.schedule(arguments).await;
             }
+            self.runtime.check_arguments(name, arguments).await?;
             let out = match self.runtime.tool_invoke(name, arguments).await {
                 Ok(Ok(out)) => out,
                 Ok(Err(e)) => return Err(e),

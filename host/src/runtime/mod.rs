@@ -137,6 +137,8 @@ pub enum GuestError {
     NotLoaded(String, GuestKind),
     #[error("guest `{0}` is a {1}, not a {2}")]
     WrongKind(String, GuestKind, GuestKind),
+    #[error("tool `{0}` describes its arguments with an invalid JSON Schema: {1}")]
+    BadSchema(String, String),
 }
 
 /// Startup errors of the runtime itself.
@@ -171,7 +173,14 @@ pub struct Guest {
     pub net: Arc<NetPolicy>,
     pub path: PathBuf,
     pre: Pre,
-    spec: tokio::sync::OnceCell<types::ToolSpec>,
+    /// A tool's spec and its compiled argument schema (first use, then cached).
+    tool: tokio::sync::OnceCell<ToolInfo>,
+}
+
+/// What `describe` returned, checked: the spec and the validator of its `parameters`.
+struct ToolInfo {
+    spec: types::ToolSpec,
+    validator: jsonschema::Validator,
 }
 
 impl std::fmt::Debug for Guest {
@@ -600,7 +609,7 @@ impl Runtime {
             net: Arc::new(file.net),
             path: path.to_path_buf(),
             pre,
-            spec: tokio::sync::OnceCell::new(),
+            tool: tokio::sync::OnceCell::new(),
         };
         tracing::info!(
             guest = %guest.name, kind = %guest.kind, version = %guest.version,
@@ -741,8 +750,53 @@ impl Runtime {
         Ok((out, guest.version.clone()))
     }
 
-    /// A tool's spec (cached per loaded version).
+    /// A tool's spec (cached per loaded version). Its `parameters` must be a
+    /// valid JSON Schema for an object; otherwise [`GuestError::BadSchema`].
     pub async fn tool_spec(&self, name: &str) -> Result<types::ToolSpec, GuestError> {
+        let guest = self.described_tool(name).await?;
+        let Some(info) = guest.tool.get() else {
+            return Err(GuestError::NotLoaded(name.into(), GuestKind::Tool));
+        };
+        let mut spec = info.spec.clone();
+        // The registry name is authoritative: routes grant tools by file name.
+        spec.name = guest.name.clone();
+        Ok(spec)
+    }
+
+    /// Checks a model's arguments against the tool's schema. The error is
+    /// text for the model: what is wrong and where.
+    pub async fn check_arguments(&self, name: &str, arguments: &str) -> Result<(), String> {
+        let guest = self.described_tool(name).await.map_err(|e| e.to_string())?;
+        let Some(info) = guest.tool.get() else {
+            return Err(format!("tool `{name}` is not loaded"));
+        };
+        let value: serde_json::Value = serde_json::from_str(arguments)
+            .map_err(|e| format!("the arguments for `{name}` are not valid JSON: {e}"))?;
+        let problems: Vec<String> = info
+            .validator
+            .iter_errors(&value)
+            .take(5)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{at}: {e}")
+                }
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the arguments for `{name}` do not match its parameters schema: {}",
+                problems.join("; ")
+            ))
+        }
+    }
+
+    /// The current version of a tool, with its spec and schema checked (once per version).
+    async fn described_tool(&self, name: &str) -> Result<Arc<Guest>, GuestError> {
         self.ready(name).await;
         let guest = self.get_kind(name, GuestKind::Tool)?;
         let Pre::Tool(pre) = &guest.pre else {
@@ -752,21 +806,22 @@ impl Runtime {
                 GuestKind::Tool,
             ));
         };
-        let spec = guest
-            .spec
+        guest
+            .tool
             .get_or_try_init(|| async {
                 let store = self.store(&guest, None, Default::default());
-                self.run(&guest, store, async |store: &mut Store<CallState>| {
-                    let inst = pre.instantiate_async(&mut *store).await?;
-                    inst.call_describe(&mut *store).await
-                })
-                .await
+                let spec = self
+                    .run(&guest, store, async |store: &mut Store<CallState>| {
+                        let inst = pre.instantiate_async(&mut *store).await?;
+                        inst.call_describe(&mut *store).await
+                    })
+                    .await?;
+                let validator = compile_schema(&spec.parameters)
+                    .map_err(|e| GuestError::BadSchema(guest.name.clone(), e))?;
+                Ok::<_, GuestError>(ToolInfo { spec, validator })
             })
             .await?;
-        let mut spec = spec.clone();
-        // The registry name is authoritative: routes grant tools by file name.
-        spec.name = guest.name.clone();
-        Ok(spec)
+        Ok(guest)
     }
 
     /// Invokes a tool with JSON arguments.
@@ -990,6 +1045,26 @@ fn detect_kind(
         }
     }
     Ok(kind)
+}
+
+/// Compiles a tool's `parameters`: JSON, an object schema, valid against
+/// its meta-schema, with no remote references.
+fn compile_schema(text: &str) -> Result<jsonschema::Validator, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("the schema must be a JSON object".into());
+    }
+    if let Some(t) = value.get("type")
+        && t != "object"
+    {
+        return Err(format!("the arguments must be an object, but the schema says type {t}"));
+    }
+    jsonschema::meta::validate(&value).map_err(|e| {
+        let at = e.instance_path().to_string();
+        format!("{}{e}", if at.is_empty() { String::new() } else { format!("{at}: ") })
+    })?;
+    jsonschema::validator_for(&value).map_err(|e| e.to_string())
 }
 
 /// A linker with WASI p2 (nothing granted), `wasi:http` (served by the
