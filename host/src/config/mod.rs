@@ -474,7 +474,14 @@ impl std::fmt::Debug for SecretConfig {
             .field("header", &self.header)
             .field("query", &self.query)
             .field("hosts", &self.hosts)
-            .field("value", &if self.value.is_empty() { "" } else { "<redacted>" })
+            .field(
+                "value",
+                &if self.value.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
             .finish()
     }
 }

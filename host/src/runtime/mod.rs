@@ -1058,11 +1058,20 @@ fn compile_schema(text: &str) -> Result<jsonschema::Validator, String> {
     if let Some(t) = value.get("type")
         && t != "object"
     {
-        return Err(format!("the arguments must be an object, but the schema says type {t}"));
+        return Err(format!(
+            "the arguments must be an object, but the schema says type {t}"
+        ));
     }
     jsonschema::meta::validate(&value).map_err(|e| {
         let at = e.instance_path().to_string();
-        format!("{}{e}", if at.is_empty() { String::new() } else { format!("{at}: ") })
+        format!(
+            "{}{e}",
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!("{at}: ")
+            }
+        )
     })?;
     jsonschema::validator_for(&value).map_err(|e| e.to_string())
 }

@@ -49,18 +49,23 @@ impl Guest for WebFetch {
         }
         let kind = page.content_type.to_ascii_lowercase();
         let body = String::from_utf8_lossy(&page.body);
-        let text = if kind.contains("html") || (kind.is_empty() && body.trim_start().starts_with('<')) {
-            text::html_to_text(&body)
-        } else if kind.starts_with("text/") || kind.contains("json") || kind.contains("xml") || kind.is_empty() {
-            text::collapse(&body)
-        } else {
-            return Err(format!(
-                "{} is {} ({} bytes), not text",
-                page.url,
-                page.content_type,
-                page.body.len()
-            ));
-        };
+        let text =
+            if kind.contains("html") || (kind.is_empty() && body.trim_start().starts_with('<')) {
+                text::html_to_text(&body)
+            } else if kind.starts_with("text/")
+                || kind.contains("json")
+                || kind.contains("xml")
+                || kind.is_empty()
+            {
+                text::collapse(&body)
+            } else {
+                return Err(format!(
+                    "{} is {} ({} bytes), not text",
+                    page.url,
+                    page.content_type,
+                    page.body.len()
+                ));
+            };
         Ok(text::cap(&text, max_chars))
     }
 }
@@ -114,7 +119,11 @@ fn get(url: &str) -> Result<(u16, Headers, Vec<u8>), String> {
         .map_err(|e| format!("{e:?}"))?;
     let req = OutgoingRequest::new(headers);
     let _ = req.set_method(&Method::Get);
-    let scheme = if parts.https { Scheme::Https } else { Scheme::Http };
+    let scheme = if parts.https {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
     let _ = req.set_scheme(Some(&scheme));
     req.set_authority(Some(&parts.authority))
         .map_err(|_| format!("bad host in {url}"))?;
@@ -129,8 +138,12 @@ fn get(url: &str) -> Result<(u16, Headers, Vec<u8>), String> {
     };
     let status = resp.status();
     let headers = resp.headers().entries();
-    let body = resp.consume().map_err(|_| "response body unavailable".to_string())?;
-    let stream = body.stream().map_err(|_| "response body unavailable".to_string())?;
+    let body = resp
+        .consume()
+        .map_err(|_| "response body unavailable".to_string())?;
+    let stream = body
+        .stream()
+        .map_err(|_| "response body unavailable".to_string())?;
     let mut buf = Vec::new();
     loop {
         match stream.blocking_read(64 << 10) {

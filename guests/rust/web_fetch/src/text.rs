@@ -16,7 +16,9 @@ pub fn split_url(url: &str) -> Result<UrlParts, String> {
     } else if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else {
-        return Err(format!("`{url}` is not an absolute http:// or https:// URL"));
+        return Err(format!(
+            "`{url}` is not an absolute http:// or https:// URL"
+        ));
     };
     let rest = rest.split('#').next().unwrap_or("");
     let (authority, path) = match rest.find(['/', '?']) {
@@ -56,11 +58,37 @@ pub fn join_url(base: &str, location: &str) -> Result<String, String> {
 }
 
 /// Elements whose content is never text.
-const SKIP: &[&str] = &["script", "style", "noscript", "template", "svg", "head", "iframe", "object"];
+const SKIP: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "head", "iframe", "object",
+];
 /// Elements that end a line.
 const BLOCK: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header", "footer",
-    "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "dd", "dt", "hr", "title", "main", "nav",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "dd",
+    "dt",
+    "hr",
+    "title",
+    "main",
+    "nav",
 ];
 
 /// Text of an HTML document: tags removed, script/style/comment contents
@@ -220,10 +248,22 @@ mod tests {
         assert_eq!(split_url("http://x.io").expect("split").path, "/");
         assert!(split_url("ftp://x.io").is_err());
         assert!(split_url("http://user@x.io/").is_err());
-        assert_eq!(join_url("https://x.io/a/b", "/c").expect("join"), "https://x.io/c");
-        assert_eq!(join_url("https://x.io/a/b", "c").expect("join"), "https://x.io/a/c");
-        assert_eq!(join_url("https://x.io/a/b", "http://y.io/").expect("join"), "http://y.io/");
-        assert_eq!(join_url("https://x.io/a", "//y.io/z").expect("join"), "https://y.io/z");
+        assert_eq!(
+            join_url("https://x.io/a/b", "/c").expect("join"),
+            "https://x.io/c"
+        );
+        assert_eq!(
+            join_url("https://x.io/a/b", "c").expect("join"),
+            "https://x.io/a/c"
+        );
+        assert_eq!(
+            join_url("https://x.io/a/b", "http://y.io/").expect("join"),
+            "http://y.io/"
+        );
+        assert_eq!(
+            join_url("https://x.io/a", "//y.io/z").expect("join"),
+            "https://y.io/z"
+        );
     }
 
     #[test]
