@@ -6,6 +6,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 componentize_py := "0.25.1"
 componentize_js := "0.23.0"
+mcp_sdk := "2.3.0"
 dist := "guests/dist"
 rust_guests := "echo calc injection assistant web_fetch"
 test_guests := "misbehave slowagent badscanner badschema"
@@ -70,6 +71,13 @@ setup:
         echo '{"private":true}' > .tools/js/package.json
         npm install --prefix .tools/js --no-audit --no-fund --loglevel=error @bytecodealliance/componentize-js@{{componentize_js}} >/dev/null
         touch .tools/js/.stamp-{{componentize_js}}
+    fi
+    if [ ! -f .tools/mcp/.stamp-{{mcp_sdk}} ]; then
+        echo "setup: installing the MCP Python SDK {{mcp_sdk}} into .tools/mcp (test MCP server)"
+        rm -rf .tools/mcp
+        python3 -m venv .tools/mcp
+        .tools/mcp/bin/pip install -q --disable-pip-version-check mcp=={{mcp_sdk}}
+        touch .tools/mcp/.stamp-{{mcp_sdk}}
     fi
 
 # Build the bundled guests into guests/dist (Rust, Python, JavaScript); skips up-to-date ones.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::config::{Config, ConfigError};
 use crate::gateway::{Gateway, known_guests};
 use crate::llm::LlmClient;
+use crate::mcp::McpHub;
 use crate::runtime::{
     HostRule, Inject, LoadError, Runtime, RuntimeError, RuntimeOptions, Secret, Secrets,
 };
@@ -154,6 +155,22 @@ pub fn secrets(config: &Config) -> Result<Secrets, AppError> {
     }
 }
 
+/// Starts the config's MCP servers (commands run in the config file's directory).
+pub fn mcp_hub(config: &Config) -> Arc<McpHub> {
+    if config.mcp.is_empty() {
+        return Arc::new(McpHub::empty());
+    }
+    let base = config
+        .source
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    Arc::new(McpHub::start(&config.mcp, &config.secrets, &base))
+}
+
 /// The LLM client for a config (`None` without `[llm]`).
 pub fn llm_client(
     config: &Config,
@@ -176,7 +193,9 @@ impl App {
         runtime.set_secrets(secrets(&config)?);
         let store = Arc::new(Store::open(&paths.data)?);
         let llm = llm_client(&config, env)?;
+        let mcp = mcp_hub(&config);
         let gateway = Arc::new(Gateway::new(runtime.clone(), store, config, llm));
+        gateway.set_mcp(mcp);
         if !runtime.pending().is_empty() {
             // Once the background compiles land, the default route sees them.
             let (rt, gw) = (runtime.clone(), gateway.clone());
@@ -204,6 +223,13 @@ impl App {
         match result {
             Ok((config, llm, secrets)) => {
                 self.runtime.set_secrets(secrets);
+                if config.mcp != self.gateway.settings().config.mcp {
+                    tracing::info!(
+                        servers = config.mcp.len(),
+                        "MCP servers changed; restarting them"
+                    );
+                    self.gateway.set_mcp(mcp_hub(&config));
+                }
                 let routes = config.routes.len();
                 self.gateway.replace_config(config, llm);
                 tracing::info!(routes, "configuration reloaded");

@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod init;
 pub mod llm;
 pub mod mattermost;
+pub mod mcp;
 pub mod metrics;
 pub mod policy;
 pub mod report;

@@ -81,6 +81,9 @@ enum Command {
     Check {
         #[arg(long, default_value = "guests/dist")]
         guests: PathBuf,
+        /// Config file: its [[mcp]] servers are started and their tools listed.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Data directory (for the compile cache).
         #[arg(long, default_value = ".kennel")]
         data: PathBuf,
@@ -188,6 +191,7 @@ impl Command {
             | Command::Routes { common: c, .. }
             | Command::Call { common: c, .. }
             | Command::Say { common: c, .. } => c.config.clone(),
+            Command::Check { config, .. } => config.clone(),
             Command::Doctor { config, .. } => config.clone(),
             _ => None,
         };
@@ -382,7 +386,11 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             kennel::console::run(&app.gateway, &channel, &user).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { guests, data } => check(guests, data, &env).await,
+        Command::Check {
+            guests,
+            config,
+            data,
+        } => check(guests, config, data, &env).await,
         Command::Call { common, tool, json } => call(common, tool, json, &env).await,
         Command::Compile { cache_dir, wasm } => {
             kennel::runtime::compile_to_cache(&cache_dir, &wasm).map_err(anyhow::Error::msg)?;
@@ -481,11 +489,12 @@ async fn call(
 
 async fn check(
     guests: PathBuf,
+    config: Option<PathBuf>,
     data: PathBuf,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ExitCode> {
     let paths = Paths {
-        config: None,
+        config: config.clone(),
         guests: guests.clone(),
         data,
     };
@@ -566,11 +575,36 @@ async fn check(
             );
         }
     }
+    if config.is_some() {
+        bad += check_mcp(&paths, env).await?;
+    }
     Ok(if bad > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Starts the config's MCP servers and lists their tools; returns how many failed.
+async fn check_mcp(paths: &Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<usize> {
+    let config = app::load_config(paths, env)?;
+    let hub = app::mcp_hub(&config);
+    let mut bad = 0;
+    for server in hub.server_names() {
+        match hub.tools(&server).await {
+            Ok(tools) => {
+                for t in tools {
+                    let first = t.description.lines().next().unwrap_or("");
+                    println!("MCP          {}: {first}", t.name);
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                println!("INVALID      mcp {server}: {e}");
+            }
+        }
+    }
+    Ok(bad)
 }
 
 fn routes(

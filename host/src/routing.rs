@@ -76,6 +76,21 @@ pub struct Route {
     pub allow_bots: bool,
 }
 
+impl Route {
+    /// Whether the route grants a tool: by exact name, or an MCP tool
+    /// `SERVER.TOOL` through `SERVER.*`.
+    pub fn grants_tool(&self, name: &str) -> bool {
+        self.tools.iter().any(|t| {
+            t == name
+                || t.strip_suffix(".*").is_some_and(|server| {
+                    name.strip_prefix(server)
+                        .and_then(|rest| rest.strip_prefix('.'))
+                        .is_some_and(|tool| !tool.is_empty())
+                })
+        })
+    }
+}
+
 /// The ordered route table.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {

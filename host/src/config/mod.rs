@@ -486,6 +486,32 @@ impl std::fmt::Debug for SecretConfig {
     }
 }
 
+/// `[[mcp]]`: an MCP server whose tools agents may call as `NAME.TOOL`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// Prefix of its tools in routes (`NAME.TOOL`, `NAME.*`).
+    pub name: String,
+    /// Program and arguments of a stdio server, run with an empty environment
+    /// (plus `secrets`) in the config file's directory.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// A streamable-HTTP server's URL (not supported yet: refused with a clear error).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `[secrets.NAME]` entries passed to the server as environment variables
+    /// (named by each secret's `env`).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Per call and for the start-up handshake. Default 30.
+    #[serde(default = "default_mcp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_mcp_timeout() -> u64 {
+    30
+}
+
 /// The whole file.
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -508,6 +534,8 @@ pub struct Config {
     pub commands: CommandsConfig,
     /// `[secrets.NAME]` entries, by name.
     pub secrets: BTreeMap<String, SecretConfig>,
+    /// `[[mcp]]` servers.
+    pub mcp: Vec<McpConfig>,
     /// Where the config came from (not a key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -531,6 +559,7 @@ impl std::fmt::Debug for Config {
             .field("http", &self.http)
             .field("commands", &self.commands)
             .field("secrets", &self.secrets)
+            .field("mcp", &self.mcp)
             .field("source", &self.source)
             .finish()
     }
@@ -790,6 +819,12 @@ impl Config {
             }
             for t in &r.tools {
                 let name = t.get_ref();
+                if let Some((server, _)) = name.split_once('.') {
+                    if !self.mcp.iter().any(|m| m.name == server) {
+                        errs.push(err(t.span(), format!("route #{} names tool \"{name}\", but no [[mcp]] server is named \"{server}\"", i + 1)));
+                    }
+                    continue;
+                }
                 if !guests.tools.contains(name)
                     && !guests.pending.contains(name)
                     && !HOST_TOOLS.contains(&name.as_str())
@@ -801,6 +836,40 @@ impl Config {
                 let name = s.get_ref();
                 if !guests.scanners.contains(name) && !guests.pending.contains(name) {
                     errs.push(err(s.span(), format!("route #{} names scanner \"{name}\", but there is no such scanner (scanners: {})", i + 1, list(&guests.scanners))));
+                }
+            }
+        }
+        for (i, m) in self.mcp.iter().enumerate() {
+            let line = self
+                .text
+                .find(&format!("\"{}\"", m.name))
+                .map(|o| self.line_of(o))
+                .unwrap_or(1);
+            let e = |message: String| ConfigError::Invalid {
+                path: path.clone(),
+                line,
+                message: format!("[[mcp]] #{} ({}): {message}", i + 1, m.name),
+            };
+            let valid = !m.name.is_empty()
+                && m.name.len() <= 64
+                && m.name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !valid {
+                errs.push(e(
+                    "`name` must be 1-64 characters of a-z, 0-9, '-' or '_'".into()
+                ));
+            }
+            if m.url.is_some() {
+                errs.push(e("streamable-HTTP servers (`url`) are not supported yet; run the server over stdio with `command`".into()));
+            } else if m.command.is_empty() {
+                errs.push(e(
+                    "set `command` (program and arguments of a stdio server)".into()
+                ));
+            }
+            for s in &m.secrets {
+                if !self.secrets.contains_key(s) {
+                    errs.push(e(format!("secret `{s}` is not defined ([secrets.{s}])")));
                 }
             }
         }

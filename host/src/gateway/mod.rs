@@ -153,6 +153,8 @@ pub struct Gateway {
     store: Arc<Store>,
     settings: ArcSwap<Settings>,
     llm: ArcSwap<Option<Arc<LlmClient>>>,
+    /// MCP servers of the current config (tools `SERVER.TOOL`).
+    mcp: ArcSwap<crate::mcp::McpHub>,
 }
 
 /// Errors that stop the gateway from answering at all (storage failures).
@@ -175,7 +177,19 @@ impl Gateway {
             store,
             settings: ArcSwap::from_pointee(settings),
             llm: ArcSwap::from_pointee(llm),
+            mcp: ArcSwap::from_pointee(crate::mcp::McpHub::empty()),
         }
+    }
+
+    /// Replaces the MCP servers (the old hub stops its servers when its last
+    /// turn ends).
+    pub fn set_mcp(&self, hub: Arc<crate::mcp::McpHub>) {
+        self.mcp.store(hub);
+    }
+
+    /// The MCP servers in use.
+    pub fn mcp(&self) -> Arc<crate::mcp::McpHub> {
+        self.mcp.load_full()
     }
 
     pub fn runtime(&self) -> &Runtime {
@@ -400,6 +414,7 @@ impl Gateway {
             runtime: self.runtime.clone(),
             store: self.store.clone(),
             llm: self.llm.load_full().as_ref().clone(),
+            mcp: self.mcp.load_full(),
             route: route.clone(),
             session: sid.to_string(),
             user_id: msg.user_id.clone(),
@@ -826,6 +841,7 @@ struct TurnServices {
     runtime: Runtime,
     store: Arc<Store>,
     llm: Option<Arc<LlmClient>>,
+    mcp: Arc<crate::mcp::McpHub>,
     route: Route,
     session: String,
     user_id: String,
@@ -950,6 +966,24 @@ impl AgentServices for TurnServices {
                     specs.push(jobs::schedule_spec());
                     continue;
                 }
+                if let Some(server) = name.strip_suffix(".*") {
+                    match self.mcp.tools(server).await {
+                        Ok(list) => specs.extend(list),
+                        Err(e) => {
+                            tracing::warn!(tool = %name, "MCP tools not offered to the agent: {e}")
+                        }
+                    }
+                    continue;
+                }
+                if name.contains('.') {
+                    match self.mcp.tool_spec(name).await {
+                        Ok(s) => specs.push(s),
+                        Err(e) => {
+                            tracing::warn!(tool = %name, "MCP tool not offered to the agent: {e}")
+                        }
+                    }
+                    continue;
+                }
                 match self.runtime.tool_spec(name).await {
                     Ok(s) => specs.push(s),
                     Err(e) => tracing::warn!(tool = %name, "tool not offered to the agent: {e}"),
@@ -965,7 +999,7 @@ impl AgentServices for TurnServices {
         arguments: &'a str,
     ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
-            if !self.route.tools.iter().any(|t| t == name) {
+            if !self.route.grants_tool(name) {
                 return Err(format!("tool `{name}` is not available here"));
             }
             if name == "remember" {
@@ -974,11 +1008,15 @@ impl AgentServices for TurnServices {
             if name == SCHEDULE_TOOL {
                 return self.schedule(arguments).await;
             }
-            self.runtime.check_arguments(name, arguments).await?;
-            let out = match self.runtime.tool_invoke(name, arguments).await {
-                Ok(Ok(out)) => out,
-                Ok(Err(e)) => return Err(e),
-                Err(e) => return Err(format!("tool failed: {e}")),
+            let out = if name.contains('.') {
+                self.mcp.call(name, arguments).await?
+            } else {
+                self.runtime.check_arguments(name, arguments).await?;
+                match self.runtime.tool_invoke(name, arguments).await {
+                    Ok(Ok(out)) => out,
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => return Err(format!("tool failed: {e}")),
+                }
             };
             let out = truncate(out, MAX_TOOL_OUTPUT);
             match scan_chain(
