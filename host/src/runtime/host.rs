@@ -232,7 +232,7 @@ impl types::Host for CallState {}
 
 impl secrets::Host for CallState {
     async fn is_configured(&mut self, name: String) -> bool {
-        self.net.policy.secrets.iter().any(|s| *s == name)
+        self.net.policy.secrets.contains(&name)
             && self.net.secrets.get(&name).is_some_and(|s| s.has_value())
     }
 }
