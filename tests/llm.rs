@@ -170,7 +170,10 @@ fn failing_and_unknown_tools_are_reported_to_the_model() {
         out.contains("error: tool `nosuch` is not available here"),
         "{out}"
     );
-    assert!(out.contains("error: arguments are not JSON"), "{out}");
+    assert!(
+        out.contains("error: the arguments for `calc` are not valid JSON"),
+        "{out}"
+    );
 }
 
 #[test]
