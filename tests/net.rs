@@ -592,3 +592,36 @@ fn a_scanner_may_not_be_granted_network() {
         stdout(&o)
     );
 }
+
+#[test]
+fn an_agent_uses_its_grant_only_where_its_route_allows() {
+    let (site, seen) = site();
+    let base = format!("http://{}", site.addr);
+    let g = common::guest_dir(&[&common::test_guest("slowagent")]);
+    std::fs::write(
+        g.path().join("slowagent.toml"),
+        format!("allowed_hosts = [\"{base}/\"]\n"),
+    )
+    .expect("grant");
+    let route = |allow: bool| {
+        format!("[[route]]\nchannel = \"*\"\nagent = \"slowagent\"\nagent_network = {allow}\n")
+    };
+    let input = format!("fetch {base}/ok/echo\n");
+    let data = tempfile::tempdir().expect("data");
+    let o = common::chat(g.path(), data.path(), Some(&route(false)), &input, &[]);
+    assert!(
+        stdout(&o).contains("fetch failed: kennel: request denied: network not granted to agent `slowagent` on this route"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(seen.lock().expect("lock").auth.is_empty());
+    let data = tempfile::tempdir().expect("data");
+    let o = common::chat(g.path(), data.path(), Some(&route(true)), &input, &[]);
+    assert!(
+        stdout(&o).contains("fetched 200: method=GET uri=/ok/echo"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}

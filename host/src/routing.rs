@@ -74,6 +74,8 @@ pub struct Route {
     pub on_error: OnError,
     /// Answer posts made by bots and webhooks (default `false`: they are ignored).
     pub allow_bots: bool,
+    /// The agent may use its `NAME.toml` network grant (default `false`).
+    pub agent_network: bool,
 }
 
 impl Route {
@@ -121,6 +123,7 @@ impl RouteTable {
                     model: None,
                     on_error: OnError::Block,
                     allow_bots: false,
+                    agent_network: false,
                 }],
             };
         }
@@ -149,6 +152,7 @@ impl RouteTable {
                     model: r.model.clone(),
                     on_error: r.on_error,
                     allow_bots: r.allow_bots,
+                    agent_network: r.agent_network,
                 }
             })
             .collect();

@@ -322,6 +322,10 @@ pub struct RouteConfig {
     /// answering each other would loop).
     #[serde(default)]
     pub allow_bots: bool,
+    /// Let the route's agent use `wasi:http` within its `NAME.toml` grant
+    /// (tools need only their grant). Default false.
+    #[serde(default)]
+    pub agent_network: bool,
     /// Display name; defaults to the channel matcher.
     #[serde(default)]
     pub name: Option<String>,

@@ -1042,6 +1042,10 @@ impl AgentServices for TurnServices {
         })
     }
 
+    fn network_allowed(&self) -> bool {
+        self.route.agent_network
+    }
+
     fn llm_chat(
         &self,
         request: wit_llm::Request,

@@ -44,6 +44,11 @@ pub trait AgentServices: Send + Sync {
         name: &'a str,
         arguments: &'a str,
     ) -> BoxFuture<'a, Result<String, String>>;
+    /// Whether the route lets this agent use its `NAME.toml` network grant
+    /// (`agent_network = true`). Default: no.
+    fn network_allowed(&self) -> bool {
+        false
+    }
     /// One chat completion.
     fn llm_chat(
         &self,

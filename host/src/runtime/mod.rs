@@ -626,9 +626,16 @@ impl Runtime {
         log: net::RequestLog,
     ) -> Store<CallState> {
         let l = guest.limits;
+        // An agent's grant applies only where its route allows it.
+        let route_denied = services.as_ref().is_some_and(|s| !s.network_allowed());
         let net = net::NetHooks {
             guest: Arc::from(guest.name.as_str()),
-            policy: guest.net.clone(),
+            policy: if route_denied {
+                Arc::new(NetPolicy::default())
+            } else {
+                guest.net.clone()
+            },
+            route_denied,
             secrets: self.inner.secrets.load_full(),
             sent: 0,
             log,

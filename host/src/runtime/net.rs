@@ -379,6 +379,8 @@ pub(crate) struct NetHooks {
     pub secrets: Arc<Secrets>,
     pub sent: u32,
     pub log: RequestLog,
+    /// An agent whose route does not set `agent_network = true`.
+    pub route_denied: bool,
 }
 
 impl NetHooks {
@@ -391,6 +393,7 @@ impl NetHooks {
             secrets: Arc::new(Secrets::default()),
             sent: 0,
             log: RequestLog::default(),
+            route_denied: false,
         }
     }
 }
@@ -462,6 +465,12 @@ impl NetHooks {
     /// The synchronous checks: grant, count, method, allowlist. Returns the
     /// matching rule.
     fn admit(&mut self, method: &str, target: &Target) -> Result<HostRule, String> {
+        if self.route_denied {
+            return Err(format!(
+                "network not granted to agent `{}` on this route (the operator sets `agent_network = true` on the route)",
+                self.guest
+            ));
+        }
         if !self.policy.granted() {
             return Err(format!(
                 "network not granted to guest `{}` (the operator lists hosts in `allowed_hosts` of {}.toml)",
@@ -948,6 +957,7 @@ mod tests {
             secrets: Arc::new(Secrets::default()),
             sent: 0,
             log: RequestLog::default(),
+            route_denied: false,
         };
         assert!(h.admit("GET", &target("https://a.io/ok/1")).is_ok());
         let e = h

@@ -2,6 +2,8 @@
 //! call, which the test's fake LLM answers slowly); `spin N` burns CPU for N
 //! million iterations; anything else replies with the build's `VERSION`
 //! (set at compile time by the test through `SLOWAGENT_VERSION`).
+//! `fetch http://HOST:PORT/PATH` makes one GET through `wasi:http` and replies
+//! with the status and body, or the error (agents' network grant tests).
 
 wit_bindgen::generate!({ path: "../../../wit", world: "agent", generate_all });
 
@@ -43,6 +45,15 @@ impl Guest for Slow {
                 }),
             };
         }
+        if let Some(url) = text.strip_prefix("fetch ") {
+            return Ok(Reply {
+                files: Vec::new(),
+                text: match fetch(url.trim()) {
+                    Ok((status, body)) => format!("fetched {status}: {body}"),
+                    Err(e) => format!("fetch failed: {e}"),
+                },
+            });
+        }
         if let Some(n) = text.strip_prefix("spin ") {
             let n: u64 = n.parse().unwrap_or(1);
             let mut x: u64 = 0;
@@ -62,3 +73,33 @@ impl Guest for Slow {
 }
 
 export!(Slow);
+
+fn fetch(url: &str) -> Result<(u16, String), String> {
+    use wasi::http::types::{ErrorCode, Fields, Method, OutgoingRequest, Scheme};
+    let rest = url.strip_prefix("http://").ok_or("only http:// URLs")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let req = OutgoingRequest::new(Fields::new());
+    let _ = req.set_method(&Method::Get);
+    let _ = req.set_scheme(Some(&Scheme::Http));
+    let _ = req.set_authority(Some(authority));
+    let _ = req.set_path_with_query(Some(if path.is_empty() { "/" } else { path }));
+    let describe = |e: &ErrorCode| match e {
+        ErrorCode::InternalError(Some(m)) => m.clone(),
+        other => format!("{other:?}"),
+    };
+    let fut = wasi::http::outgoing_handler::handle(req, None).map_err(|e| describe(&e))?;
+    fut.subscribe().block();
+    let resp = match fut.get() {
+        Some(Ok(Ok(r))) => r,
+        Some(Ok(Err(e))) => return Err(describe(&e)),
+        _ => return Err("no response".into()),
+    };
+    let status = resp.status();
+    let body = resp.consume().map_err(|_| "no body")?;
+    let stream = body.stream().map_err(|_| "no body")?;
+    let mut buf = Vec::new();
+    while let Ok(chunk) = stream.blocking_read(65536) {
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((status, String::from_utf8_lossy(&buf).into_owned()))
+}
