@@ -202,3 +202,50 @@ fn check_lists_mcp_tools() {
     );
     assert!(out.contains("MCP          demo.crash:"), "{out}");
 }
+
+/// The same server over streamable HTTP (`url`), started by the test.
+#[test]
+fn a_streamable_http_server_works_like_a_stdio_one() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut server = std::process::Command::new(python())
+        .arg(common::root().join("tests/mcp/server.py"))
+        .arg("--http")
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the MCP server");
+    struct Kill<'a>(&'a mut std::process::Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(&mut server);
+    common::wait_until(Duration::from_secs(30), "the MCP HTTP server", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let llm = FakeLlm::start();
+    llm.push(Step::Calls(vec![(
+        "web.add".into(),
+        r#"{"a": 20, "b": 22}"#.into(),
+    )]));
+    llm.push(Step::Text("Seen: {tools}".into()));
+    let cfg = format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[mcp]]\nname = \"web\"\nurl = \"http://127.0.0.1:{port}/mcp\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\ntools = [\"web.*\"]\nscanners = [\"injection\"]\n",
+        llm.base_url()
+    );
+    let g = guests();
+    let data = tempfile::tempdir().expect("data");
+    let o = common::chat(g.path(), data.path(), Some(&cfg), "add\n", &[]);
+    assert!(
+        stdout(&o).contains("Seen: 42"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! Owns one supervisor task per `[[mcp]]` entry: it starts the server (a
 //! stdio child with an empty environment plus the secrets configured for
-//! it, working directory = the config file's directory), lists its tools,
+//! it, working directory = the config file's directory) or connects to it
+//! (streamable HTTP, `url`), lists its tools,
 //! and when the server dies restarts it with exponential backoff (1 s to
 //! 60 s); meanwhile its tools answer "unavailable". Tools are named
 //! `SERVER.TOOL`; routes grant them like guest tools (`"SERVER.TOOL"` or
@@ -20,6 +21,9 @@ use std::time::{Duration, Instant};
 use rmcp::model::{CallToolRequestParams, Tool};
 use rmcp::service::{Peer, RoleClient, ServiceExt};
 use rmcp::transport::TokioChildProcess;
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransport, StreamableHttpClientTransportConfig,
+};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::{Notify, RwLock};
 
@@ -263,6 +267,13 @@ async fn connect(
     env: &[(String, String)],
     base: &Path,
 ) -> Result<(Running, Vec<Tool>), String> {
+    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
+    if let Some(url) = &cfg.url {
+        install_tls_provider();
+        let config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
+        let transport = StreamableHttpClientTransport::from_config(config);
+        return handshake(().serve(transport), timeout).await;
+    }
     let Some((program, args)) = cfg.command.split_first() else {
         return Err("no `command`".into());
     };
@@ -285,8 +296,16 @@ async fn connect(
             }
         });
     }
-    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
-    let running = tokio::time::timeout(timeout, ().serve(transport))
+    handshake(().serve(transport), timeout).await
+}
+
+/// Finishes the MCP handshake and lists the tools, each within `timeout`.
+async fn handshake<F, E>(serve: F, timeout: Duration) -> Result<(Running, Vec<Tool>), String>
+where
+    F: std::future::Future<Output = Result<Running, E>>,
+    E: std::fmt::Display,
+{
+    let running = tokio::time::timeout(timeout, serve)
         .await
         .map_err(|_| "no MCP handshake within the timeout".to_string())?
         .map_err(|e| format!("MCP handshake failed: {e}"))?;
@@ -295,6 +314,13 @@ async fn connect(
         .map_err(|_| "tools/list timed out".to_string())?
         .map_err(|e| format!("tools/list failed: {e}"))?;
     Ok((running, tools))
+}
+
+/// rmcp's HTTP client is built without a TLS crypto provider of its own:
+/// the process uses ring (as the rest of the host does).
+fn install_tls_provider() {
+    // Fails only when one is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// A program with a `/` is relative to `base`; a bare name is looked up in

@@ -500,7 +500,8 @@ pub struct McpConfig {
     /// (plus `secrets`) in the config file's directory.
     #[serde(default)]
     pub command: Vec<String>,
-    /// A streamable-HTTP server's URL (not supported yet: refused with a clear error).
+    /// A streamable-HTTP server's URL, e.g. "http://127.0.0.1:8000/mcp"
+    /// (instead of `command`).
     #[serde(default)]
     pub url: Option<String>,
     /// `[secrets.NAME]` entries passed to the server as environment variables
@@ -864,12 +865,22 @@ impl Config {
                     "`name` must be 1-64 characters of a-z, 0-9, '-' or '_'".into()
                 ));
             }
-            if m.url.is_some() {
-                errs.push(e("streamable-HTTP servers (`url`) are not supported yet; run the server over stdio with `command`".into()));
-            } else if m.command.is_empty() {
-                errs.push(e(
-                    "set `command` (program and arguments of a stdio server)".into()
-                ));
+            match (&m.url, m.command.is_empty()) {
+                (Some(_), false) => errs.push(e(
+                    "set `command` (stdio) or `url` (streamable HTTP), not both".into(),
+                )),
+                (None, true) => errs.push(e(
+                    "set `command` (program and arguments of a stdio server) or `url`".into(),
+                )),
+                (Some(u), true) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    errs.push(e(format!(
+                        "`url` must start with http:// or https:// (got `{u}`)"
+                    )))
+                }
+                (Some(_), true) if !m.secrets.is_empty() => errs.push(e(
+                    "`secrets` are passed to stdio servers as environment variables; an HTTP server gets none".into(),
+                )),
+                _ => {}
             }
             for s in &m.secrets {
                 if !self.secrets.contains_key(s) {
@@ -1004,6 +1015,34 @@ mod tests {
     fn token_is_redacted_in_debug() {
         let c = Config::parse("[mattermost]\ntoken = \"sekrit-token\"\n").expect("parse");
         assert!(!format!("{c:?}").contains("sekrit-token"));
+    }
+
+    #[test]
+    fn mcp_entries_need_one_transport_and_known_secrets() {
+        let guests = KnownGuests {
+            agents: ["echo".to_string()].into(),
+            ..Default::default()
+        };
+        let errs = |text: &str| -> Vec<String> {
+            Config::parse(text)
+                .expect("parse")
+                .validate(&guests)
+                .iter()
+                .map(|e| e.to_string())
+                .collect()
+        };
+        let ok = "[[mcp]]\nname = \"a\"\ncommand = [\"srv\"]\n[[mcp]]\nname = \"b\"\nurl = \"http://127.0.0.1:9/mcp\"\n[[route]]\nchannel = \"*\"\nagent = \"echo\"\ntools = [\"a.*\", \"b.x\"]\n";
+        assert!(errs(ok).is_empty(), "{:?}", errs(ok));
+        let both = errs("[[mcp]]\nname = \"a\"\ncommand = [\"srv\"]\nurl = \"http://x/mcp\"\n");
+        assert!(both[0].contains("not both"), "{both:?}");
+        let none = errs("[[mcp]]\nname = \"a\"\n");
+        assert!(none[0].contains("set `command`"), "{none:?}");
+        let scheme = errs("[[mcp]]\nname = \"a\"\nurl = \"ftp://x\"\n");
+        assert!(scheme[0].contains("http://"), "{scheme:?}");
+        let secret = errs("[[mcp]]\nname = \"a\"\ncommand = [\"srv\"]\nsecrets = [\"gh\"]\n");
+        assert!(secret[0].contains("[secrets.gh]"), "{secret:?}");
+        let route = errs("[[route]]\nchannel = \"*\"\nagent = \"echo\"\ntools = [\"zz.x\"]\n");
+        assert!(route[0].contains("no [[mcp]] server is named"), "{route:?}");
     }
 
     #[test]
