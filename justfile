@@ -9,7 +9,7 @@ componentize_js := "0.23.0"
 mcp_sdk := "2.3.0"
 dist := "guests/dist"
 rust_guests := "echo calc injection assistant web_fetch"
-test_guests := "misbehave slowagent badscanner badschema"
+test_guests := "misbehave slowagent badscanner badschema netscanner"
 
 # Build everything and chat with the bundled guests (no Mattermost needed).
 # (`--tests` resolves features exactly as `just test` does: dev-dependencies change
@@ -30,7 +30,7 @@ test: guests test-guests corpora
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup
     cargo clippy --release --all-targets -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -p netscanner -- -D warnings
 
 # Long fault run: 10,000 posts over 20 DMs at 300/s, sockets cut, 5 kill -9s; prints lost/duplicated.
 soak: guests test-guests

@@ -591,6 +591,22 @@ fn a_scanner_may_not_be_granted_network() {
         "{}",
         stdout(&o)
     );
+    // A scanner component that imports wasi:http is refused at load.
+    let g = common::guest_dir(&[&common::test_guest("netscanner")]);
+    let o = common::cmd()
+        .arg("check")
+        .arg("--guests")
+        .arg(g.path())
+        .arg("--data")
+        .arg(data.path())
+        .output()
+        .expect("check");
+    assert!(!o.status.success());
+    assert!(
+        stdout(&o).contains("netscanner: is a scanner (by its exports) but imports `wasi:http/"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
