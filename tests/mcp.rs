@@ -22,6 +22,10 @@ fn python() -> PathBuf {
 }
 
 fn config(llm: &FakeLlm, tools: &str) -> String {
+    config_with_timeout(llm, tools, 20)
+}
+
+fn config_with_timeout(llm: &FakeLlm, tools: &str, timeout: u64) -> String {
     format!(
         r#"
 [llm]
@@ -36,7 +40,7 @@ hosts = ["https://example.com/"]
 name = "demo"
 command = ["{}", "{}"]
 secrets = ["mcp_token"]
-timeout_secs = 20
+timeout_secs = {timeout}
 
 [[route]]
 channel = "*"
@@ -247,5 +251,36 @@ fn a_streamable_http_server_works_like_a_stdio_one() {
         "{}{}",
         stdout(&o),
         stderr(&o)
+    );
+}
+
+#[test]
+fn a_slow_mcp_call_is_cut_at_the_timeout() {
+    let llm = FakeLlm::start();
+    llm.push(Step::Calls(vec![(
+        "demo.slow".into(),
+        r#"{"seconds": 30}"#.into(),
+    )]));
+    llm.push(Step::Text("Seen: {tools}".into()));
+    let g = guests();
+    let data = tempfile::tempdir().expect("data");
+    let started = std::time::Instant::now();
+    let o = common::chat(
+        g.path(),
+        data.path(),
+        Some(&config_with_timeout(&llm, r#""demo.*""#, 4)),
+        "wait\n",
+        &[],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("MCP tool `demo.slow` timed out after 4 s"),
+        "{out}{}",
+        stderr(&o)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
     );
 }
