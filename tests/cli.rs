@@ -18,14 +18,7 @@ fn bundled() -> tempfile::TempDir {
 fn check_lists_each_kind_and_fails_on_a_corrupt_file() {
     let d = bundled();
     let data = tempfile::tempdir().expect("data");
-    let ok = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(d.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("run");
+    let ok = common::check(d.path(), data.path());
     let out = stdout(&ok);
     assert!(ok.status.success(), "{out}{}", stderr(&ok));
     for (name, kind, world) in [
@@ -47,14 +40,7 @@ fn check_lists_each_kind_and_fails_on_a_corrupt_file() {
         b"\0asm\x0d\x00\x01\x00not a component",
     )
     .expect("write");
-    let bad = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(d.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("run");
+    let bad = common::check(d.path(), data.path());
     let out = stdout(&bad);
     assert!(
         !bad.status.success(),
@@ -68,14 +54,7 @@ fn check_lists_each_kind_and_fails_on_a_corrupt_file() {
         d.path().join("old.wasm"),
     )
     .expect("copy fixture");
-    let old = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(d.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("run");
+    let old = common::check(d.path(), data.path());
     let out = stdout(&old);
     let line = out.lines().find(|l| l.contains("old:")).unwrap_or_default();
     assert!(

@@ -431,13 +431,7 @@ fn blocked_tool_output_is_withheld_from_the_model() {
     assert!(lines[1].contains("harmless page about soup"), "{out}");
     assert!(stderr(&o).contains("tool output blocked by scanner"));
     // The model never saw the payload.
-    let tool_messages: Vec<String> = llm
-        .requests()
-        .iter()
-        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_string())
-        .collect();
+    let tool_messages: Vec<String> = llm.tool_messages();
     assert_eq!(tool_messages.len(), 2, "{tool_messages:?}");
     assert!(
         !tool_messages.iter().any(|m| m.contains("evil")),

@@ -62,15 +62,6 @@ fn guests() -> tempfile::TempDir {
     ])
 }
 
-fn tool_messages(llm: &FakeLlm) -> Vec<String> {
-    llm.requests()
-        .iter()
-        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
 fn run(llm: &FakeLlm, tools: &str, input: &str) -> std::process::Output {
     let g = guests();
     let data = tempfile::tempdir().expect("data");
@@ -114,7 +105,7 @@ fn a_granted_mcp_tool_is_offered_and_called_with_only_its_secrets_in_the_environ
             "{name} not in {offered:?}"
         );
     }
-    let msgs = tool_messages(&llm);
+    let msgs = llm.tool_messages();
     assert_eq!(msgs[0], "42", "{msgs:?}");
     // An empty environment plus the configured secret: nothing else of the host's.
     assert_eq!(
@@ -137,7 +128,7 @@ fn a_route_without_the_grant_cannot_call_the_server() {
     let offered = llm.requests()[0]["tools"].to_string();
     assert!(!offered.contains("demo."), "{offered}");
     assert_eq!(
-        tool_messages(&llm),
+        llm.tool_messages(),
         vec!["error: tool `demo.add` is not available here".to_string()]
     );
 }
@@ -166,7 +157,7 @@ fn mcp_results_are_scanned_and_a_dead_server_comes_back() {
     let o = run(&llm, r#""demo.*""#, "read the page\nadd again\n");
     let out = stdout(&o);
     assert!(o.status.success(), "{out}{}", stderr(&o));
-    let msgs = tool_messages(&llm);
+    let msgs = llm.tool_messages();
     assert!(msgs[0].contains("tool output withheld"), "{msgs:?}");
     assert!(!msgs.iter().any(|m| m.contains("evil.example")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("demo.crash")), "{msgs:?}");

@@ -493,13 +493,7 @@ fn an_injection_in_a_fetched_page_never_reaches_the_model() {
         "{}",
         stdout(&o)
     );
-    let tool_messages: Vec<String> = llm
-        .requests()
-        .iter()
-        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_string())
-        .collect();
+    let tool_messages: Vec<String> = llm.tool_messages();
     assert_eq!(tool_messages.len(), 1, "{tool_messages:?}");
     assert!(
         !tool_messages[0].contains("evil.example"),
@@ -537,14 +531,7 @@ fn arguments_are_checked_against_the_schema_and_bad_schemas_are_reported() {
     // An invalid schema: `kennel check` names it and fails.
     let g = common::guest_dir(&[&common::dist("calc"), &common::test_guest("badschema")]);
     let data = tempfile::tempdir().expect("data");
-    let o = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(g.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("check");
+    let o = common::check(g.path(), data.path());
     let out = stdout(&o);
     assert!(!o.status.success(), "{out}");
     assert!(
@@ -553,14 +540,7 @@ fn arguments_are_checked_against_the_schema_and_bad_schemas_are_reported() {
     );
     // And the NETWORK line shows a grant.
     let g = tools("allowed_hosts = [\"https://docs.rs/\"]\nsecrets = [\"github\"]");
-    let o = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(g.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("check");
+    let o = common::check(g.path(), data.path());
     assert!(
         stdout(&o).contains("NETWORK      web_fetch: https://docs.rs:443/ (GET, HEAD;"),
         "{}",
@@ -577,14 +557,7 @@ fn a_scanner_may_not_be_granted_network() {
     )
     .expect("toml");
     let data = tempfile::tempdir().expect("data");
-    let o = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(g.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("check");
+    let o = common::check(g.path(), data.path());
     assert!(!o.status.success());
     assert!(
         stdout(&o).contains("a scanner may not be granted network access"),
@@ -593,14 +566,7 @@ fn a_scanner_may_not_be_granted_network() {
     );
     // A scanner component that imports wasi:http is refused at load.
     let g = common::guest_dir(&[&common::test_guest("netscanner")]);
-    let o = common::cmd()
-        .arg("check")
-        .arg("--guests")
-        .arg(g.path())
-        .arg("--data")
-        .arg(data.path())
-        .output()
-        .expect("check");
+    let o = common::check(g.path(), data.path());
     assert!(!o.status.success());
     assert!(
         stdout(&o).contains("netscanner: is a scanner (by its exports) but imports `wasi:http/"),

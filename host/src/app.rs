@@ -97,12 +97,7 @@ pub fn validate(config: &Config, runtime: &Runtime) -> Result<(), AppError> {
     if errs.is_empty() {
         Ok(())
     } else {
-        Err(AppError::Invalid(
-            errs.iter()
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ))
+        Err(invalid(&errs))
     }
 }
 
@@ -146,13 +141,18 @@ pub fn secrets(config: &Config) -> Result<Secrets, AppError> {
     if errs.is_empty() {
         Ok(Secrets::new(list))
     } else {
-        Err(AppError::Invalid(
-            errs.iter()
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ))
+        Err(invalid(&errs))
     }
+}
+
+/// Every problem, one indented line each.
+fn invalid(errs: &[impl std::fmt::Display]) -> AppError {
+    AppError::Invalid(
+        errs.iter()
+            .map(|e| format!("  {e}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 /// Starts the config's MCP servers (commands run in the config file's directory).

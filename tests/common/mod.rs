@@ -140,6 +140,18 @@ pub fn chat(
     run_with_input(c, input, Duration::from_secs(120))
 }
 
+/// `kennel check --guests G --data D` (with the shared cache).
+pub fn check(guests: &Path, data: &Path) -> Output {
+    cmd()
+        .arg("check")
+        .arg("--guests")
+        .arg(guests)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("run kennel check")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }

@@ -89,6 +89,16 @@ impl FakeLlm {
         self.inner.lock().expect("lock").requests.clone()
     }
 
+    /// The contents of every `tool` message the model was sent, in order.
+    pub fn tool_messages(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
+            .filter(|m| m["role"] == "tool")
+            .map(|m| m["content"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
     pub fn auth_headers(&self) -> Vec<String> {
         self.inner.lock().expect("lock").auth.clone()
     }
