@@ -553,12 +553,7 @@ async fn check(
             println!("INVALID      {}: {e}", g.name);
         }
         if g.net.granted() {
-            let hosts: Vec<String> = g
-                .net
-                .allowed_hosts
-                .iter()
-                .map(|h| format!("{}://{}:{}{}", h.scheme, h.host, h.port, h.path_prefix))
-                .collect();
+            let hosts: Vec<String> = g.net.allowed_hosts.iter().map(|h| h.to_string()).collect();
             println!(
                 "NETWORK      {}: {} ({}; {} KiB responses, {} ms, {} requests/call{})",
                 g.name,

@@ -11,7 +11,7 @@
 //!
 //! It must not: pass the host's environment to a server, call a tool a route
 //! did not grant (the gateway checks), or hand results to a model unscanned
-//! (the gateway scans them as tool output).
+//! (the gateway scans them as tool output and bounds their size).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,8 +34,6 @@ use crate::runtime::types::ToolSpec;
 const FIRST_START_WAIT: Duration = Duration::from_secs(15);
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
-/// Longest text taken from one tool result.
-const MAX_RESULT: usize = 64 << 10;
 
 enum State {
     Starting,
@@ -169,7 +167,6 @@ impl McpHub {
         {
             text = v.to_string();
         }
-        let text = crate::gateway::truncate(text, MAX_RESULT);
         tracing::info!(
             tool = full,
             ms = started.elapsed().as_millis() as u64,

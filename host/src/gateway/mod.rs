@@ -1009,7 +1009,10 @@ impl AgentServices for TurnServices {
                 return self.schedule(arguments).await;
             }
             let out = if name.contains('.') {
-                self.mcp.call(name, arguments).await?
+                self.mcp
+                    .call(name, arguments)
+                    .await
+                    .map_err(|e| truncate(e, MAX_TOOL_OUTPUT))?
             } else {
                 self.runtime.check_arguments(name, arguments).await?;
                 match self.runtime.tool_invoke(name, arguments).await {

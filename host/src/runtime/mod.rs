@@ -626,23 +626,19 @@ impl Runtime {
         log: net::RequestLog,
     ) -> Store<CallState> {
         let l = guest.limits;
-        // An agent's grant applies only where its route allows it.
-        let route_denied = services.as_ref().is_some_and(|s| !s.network_allowed());
+        let name: Arc<str> = Arc::from(guest.name.as_str());
         let net = net::NetHooks {
-            guest: Arc::from(guest.name.as_str()),
-            policy: if route_denied {
-                Arc::new(NetPolicy::default())
-            } else {
-                guest.net.clone()
-            },
-            route_denied,
+            guest: name.clone(),
+            policy: guest.net.clone(),
+            // An agent's grant applies only where its route allows it.
+            route_denied: services.as_ref().is_some_and(|s| !s.network_allowed()),
             secrets: self.inner.secrets.load_full(),
             sent: 0,
             log,
         };
         let ticks = (l.cpu_ms * 1000 / TICK.as_micros() as u64).max(1);
         let state = CallState::new(
-            Arc::from(guest.name.as_str()),
+            name,
             (l.memory_mb as usize) << 20,
             ticks,
             (l.output_kb as usize) << 10,
@@ -783,14 +779,7 @@ impl Runtime {
             .validator
             .iter_errors(&value)
             .take(5)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{at}: {e}")
-                }
-            })
+            .map(|e| schema_error(&e))
             .collect();
         if problems.is_empty() {
             Ok(())
@@ -1069,18 +1058,18 @@ fn compile_schema(text: &str) -> Result<jsonschema::Validator, String> {
             "the arguments must be an object, but the schema says type {t}"
         ));
     }
-    jsonschema::meta::validate(&value).map_err(|e| {
-        let at = e.instance_path().to_string();
-        format!(
-            "{}{e}",
-            if at.is_empty() {
-                String::new()
-            } else {
-                format!("{at}: ")
-            }
-        )
-    })?;
+    jsonschema::meta::validate(&value).map_err(|e| schema_error(&e))?;
     jsonschema::validator_for(&value).map_err(|e| e.to_string())
+}
+
+/// A validation error with where it is (`/field: …`).
+fn schema_error(e: &jsonschema::ValidationError<'_>) -> String {
+    let at = e.instance_path().to_string();
+    if at.is_empty() {
+        e.to_string()
+    } else {
+        format!("{at}: {e}")
+    }
 }
 
 /// A linker with WASI p2 (nothing granted), `wasi:http` (served by the

@@ -101,6 +101,21 @@ impl HostRule {
     }
 }
 
+impl std::fmt::Display for HostRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        write!(
+            f,
+            "{}://{}:{}{}",
+            self.scheme, host, self.port, self.path_prefix
+        )
+    }
+}
+
 /// Whether `path` lies under `prefix` (a prefix ending without `/` matches
 /// whole segments only, so `/repos` does not admit `/repos-evil`), after
 /// refusing dot segments that could climb out of it.
