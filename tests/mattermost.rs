@@ -233,13 +233,22 @@ fn thread_mode_and_shared_group_sessions() {
         r[0]["root_id"], p["id"],
         "thread mode starts a thread under the post"
     );
-    w.mm.user_post(&w.bob, &w.town, "@kennelbot two", None);
+    // The thread the answer started is the first exchange's session: a
+    // follow-up there continues it (shared by everyone: per_user = false).
+    let root = p["id"].as_str().expect("id");
+    w.mm.user_post(&w.bob, &w.town, "@kennelbot two", Some(root));
     let r = w.mm.wait_posts(&w.bot, &w.town, 2, T);
+    assert_eq!(r[1]["root_id"], root);
     assert_eq!(
         msg(&r[1]),
         "echo: two (turn 2)",
-        "one shared channel session"
+        "the thread continues the first exchange's session"
     );
+    // A new root post starts a new thread, and so a new session.
+    let q = w.mm.user_post(&w.bob, &w.town, "@kennelbot three", None);
+    let r = w.mm.wait_posts(&w.bot, &w.town, 3, T);
+    assert_eq!(r[2]["root_id"], q["id"]);
+    assert_eq!(msg(&r[2]), "echo: three (turn 1)");
 }
 
 #[test]

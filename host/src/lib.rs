@@ -9,6 +9,7 @@
 pub mod app;
 pub mod config;
 pub mod console;
+pub mod files;
 pub mod gateway;
 pub mod init;
 pub mod llm;

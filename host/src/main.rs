@@ -76,6 +76,10 @@ enum Command {
         /// User name of the console user.
         #[arg(long, default_value = "operator")]
         user: String,
+        /// Directory where files the agent attaches to a reply are written
+        /// (default: they are listed, not written).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Load every guest and print name, kind, world, size, version and load time; non-zero exit on any invalid guest.
     Check {
@@ -380,10 +384,12 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             common,
             channel,
             user,
+            out,
         } => {
             let app = Arc::new(App::build(common.paths(), &env)?);
             let _guards = app.start_reloaders(ctx.env.clone());
-            kennel::console::run(&app.gateway, &channel, &user).await?;
+            let opts = kennel::console::ConsoleOptions { channel, user, out };
+            kennel::console::run(&app.gateway, &opts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {

@@ -38,6 +38,32 @@ pub fn usage(store: &Store) -> Result<String, StoreError> {
     if agg.is_empty() {
         out.push_str("(no LLM usage recorded yet)\n");
     }
+    out.push('\n');
+    out.push_str(&feedback(store)?);
+    Ok(out)
+}
+
+/// 👍/👎 reactions on the bot's replies, per route and agent.
+fn feedback(store: &Store) -> Result<String, StoreError> {
+    let mut agg: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for v in store.feedback_votes()? {
+        let e = agg.entry((v.route, v.agent)).or_default();
+        if v.up {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let mut out = format!(
+        "{:<16} {:<20} {:>6} {:>6}\n",
+        "ROUTE", "AGENT", "UP", "DOWN"
+    );
+    for ((route, agent), (up, down)) in &agg {
+        let _ = writeln!(out, "{route:<16} {agent:<20} {up:>6} {down:>6}");
+    }
+    if agg.is_empty() {
+        out.push_str("(no feedback reactions yet)\n");
+    }
     Ok(out)
 }
 

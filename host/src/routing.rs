@@ -76,6 +76,10 @@ pub struct Route {
     pub allow_bots: bool,
     /// The agent may use its `NAME.toml` network grant (default `false`).
     pub agent_network: bool,
+    /// Whether the agent gets files' bytes (`full`) or their text only.
+    pub attachments: crate::config::AttachmentAccess,
+    /// Overrides `[llm] vision`.
+    pub vision: Option<bool>,
 }
 
 impl Route {
@@ -124,6 +128,8 @@ impl RouteTable {
                     on_error: OnError::Block,
                     allow_bots: false,
                     agent_network: false,
+                    attachments: Default::default(),
+                    vision: None,
                 }],
             };
         }
@@ -153,6 +159,8 @@ impl RouteTable {
                     on_error: r.on_error,
                     allow_bots: r.allow_bots,
                     agent_network: r.agent_network,
+                    attachments: r.attachments,
+                    vision: r.vision,
                 }
             })
             .collect();

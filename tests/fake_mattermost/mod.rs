@@ -58,6 +58,19 @@ pub struct File {
     pub name: String,
     pub mime: String,
     pub bytes: Vec<u8>,
+    /// Who uploaded it ("" for files made by tests).
+    pub creator: String,
+    pub channel_id: String,
+    /// The post it is attached to ("" until a post claims it).
+    pub post_id: String,
+}
+
+/// A reaction as the server stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reaction {
+    pub user_id: String,
+    pub post_id: String,
+    pub emoji_name: String,
 }
 
 enum Out {
@@ -114,6 +127,11 @@ pub struct St {
     replied: Arc<std::sync::Condvar>,
     /// Custom slash commands (as the server stores them, token included).
     commands: Vec<Value>,
+    pub reactions: Vec<Reaction>,
+    /// Every reaction change, in order: (added?, reaction).
+    pub reaction_log: Vec<(bool, Reaction)>,
+    /// The next N `POST /files` fail with 500 (after the retry budget: use a large N).
+    upload_errors: u32,
 }
 
 impl St {
@@ -375,9 +393,74 @@ impl FakeMm {
                 name: name.into(),
                 mime: mime.into(),
                 bytes: bytes.to_vec(),
+                creator: String::new(),
+                channel_id: String::new(),
+                post_id: String::new(),
             },
         );
         id
+    }
+
+    /// A stored file (uploaded by the bot or added by a test).
+    pub fn file(&self, id: &str) -> Option<File> {
+        lock(&self.st).files.get(id).cloned()
+    }
+
+    /// `POST /files` fails with 500 this many times.
+    pub fn fail_uploads(&self, n: u32) {
+        lock(&self.st).upload_errors = n;
+    }
+
+    /// A user edits their post (`PUT /posts/{id}/patch`): message, `edit_at`,
+    /// `update_at`, and a `post_edited` event to the channel.
+    pub fn edit_post(&self, user: &str, post_id: &str, message: &str) -> Value {
+        let mut s = lock(&self.st);
+        let i = s
+            .posts
+            .iter()
+            .position(|p| p["id"] == post_id && p["user_id"] == user)
+            .expect("the user's post");
+        let now = now_ms();
+        s.posts[i]["message"] = json!(message);
+        s.posts[i]["edit_at"] = json!(now);
+        s.posts[i]["update_at"] = json!(now);
+        let p = s.posts[i].clone();
+        let ch = s.channels[p["channel_id"].as_str().unwrap_or("")].clone();
+        let ps = p.to_string();
+        broadcast(&mut s, &ch, "post_edited", &|_u| json!({"post": ps}));
+        p
+    }
+
+    /// A user reacts to a post (`POST /reactions` as that user).
+    pub fn user_react(&self, user: &str, post_id: &str, emoji: &str) {
+        let mut s = lock(&self.st);
+        add_reaction(&mut s, user, post_id, emoji).expect("reaction");
+    }
+
+    /// A user takes a reaction back.
+    pub fn user_unreact(&self, user: &str, post_id: &str, emoji: &str) {
+        let mut s = lock(&self.st);
+        remove_reaction(&mut s, user, post_id, emoji);
+    }
+
+    /// The reactions on a post now: (user, emoji).
+    pub fn reactions_on(&self, post_id: &str) -> Vec<(String, String)> {
+        lock(&self.st)
+            .reactions
+            .iter()
+            .filter(|r| r.post_id == post_id)
+            .map(|r| (r.user_id.clone(), r.emoji_name.clone()))
+            .collect()
+    }
+
+    /// Every reaction change on a post, in order: (added?, user, emoji).
+    pub fn reaction_history(&self, post_id: &str) -> Vec<(bool, String, String)> {
+        lock(&self.st)
+            .reaction_log
+            .iter()
+            .filter(|(_, r)| r.post_id == post_id)
+            .map(|(a, r)| (*a, r.user_id.clone(), r.emoji_name.clone()))
+            .collect()
     }
 
     /// Posts in a channel, oldest first.
@@ -719,7 +802,33 @@ fn create(
     {
         return Ok(p.clone());
     }
-    let mut p = create_post_value(s, user, channel, message, root_id, props, file_ids);
+    if file_ids.len() > 10 {
+        return Err(Box::new(app_error(
+            400,
+            "model.post.is_valid.file_ids.app_error",
+            "Invalid file ids.",
+        )));
+    }
+    // Like the server's attachFilesToPost: only the creator's unattached
+    // files uploaded to this channel are attached; others are dropped.
+    let file_ids: Vec<String> = file_ids
+        .into_iter()
+        .filter(|f| {
+            s.files.get(f).is_some_and(|f| {
+                f.creator.is_empty()
+                    || (f.creator == user && f.channel_id == channel && f.post_id.is_empty())
+            })
+        })
+        .collect();
+    let mut p = create_post_value(s, user, channel, message, root_id, props, file_ids.clone());
+    let pid = p["id"].as_str().unwrap_or("").to_string();
+    for f in &file_ids {
+        if let Some(file) = s.files.get_mut(f)
+            && !file.creator.is_empty()
+        {
+            file.post_id = pid.clone();
+        }
+    }
     if !pending.is_empty() {
         p["pending_post_id"] = json!(pending);
         let id = p["id"].as_str().unwrap_or("").to_string();
@@ -829,7 +938,7 @@ async fn rest(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: String,
+    raw: axum::body::Bytes,
 ) -> Response {
     let path = uri.path().to_string();
     if path.starts_with("/api/v4/files/") {
@@ -838,6 +947,14 @@ async fn rest(
             tokio::time::sleep(delay).await;
         }
     }
+    // Read before the state is locked (a lock is never held across an await).
+    let form = match (
+        method == Method::POST,
+        path.trim_end_matches('/') == "/api/v4/files",
+    ) {
+        (true, true) => Some(read_multipart(&headers, raw.clone()).await),
+        _ => None,
+    };
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| {
@@ -892,10 +1009,17 @@ async fn rest(
         );
     };
     let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
-    let body: Value = if body.is_empty() {
+    if method == Method::POST && parts == ["files"] {
+        if s.upload_errors > 0 {
+            s.upload_errors -= 1;
+            return app_error(500, "app.internal.app_error", "An internal error occurred.");
+        }
+        return upload(&mut s, &me, form.unwrap_or(Err("no body".into())));
+    }
+    let body: Value = if raw.is_empty() {
         Value::Null
     } else {
-        match serde_json::from_str(&body) {
+        match serde_json::from_slice(&raw) {
             Ok(v) => v,
             Err(_) => {
                 return app_error(
@@ -1070,7 +1194,15 @@ async fn rest(
             } else {
                 json!({})
             };
-            match create(&mut s, &me, &ch, &msg, &root, props, vec![], &pending) {
+            let files: Vec<String> = body["file_ids"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match create(&mut s, &me, &ch, &msg, &root, props, files, &pending) {
                 Ok(p) => ok(201, p),
                 Err(r) => *r,
             }
@@ -1205,6 +1337,68 @@ async fn rest(
             }
             ok(200, p)
         }
+        ("GET", ["posts", id, "thread"]) => {
+            let Some(post) = s.posts.iter().find(|p| p["id"] == *id) else {
+                return app_error(404, "app.post.get.app_error", "Unable to get the post.");
+            };
+            let root = match post["root_id"].as_str() {
+                Some(r) if !r.is_empty() => r.to_string(),
+                _ => id.to_string(),
+            };
+            let mut posts: Vec<Value> = s
+                .posts
+                .iter()
+                .filter(|p| {
+                    (p["id"] == root.as_str() || p["root_id"] == root.as_str())
+                        && p["delete_at"] == 0
+                })
+                .cloned()
+                .collect();
+            posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or(0)));
+            let order: Vec<Value> = posts.iter().map(|p| p["id"].clone()).collect();
+            let map: serde_json::Map<String, Value> = posts
+                .iter()
+                .map(|p| (p["id"].as_str().unwrap_or("").to_string(), p.clone()))
+                .collect();
+            ok(
+                200,
+                json!({"order": order, "posts": map, "next_post_id": "", "prev_post_id": "", "has_next": false}),
+            )
+        }
+        ("POST", ["reactions"]) => {
+            let user = body["user_id"].as_str().unwrap_or("").to_string();
+            let post = body["post_id"].as_str().unwrap_or("").to_string();
+            let emoji = body["emoji_name"].as_str().unwrap_or("").to_string();
+            if post.is_empty() || emoji.is_empty() || emoji.len() > 64 || emoji.contains(':') {
+                return app_error(
+                    400,
+                    "api.reaction.save_reaction.invalid.app_error",
+                    "Reaction is not valid.",
+                );
+            }
+            if user != me {
+                return app_error(
+                    403,
+                    "api.reaction.save_reaction.user_id.app_error",
+                    "You cannot save reaction for the other user.",
+                );
+            }
+            match add_reaction(&mut s, &me, &post, &emoji) {
+                Some(r) => ok(200, r),
+                None => app_error(404, "app.post.get.app_error", "Unable to get the post."),
+            }
+        }
+        ("DELETE", ["users", uid, "posts", pid, "reactions", emoji]) => {
+            if *uid != me {
+                return app_error(
+                    403,
+                    "api.context.permissions.app_error",
+                    "You do not have the appropriate permissions.",
+                );
+            }
+            remove_reaction(&mut s, &me, pid, emoji);
+            ok(200, json!({"status": "OK"}))
+        }
         ("GET", ["posts", id]) => match s.posts.iter().find(|p| p["id"] == *id) {
             Some(p) => ok(200, p.clone()),
             None => app_error(404, "app.post.get.app_error", "Unable to get the post."),
@@ -1242,6 +1436,171 @@ async fn rest(
             "api.context.404.app_error",
             "Sorry, we could not find the page.",
         ),
+    }
+}
+
+/// A multipart field: (name, file name, bytes).
+type FormField = (String, Option<String>, Vec<u8>);
+
+/// A multipart form's fields: (name, file name, bytes), or why it is broken.
+async fn read_multipart(
+    headers: &HeaderMap,
+    raw: axum::body::Bytes,
+) -> Result<Vec<FormField>, String> {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = multer::parse_boundary(ct).map_err(|e| e.to_string())?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(raw) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut out = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(|e| e.to_string())? {
+        let name = field.name().unwrap_or("").to_string();
+        let file = field.file_name().map(String::from);
+        let bytes = field.bytes().await.map_err(|e| e.to_string())?;
+        out.push((name, file, bytes.to_vec()));
+    }
+    Ok(out)
+}
+
+/// `POST /files` as `api4/file.go` answers it.
+fn upload(
+    s: &mut St,
+    me: &str,
+    form: Result<Vec<FormField>, String>,
+) -> Response {
+    let Ok(fields) = form else {
+        return app_error(
+            400,
+            "api.file.upload_file.read_request.app_error",
+            "Unable to upload file(s). Error reading or parsing request data.",
+        );
+    };
+    let mut channel = String::new();
+    let mut files = Vec::new();
+    for (name, file, bytes) in fields {
+        match (name.as_str(), file) {
+            ("channel_id", None) => channel = String::from_utf8_lossy(&bytes).into_owned(),
+            ("client_ids", None) => {}
+            ("files", Some(file)) => files.push((file, bytes)),
+            _ => {
+                return app_error(
+                    400,
+                    "api.file.upload_file.invalid_param",
+                    "Invalid or missing parameter in request.",
+                );
+            }
+        }
+    }
+    let member = s
+        .channels
+        .get(&channel)
+        .is_some_and(|c| c.members.contains(me));
+    if !member {
+        return app_error(
+            403,
+            "api.context.permissions.app_error",
+            "You do not have the appropriate permissions.",
+        );
+    }
+    if files.is_empty() {
+        return app_error(
+            400,
+            "api.file.upload_file.read_request.app_error",
+            "Unable to upload file(s). Error reading or parsing request data.",
+        );
+    }
+    let mut infos = Vec::new();
+    for (name, bytes) in files {
+        let id = s.new_id('f');
+        let mime = mime_of(&name);
+        infos.push(json!({"id": id, "user_id": me, "channel_id": channel, "create_at": now_ms(), "update_at": now_ms(), "delete_at": 0,
+            "name": name, "extension": name.rsplit('.').next().unwrap_or(""), "size": bytes.len(), "mime_type": mime,
+            "mini_preview": null, "remote_id": "", "archived": false}));
+        s.files.insert(
+            id.clone(),
+            File {
+                id,
+                name,
+                mime,
+                bytes,
+                creator: me.to_string(),
+                channel_id: channel.clone(),
+                post_id: String::new(),
+            },
+        );
+    }
+    ok(201, json!({"file_infos": infos, "client_ids": []}))
+}
+
+/// The server derives the MIME type from the file name's extension.
+fn mime_of(name: &str) -> String {
+    match name
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "md" => "text/markdown",
+        "txt" | "log" => "text/plain",
+        "json" => "application/json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+    .to_string()
+}
+
+/// Adds a reaction (idempotent like the server's upsert), bumps the post's
+/// `update_at` and broadcasts `reaction_added`; `None` for an unknown post.
+fn add_reaction(s: &mut St, user: &str, post_id: &str, emoji: &str) -> Option<Value> {
+    let now = now_ms();
+    let i = s.posts.iter().position(|p| p["id"] == post_id)?;
+    s.posts[i]["update_at"] = json!(now);
+    s.posts[i]["has_reactions"] = json!(true);
+    let channel = s.posts[i]["channel_id"].as_str().unwrap_or("").to_string();
+    let r = Reaction {
+        user_id: user.into(),
+        post_id: post_id.into(),
+        emoji_name: emoji.into(),
+    };
+    if !s.reactions.contains(&r) {
+        s.reactions.push(r.clone());
+    }
+    s.reaction_log.push((true, r));
+    let v = json!({"user_id": user, "post_id": post_id, "emoji_name": emoji, "create_at": now, "update_at": now, "delete_at": 0, "remote_id": "", "channel_id": channel});
+    if let Some(ch) = s.channels.get(&channel).cloned() {
+        let rs = v.to_string();
+        broadcast(s, &ch, "reaction_added", &|_u| json!({"reaction": rs}));
+    }
+    Some(v)
+}
+
+fn remove_reaction(s: &mut St, user: &str, post_id: &str, emoji: &str) {
+    let r = Reaction {
+        user_id: user.into(),
+        post_id: post_id.into(),
+        emoji_name: emoji.into(),
+    };
+    let before = s.reactions.len();
+    s.reactions.retain(|x| *x != r);
+    if s.reactions.len() == before {
+        return;
+    }
+    s.reaction_log.push((false, r));
+    let now = now_ms();
+    let Some(i) = s.posts.iter().position(|p| p["id"] == post_id) else {
+        return;
+    };
+    s.posts[i]["update_at"] = json!(now);
+    let channel = s.posts[i]["channel_id"].as_str().unwrap_or("").to_string();
+    let v = json!({"user_id": user, "post_id": post_id, "emoji_name": emoji, "create_at": now, "update_at": now, "delete_at": now, "remote_id": "", "channel_id": channel});
+    if let Some(ch) = s.channels.get(&channel).cloned() {
+        let rs = v.to_string();
+        broadcast(s, &ch, "reaction_removed", &|_u| json!({"reaction": rs}));
     }
 }
 

@@ -61,6 +61,28 @@ pub enum ReplyMode {
     Thread,
 }
 
+/// What to do when a post the bot already answered is edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EditMode {
+    /// Keep the answer (default). An edit before the answer is still used.
+    #[default]
+    Ignore,
+    /// Answer the edited text again, as a new reply.
+    Reanswer,
+}
+
+/// What an agent gets of a message's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentAccess {
+    /// Extracted text, names, sizes and notes (default).
+    #[default]
+    Text,
+    /// Also each file's bytes.
+    Full,
+}
+
 /// Who may DM the bot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -144,6 +166,16 @@ pub struct MattermostConfig {
     /// many seconds to finish and post (the rest are answered after the
     /// restart). Default 30; the systemd unit allows 15 s more.
     pub drain_timeout_secs: u64,
+    /// Emoji (name without colons) put on a post while it is being answered,
+    /// swapped for `white_check_mark` on success or `x` on an error. Default
+    /// empty: no acknowledgement. `eyes` is the usual choice.
+    pub ack_reaction: String,
+    /// An edit of a post already answered: `ignore` (default) or `reanswer`.
+    /// An edit that arrives before the answer is always the text answered.
+    pub edit_mode: EditMode,
+    /// Addressed inside a thread, the agent also sees the other
+    /// participants' posts since its last reply there. Default `true`.
+    pub thread_context: bool,
 }
 
 impl Default for MattermostConfig {
@@ -162,6 +194,9 @@ impl Default for MattermostConfig {
             session_queue: 32,
             retry_backoff_ms: 2000,
             drain_timeout_secs: 30,
+            ack_reaction: String::new(),
+            edit_mode: EditMode::Ignore,
+            thread_context: true,
         }
     }
 }
@@ -269,6 +304,12 @@ pub struct LlmConfig {
     pub timeout_secs: u64,
     /// Retries on 429/5xx/connection errors. Default 3.
     pub max_retries: u32,
+    /// The model reads images: image attachments are sent as image parts.
+    /// Default `false` (the agent gets a note instead). A route may override.
+    pub vision: bool,
+    /// Images over this many pixels (width × height) are downscaled before
+    /// they are sent. Default 1,048,576 (1024 × 1024).
+    pub max_image_pixels: u64,
 }
 
 impl Default for LlmConfig {
@@ -279,6 +320,8 @@ impl Default for LlmConfig {
             api_key_env: String::new(),
             timeout_secs: 120,
             max_retries: 3,
+            vision: false,
+            max_image_pixels: 1 << 20,
         }
     }
 }
@@ -326,6 +369,12 @@ pub struct RouteConfig {
     /// (tools need only their grant). Default false.
     #[serde(default)]
     pub agent_network: bool,
+    /// What the agent gets of files: `text` (default) or `full` (bytes too).
+    #[serde(default)]
+    pub attachments: AttachmentAccess,
+    /// Overrides `[llm] vision` for this route's model.
+    #[serde(default)]
+    pub vision: Option<bool>,
     /// Display name; defaults to the channel matcher.
     #[serde(default)]
     pub name: Option<String>,
@@ -517,6 +566,41 @@ fn default_mcp_timeout() -> u64 {
     30
 }
 
+/// `[files]` — files attached to posts, in and out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Largest file downloaded, in MiB. Default 10; a larger one reaches
+    /// the agent as a note.
+    pub max_file_mb: u64,
+    /// Most MiB downloaded for one post. Default 25.
+    pub max_post_mb: u64,
+    /// Files read per post. Default 10 (Mattermost's own limit).
+    pub max_files: usize,
+    /// Characters of extracted text an agent gets per file. Default 100,000.
+    pub max_text_chars: usize,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            max_file_mb: 10,
+            max_post_mb: 25,
+            max_files: 10,
+            max_text_chars: 100_000,
+        }
+    }
+}
+
+impl FilesConfig {
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_mb << 20
+    }
+    pub fn max_post_bytes(&self) -> u64 {
+        self.max_post_mb << 20
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -537,6 +621,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub http: HttpConfig,
     pub commands: CommandsConfig,
+    pub files: FilesConfig,
     /// `[secrets.NAME]` entries, by name.
     pub secrets: BTreeMap<String, SecretConfig>,
     /// `[[mcp]]` servers.

@@ -50,6 +50,7 @@ impl Gateway {
             channel,
             root_id: None,
             attachments: vec![],
+            thread: Vec::new(),
             admin: false,
         };
         let sid = crate::session::session_id(
@@ -195,6 +196,7 @@ impl TurnServices {
             channel: self.channel.clone(),
             root_id: None,
             attachments: vec![],
+            thread: Vec::new(),
             admin: false,
         };
         match field("action").unwrap_or("create") {

@@ -32,13 +32,105 @@ use crate::runtime::{
 use crate::session;
 use crate::store::{Quota, Store, StoreError, Turn, TurnRecord, UsageDelta, now_ms};
 
-/// A file attached to a message (text already extracted when small and textual).
+/// A file attached to a message, as the channel read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     pub name: String,
     pub mime_type: String,
     pub size: u64,
+    /// Extracted text (text-like files, PDFs), capped.
     pub text: Option<String>,
+    /// The downloaded bytes (none when the file was skipped).
+    pub bytes: Option<Arc<[u8]>>,
+    /// Why the file was skipped or shortened, as one line for the agent.
+    pub note: Option<String>,
+}
+
+impl Attachment {
+    /// A file that was not downloaded (too large, over the post's budget,
+    /// unreadable): the agent learns it exists, and why it has nothing more.
+    pub fn skipped(name: &str, mime_type: &str, size: u64, why: &str) -> Attachment {
+        Attachment {
+            name: name.to_string(),
+            mime_type: mime_type.to_string(),
+            size,
+            text: None,
+            bytes: None,
+            note: Some(format!("{name}: {why}")),
+        }
+    }
+
+    /// A downloaded file, its text extracted (on a blocking thread: PDFs
+    /// can take a while) and capped at `max_chars` characters.
+    pub async fn read(name: &str, mime_type: &str, bytes: Vec<u8>, max_chars: usize) -> Attachment {
+        let bytes: Arc<[u8]> = bytes.into();
+        let (n, m, b) = (name.to_string(), mime_type.to_string(), bytes.clone());
+        let extracted =
+            tokio::task::spawn_blocking(move || crate::files::extract_text(&n, &m, &b, max_chars))
+                .await
+                .unwrap_or_else(|_| crate::files::Extracted {
+                    text: None,
+                    note: Some(format!("{name}: could not be read (the reader failed)")),
+                });
+        let note = extracted.note.or_else(|| {
+            (crate::files::kind(name, mime_type) == crate::files::Kind::Other)
+                .then(|| format!("{name}: not read ({mime_type} files are not supported)"))
+        });
+        Attachment {
+            name: name.to_string(),
+            mime_type: mime_type.to_string(),
+            size: bytes.len() as u64,
+            text: extracted.text,
+            bytes: Some(bytes),
+            note,
+        }
+    }
+
+    fn is_image(&self) -> bool {
+        self.bytes.is_some()
+            && crate::files::kind(&self.name, &self.mime_type) == crate::files::Kind::Image
+    }
+}
+
+/// Another participant's post in the thread the bot was addressed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadPost {
+    pub user_name: String,
+    pub text: String,
+}
+
+/// A file the agent sent with its reply (name made safe, MIME type filled in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyFile {
+    pub name: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl ReplyFile {
+    pub fn new(name: &str, mime_type: &str, bytes: Vec<u8>) -> ReplyFile {
+        let name: String = name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(128)
+            .collect();
+        let name = match name.trim().trim_start_matches('.') {
+            "" => "file".to_string(),
+            n => n.to_string(),
+        };
+        let mime_type = match mime_type.trim() {
+            "" => crate::files::mime_for(&name).to_string(),
+            m => m.to_string(),
+        };
+        ReplyFile {
+            name,
+            mime_type,
+            bytes,
+        }
+    }
 }
 
 /// A channel-neutral incoming message (mention already stripped).
@@ -52,6 +144,9 @@ pub struct Incoming {
     /// Thread root id when the post is inside a thread.
     pub root_id: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// Other participants' posts in the thread since the bot's last reply
+    /// there (oldest first), fetched after admission.
+    pub thread: Vec<ThreadPost>,
     /// The channel verified this user is on `access.admins` (the console operator always is).
     pub admin: bool,
 }
@@ -73,6 +168,17 @@ impl Admitted {
     /// Adds attachments fetched after admission (never before: denied users cost nothing).
     pub fn with_attachments(mut self, attachments: Vec<Attachment>) -> Admitted {
         self.0.attachments = attachments;
+        self
+    }
+    /// Adds the thread's other posts, fetched after admission.
+    pub fn with_thread(mut self, thread: Vec<ThreadPost>) -> Admitted {
+        self.0.thread = thread;
+        self
+    }
+    /// The post's text after its author edited it before it was answered
+    /// (same author, same place: admission still holds).
+    pub fn with_text(mut self, text: String) -> Admitted {
+        self.0.text = text;
         self
     }
 }
@@ -120,6 +226,8 @@ pub struct Outcome {
     /// Transcript turns and LLM usage of this turn. The channel writes them
     /// with its own bookkeeping in one store write once the reply is out.
     pub record: Option<TurnRecord>,
+    /// Files the agent attached to its reply.
+    pub files: Vec<ReplyFile>,
 }
 
 impl Outcome {
@@ -130,6 +238,7 @@ impl Outcome {
             reply_mode,
             streamed: false,
             record: None,
+            files: Vec::new(),
         }
     }
 }
@@ -269,11 +378,20 @@ impl Gateway {
 
     /// Base session key of a message (for per-session ordering in channels).
     pub fn session_base(&self, msg: &Incoming) -> String {
-        let per_user = self.settings().config.sessions.group_sessions_per_user;
+        let settings = self.settings();
+        let per_user = settings.config.sessions.group_sessions_per_user;
+        // With `reply_mode = "thread"` a root post is answered in the thread
+        // it starts: it belongs to that thread's session, like its follow-ups.
+        let mode = settings
+            .routes
+            .resolve(&msg.channel)
+            .and_then(|r| r.reply_mode)
+            .unwrap_or(settings.config.mattermost.reply_mode);
+        let root = session::reply_root(mode, &msg.post_id, msg.root_id.as_deref());
         session::base_key(
             msg.channel.kind,
             &msg.channel.id,
-            msg.root_id.as_deref(),
+            root.as_deref(),
             &msg.user_id,
             per_user,
         )
@@ -332,8 +450,8 @@ impl Gateway {
         reply_mode: ReplyMode,
         stream: Option<StreamFn>,
     ) -> Result<Outcome, GatewayError> {
-        let flags = match self.scan_message(route, msg).await {
-            Ok(flags) => flags,
+        let (flags, thread) = match self.scan_message(route, msg).await {
+            Ok(scanned) => scanned,
             Err(scanner) => {
                 return Ok(Outcome::plain(
                     BLOCKED_REPLY.into(),
@@ -345,15 +463,52 @@ impl Gateway {
         let history = self
             .store
             .recent_turns(sid, route.max_turns, route.max_chars)?;
-        let ctx = agent_context(route, sid, &history, flags, stream.is_some());
+        let ctx = agent_context(route, sid, &history, &thread, flags, stream.is_some());
         let mut outcome = self.run_turn(route, msg, sid, &ctx, stream).await;
         outcome.reply_mode = reply_mode;
         Ok(outcome)
     }
 
     /// The route's scanner chain over the message, each attachment's name
-    /// and text. `Ok(flags)` to go on, `Err(scanner)` when one blocked.
+    /// and text, and the thread's other posts. `Ok((flags, thread posts
+    /// kept))` to go on, `Err(scanner)` when one blocked the message or an
+    /// attachment; a blocked thread post is only left out.
     async fn scan_message(
+        &self,
+        route: &Route,
+        msg: &Incoming,
+    ) -> Result<(Vec<types::ScanFlag>, Vec<ThreadPost>), String> {
+        let mut flags = self.scan_own(route, msg).await?;
+        let mut thread = Vec::new();
+        for post in budget_thread(&msg.thread, route.max_chars) {
+            let text = format!("@{}: {}", post.user_name, post.text);
+            match scan_chain(
+                &self.runtime,
+                route,
+                &text,
+                types::ScanSource::ThreadContext,
+            )
+            .await
+            {
+                ChainVerdict::Allow => thread.push(post.clone()),
+                ChainVerdict::Flag(f) => {
+                    flags.extend(f);
+                    thread.push(post.clone());
+                }
+                ChainVerdict::Block { scanner, findings } => {
+                    tracing::warn!(
+                        route = %route.name, scanner = %scanner, author = %post.user_name, post = %msg.post_id,
+                        findings = %describe_findings(&findings),
+                        "thread post blocked by scanner; left out of the agent's context"
+                    );
+                }
+            }
+        }
+        Ok((flags, thread))
+    }
+
+    /// The scanner chain over the message itself and its attachments.
+    async fn scan_own(
         &self,
         route: &Route,
         msg: &Incoming,
@@ -410,7 +565,9 @@ impl Gateway {
                 s(t)
             }) as StreamFn
         });
+        let (attachments, images) = self.turn_files(route, msg).await;
         let services = Arc::new(TurnServices {
+            images,
             runtime: self.runtime.clone(),
             store: self.store.clone(),
             llm: self.llm.load_full().as_ref().clone(),
@@ -429,7 +586,12 @@ impl Gateway {
         let started = std::time::Instant::now();
         let result = self
             .runtime
-            .run_agent(&route.agent, services.clone(), ctx, &wire_message(msg))
+            .run_agent(
+                &route.agent,
+                services.clone(),
+                ctx,
+                &wire_message(msg, attachments),
+            )
             .await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let usage = std::mem::take(&mut *services.usage.lock().unwrap_or_else(|p| p.into_inner()));
@@ -438,6 +600,7 @@ impl Gateway {
             agent: route.agent.clone(),
             version,
         };
+        let mut files = Vec::new();
         let (text, kind, turns) = match result {
             Ok((Ok(reply), version)) => {
                 tracing::info!(route = %route.name, agent = %route.agent, agent_version = %version, session = %sid, post = %msg.post_id, ms, "agent replied");
@@ -450,12 +613,17 @@ impl Gateway {
                     },
                     Turn {
                         role: "assistant".into(),
-                        text: reply.text.clone(),
+                        text: transcript_text(&reply),
                         user_name: None,
                         at: now_ms(),
                     },
                 ];
-                (with_files_note(reply), agent(version), turns)
+                files = reply
+                    .files
+                    .into_iter()
+                    .map(|f| ReplyFile::new(&f.name, &f.mime_type, f.bytes))
+                    .collect();
+                (reply.text, agent(version), turns)
             }
             Ok((Err(e), version)) => {
                 tracing::warn!(route = %route.name, agent = %route.agent, agent_version = %version, "agent returned an error: {e}");
@@ -503,7 +671,59 @@ impl Gateway {
                 turns,
                 usage,
             }),
+            files,
         }
+    }
+
+    /// The message's files as the agent gets them (bytes only for routes
+    /// with `attachments = "full"`), and the image parts the model may
+    /// see (by attachment id; none unless the route's model has vision).
+    async fn turn_files(
+        &self,
+        route: &Route,
+        msg: &Incoming,
+    ) -> (
+        Vec<types::Attachment>,
+        std::collections::HashMap<String, String>,
+    ) {
+        let llm = self.settings().config.llm.clone().unwrap_or_default();
+        let vision = route.vision.unwrap_or(llm.vision);
+        let full = route.attachments == crate::config::AttachmentAccess::Full;
+        let mut images = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(msg.attachments.len());
+        for (i, a) in msg.attachments.iter().enumerate() {
+            let id = format!("a{i}");
+            let mut note = a.note.clone();
+            if a.is_image() && vision {
+                let bytes = a.bytes.clone().unwrap_or_else(|| Arc::from(Vec::new()));
+                let cap = llm.max_image_pixels;
+                match tokio::task::spawn_blocking(move || crate::files::prepare_image(&bytes, cap))
+                    .await
+                {
+                    Ok(Ok(p)) => {
+                        images.insert(id.clone(), crate::files::data_url(p.mime, &p.bytes));
+                    }
+                    Ok(Err(e)) => note = Some(format!("{}: image could not be read ({e})", a.name)),
+                    Err(_) => note = Some(format!("{}: image could not be read", a.name)),
+                }
+            } else if a.is_image() {
+                note = Some(format!(
+                    "{}: image not shown to the model (this route's model has no vision)",
+                    a.name
+                ));
+            }
+            out.push(types::Attachment {
+                id,
+                name: a.name.clone(),
+                mime_type: a.mime_type.clone(),
+                size: a.size,
+                text: a.text.clone(),
+                is_image: a.is_image(),
+                bytes: a.bytes.as_ref().filter(|_| full).map(|b| b.to_vec()),
+                note,
+            });
+        }
+        (out, images)
     }
 
     /// Host commands; `None` if the text is not one.
@@ -626,9 +846,15 @@ fn agent_context(
     route: &Route,
     sid: &str,
     history: &[Turn],
+    thread: &[ThreadPost],
     flags: Vec<types::ScanFlag>,
     can_stream: bool,
 ) -> types::Context {
+    let thread = thread.iter().map(|p| types::Turn {
+        role: types::Role::User,
+        text: p.text.clone(),
+        user_name: Some(p.user_name.clone()),
+    });
     types::Context {
         session_id: sid.to_string(),
         route: route.name.clone(),
@@ -644,14 +870,15 @@ fn agent_context(
                 text: t.text.clone(),
                 user_name: t.user_name.clone(),
             })
+            .chain(thread)
             .collect(),
         scan_flags: flags,
         can_stream,
     }
 }
 
-/// The WIT message of an incoming one.
-fn wire_message(msg: &Incoming) -> types::Message {
+/// The WIT message of an incoming one, with its files as prepared.
+fn wire_message(msg: &Incoming, attachments: Vec<types::Attachment>) -> types::Message {
     types::Message {
         post_id: msg.post_id.clone(),
         text: msg.text.clone(),
@@ -667,55 +894,33 @@ fn wire_message(msg: &Incoming) -> types::Message {
             ChannelKind::Console => types::ChannelKind::Console,
         },
         thread_id: msg.root_id.clone().filter(|r| !r.is_empty()),
-        attachments: msg
-            .attachments
-            .iter()
-            .enumerate()
-            .map(|(i, a)| types::Attachment {
-                id: format!("a{i}"),
-                name: a.name.clone(),
-                mime_type: a.mime_type.clone(),
-                size: a.size,
-                text: a.text.clone(),
-                is_image: a.mime_type.starts_with("image/"),
-                bytes: None,
-                note: attachment_note(a),
-            })
-            .collect(),
+        attachments,
     }
 }
 
-/// A reply's text, with a note when the agent attached files (uploading
-/// them is not built yet: the user learns they exist instead of losing them silently).
-fn with_files_note(reply: types::Reply) -> String {
+/// The reply as the transcript keeps it: its text, and the names of its
+/// files (their bytes are not stored).
+fn transcript_text(reply: &types::Reply) -> String {
     if reply.files.is_empty() {
-        return reply.text;
+        return reply.text.clone();
     }
     let names: Vec<&str> = reply.files.iter().map(|f| f.name.as_str()).collect();
-    format!(
-        "{}\n\n_({} file(s) from the agent not attached — file replies are not supported yet: {})_",
-        reply.text,
-        names.len(),
-        names.join(", ")
-    )
+    format!("{}\n[attached: {}]", reply.text, names.join(", "))
 }
 
-/// The one-line note an agent gets for a file the host did not read.
-fn attachment_note(a: &Attachment) -> Option<String> {
-    if a.text.is_some() {
-        return None;
-    }
-    Some(if a.mime_type.starts_with("image/") {
-        format!(
-            "{}: image not passed to the model (no vision support in this host yet)",
-            a.name
-        )
-    } else {
-        format!(
-            "{}: not read (only text files up to 256 KiB are read)",
-            a.name
-        )
-    })
+/// The newest thread posts that fit in `max_chars` (oldest first).
+fn budget_thread(thread: &[ThreadPost], max_chars: usize) -> Vec<&ThreadPost> {
+    let mut used = 0;
+    let mut kept: Vec<&ThreadPost> = thread
+        .iter()
+        .rev()
+        .take_while(|p| {
+            used += p.text.chars().count() + p.user_name.len() + 3;
+            used <= max_chars
+        })
+        .collect();
+    kept.reverse();
+    kept
 }
 
 fn pairing_text(code: &str) -> String {
@@ -838,6 +1043,8 @@ pub const TOOL_OUTPUT_WITHHELD: &str = "[tool output withheld: a security scanne
 
 /// The host services of one agent turn.
 struct TurnServices {
+    /// Image parts the model may see, as data URLs by attachment id.
+    images: std::collections::HashMap<String, String>,
     runtime: Runtime,
     store: Arc<Store>,
     llm: Option<Arc<LlmClient>>,
@@ -1065,7 +1272,11 @@ impl AgentServices for TurnServices {
                     .clone()
                     .or_else(|| self.route.model.clone())
                     .unwrap_or_default(),
-                messages: request.messages.iter().map(from_wit_message).collect(),
+                messages: request
+                    .messages
+                    .iter()
+                    .map(|m| from_wit_message(m, &self.images))
+                    .collect(),
                 tools: request
                     .tools
                     .iter()
@@ -1137,7 +1348,12 @@ impl AgentServices for TurnServices {
     }
 }
 
-fn from_wit_message(m: &wit_llm::ChatMessage) -> llm::Message {
+/// An agent's chat message for the LLM client; image parts become data
+/// URLs when the model may see them, else a note the model can mention.
+fn from_wit_message(
+    m: &wit_llm::ChatMessage,
+    images: &std::collections::HashMap<String, String>,
+) -> llm::Message {
     llm::Message {
         role: m.role.clone(),
         content: m.content.clone(),
@@ -1146,10 +1362,12 @@ fn from_wit_message(m: &wit_llm::ChatMessage) -> llm::Message {
             .iter()
             .map(|p| match p {
                 wit_llm::ContentPart::Text(t) => llm::Part::Text(t.clone()),
-                // No image bytes are kept yet: the model gets a note instead.
-                wit_llm::ContentPart::Image(id) => llm::Part::Text(format!(
-                    "[image attachment {id} not available to the model]"
-                )),
+                wit_llm::ContentPart::Image(id) => match images.get(id) {
+                    Some(url) => llm::Part::ImageUrl(url.clone()),
+                    None => llm::Part::Text(format!(
+                        "[image {id} is not shown: this model does not take images]"
+                    )),
+                },
             })
             .collect(),
         tool_calls: m

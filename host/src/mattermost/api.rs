@@ -48,6 +48,8 @@ pub enum ApiError {
     RateLimited,
     #[error("unexpected answer from Mattermost: {0}")]
     Decode(String),
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
 }
 
 impl ApiError {
@@ -333,6 +335,23 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Result<bytes::Bytes, ApiError> {
+        let body = match body {
+            Some(v) => Body::Json(v),
+            None => Body::None,
+        };
+        self.request(method, path, body, None).await
+    }
+
+    /// One REST call with retries (429 honouring `Retry-After`, 5xx,
+    /// connection errors). A success body over `limit` bytes is refused
+    /// while it is read, whatever `Content-Length` claimed.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body<'_>,
+        limit: Option<u64>,
+    ) -> Result<bytes::Bytes, ApiError> {
         let url = format!("{}/api/v4{path}", self.site);
         let mut backoff = FIRST_BACKOFF;
         let mut last = ApiError::RateLimited;
@@ -345,8 +364,10 @@ impl Api {
                 .http
                 .request(method.clone(), &url)
                 .bearer_auth(&self.token);
-            if let Some(b) = body {
-                rb = rb.json(b);
+            match &body {
+                Body::None => {}
+                Body::Json(b) => rb = rb.json(b),
+                Body::Form(make) => rb = rb.multipart(make()),
             }
             let resp = match rb.send().await {
                 Ok(r) => r,
@@ -361,10 +382,13 @@ impl Api {
             };
             let status = resp.status();
             if status.is_success() {
-                return resp
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError::Decode(e.to_string()));
+                return match limit {
+                    None => resp
+                        .bytes()
+                        .await
+                        .map_err(|e| ApiError::Decode(e.to_string())),
+                    Some(limit) => read_capped(resp, limit).await,
+                };
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let wait = resp
@@ -501,9 +525,26 @@ impl Api {
         props: Value,
         pending_post_id: &str,
     ) -> Result<Post, ApiError> {
+        self.create_post_with_files(channel_id, message, root_id, props, pending_post_id, &[])
+            .await
+    }
+
+    /// Creates a post carrying uploaded files (at most 10 per post).
+    pub async fn create_post_with_files(
+        &self,
+        channel_id: &str,
+        message: &str,
+        root_id: Option<&str>,
+        props: Value,
+        pending_post_id: &str,
+        file_ids: &[String],
+    ) -> Result<Post, ApiError> {
         let mut body = json!({ "channel_id": channel_id, "message": message, "props": props, "pending_post_id": pending_post_id });
         if let Some(r) = root_id {
             body["root_id"] = json!(r);
+        }
+        if !file_ids.is_empty() {
+            body["file_ids"] = json!(file_ids);
         }
         decode(self.call(Method::POST, "/posts", Some(&body)).await?)
     }
@@ -602,10 +643,114 @@ impl Api {
         )
     }
 
-    pub async fn file(&self, id: &str) -> Result<bytes::Bytes, ApiError> {
-        self.call_raw(Method::GET, &format!("/files/{id}"), None)
-            .await
+    /// A file's bytes; more than `limit` bytes is [`ApiError::TooLarge`].
+    pub async fn file(&self, id: &str, limit: u64) -> Result<bytes::Bytes, ApiError> {
+        self.request(
+            Method::GET,
+            &format!("/files/{id}"),
+            Body::None,
+            Some(limit),
+        )
+        .await
     }
+
+    /// Uploads one file to a channel (`POST /files`, multipart with
+    /// `channel_id` before the file part, as the server streams it).
+    pub async fn upload_file(
+        &self,
+        channel_id: &str,
+        name: &str,
+        mime_type: &str,
+        bytes: bytes::Bytes,
+    ) -> Result<FileInfo, ApiError> {
+        let make = || {
+            let part = reqwest::multipart::Part::stream(bytes.clone()).file_name(name.to_string());
+            let part = part.mime_str(mime_type).unwrap_or_else(|_| {
+                reqwest::multipart::Part::stream(bytes.clone()).file_name(name.to_string())
+            });
+            reqwest::multipart::Form::new()
+                .text("channel_id", channel_id.to_string())
+                .part("files", part)
+        };
+        let raw = self
+            .request(Method::POST, "/files", Body::Form(&make), None)
+            .await?;
+        #[derive(Deserialize)]
+        struct Uploaded {
+            #[serde(default)]
+            file_infos: Vec<FileInfo>,
+        }
+        let up: Uploaded =
+            serde_json::from_slice(&raw).map_err(|e| ApiError::Decode(format!("/files: {e}")))?;
+        up.file_infos
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::Decode("/files: the server returned no file".into()))
+    }
+
+    /// Adds the bot's reaction `emoji` (name without colons) to a post.
+    pub async fn add_reaction(
+        &self,
+        user_id: &str,
+        post_id: &str,
+        emoji: &str,
+    ) -> Result<(), ApiError> {
+        let body = json!({ "user_id": user_id, "post_id": post_id, "emoji_name": emoji });
+        self.call(Method::POST, "/reactions", Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes the bot's reaction `emoji` from a post.
+    pub async fn remove_reaction(
+        &self,
+        user_id: &str,
+        post_id: &str,
+        emoji: &str,
+    ) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &format!("/users/{user_id}/posts/{post_id}/reactions/{emoji}"),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The thread of a post: its root and every reply.
+    pub async fn thread(&self, post_id: &str) -> Result<PostList, ApiError> {
+        decode(
+            self.call(Method::GET, &format!("/posts/{post_id}/thread"), None)
+                .await?,
+        )
+    }
+}
+
+/// A request body.
+enum Body<'a> {
+    None,
+    Json(&'a Value),
+    /// Multipart, built again for each attempt (a form is consumed by sending).
+    Form(&'a (dyn Fn() -> reqwest::multipart::Form + Sync)),
+}
+
+/// Reads a response body, refusing it as soon as it passes `limit` bytes.
+async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<bytes::Bytes, ApiError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let mut out = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ApiError::Decode(e.to_string()))?
+    {
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(ApiError::TooLarge { limit });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, ApiError> {

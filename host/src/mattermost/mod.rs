@@ -8,6 +8,7 @@ pub mod api;
 pub mod bot;
 pub mod control;
 pub mod doctor;
+pub mod files;
 pub mod text;
 pub mod ws;
 

@@ -109,6 +109,23 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
     split_limited(text, max, usize::MAX)
 }
 
+/// The post that stands for an answer sent as the file `file`: its first
+/// paragraphs (about 1,500 characters) and a line that names the file.
+pub fn summary(text: &str, file: &str) -> String {
+    const HEAD: usize = 1500;
+    let total = text.chars().count();
+    let head: String = text.chars().take(HEAD).collect();
+    let head = match head.rfind("\n\n") {
+        Some(i) if i > HEAD / 3 => &head[..i],
+        _ => head.as_str(),
+    };
+    let mut head = head.trim_end().to_string();
+    if open_fence(&head).is_some() {
+        head.push_str("\n```");
+    }
+    format!("{head}\n\n_(The full answer, {total} characters, is attached as `{file}`.)_")
+}
+
 /// Like [`split`], but never more than `max_parts` posts: the rest of the
 /// text is cut and the last post says so. `max` must leave room for the
 /// closers and the note (≥ 200; the server's limit is 16383).

@@ -7,7 +7,7 @@
 //! | `timeout_ms` | agents 300000, tools 10000, scanners 5000 | wall clock per call, including host waits (an agent's LLM calls) |
 //! | `memory_mb` | (above) | counts every linear memory of the call together: a component with several memories shares one cap |
 //! | `output_kb` | 256 | stdout + stderr + `log` lines per call (forwarded to the log); more fails the call with `output` |
-//! | `reply_kb` | 64 | the call's return value (agent reply, tool output, scanner findings); larger fails with `reply` |
+//! | `reply_kb` | 64 (agents 4096) | the call's return value (agent reply with its files, tool output, scanner findings); larger fails with `reply` |
 //!
 //! Everything not granted is denied: guests get no files, sockets, environment or arguments.
 //! The same file may grant a tool or agent outbound HTTP (see [`super::net`]):
@@ -56,7 +56,7 @@ impl Limits {
                 cpu_ms: 2000,
                 timeout_ms: 300_000,
                 output_kb: 256,
-                reply_kb: 64,
+                reply_kb: 4096,
             },
             GuestKind::Tool => Limits {
                 memory_mb: 64,

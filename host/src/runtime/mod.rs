@@ -746,7 +746,13 @@ impl Runtime {
             })
             .await?;
         let size = match &out {
-            Ok(r) => r.text.len(),
+            Ok(r) => {
+                r.text.len()
+                    + r.files
+                        .iter()
+                        .map(|f| f.bytes.len() + f.name.len() + f.mime_type.len())
+                        .sum::<usize>()
+            }
             Err(e) => e.len(),
         };
         check_reply(&guest, size)?;

@@ -34,9 +34,11 @@
 //! - a turn once appended is never rewritten (retention deletes whole turns);
 //! - a memory write that would exceed a quota writes nothing and says which.
 
+mod feedback;
 mod jobs;
 mod writer;
 
+pub use feedback::Vote;
 pub use jobs::{Job, Refused, Run, RunState, Target};
 
 use std::path::{Path, PathBuf};
@@ -149,6 +151,10 @@ pub struct InboxEntry {
     /// posted so that a restart can finish it.
     #[serde(default)]
     pub answer: Option<String>,
+    /// Replies older than this (ms) belong to an earlier answer (the post
+    /// was edited and is answered again): they do not count as this one's.
+    #[serde(default)]
+    pub replies_after: u64,
 }
 
 impl InboxEntry {
@@ -166,6 +172,7 @@ impl InboxEntry {
             attempts: 1,
             next_try_at: now,
             answer: None,
+            replies_after: 0,
         }
     }
 
@@ -392,6 +399,30 @@ impl Store {
                 Ok(Ok(entry))
             })
             .await
+    }
+
+    /// Opens an answered post again (its author edited it and `edit_mode`
+    /// is `reanswer`): `received`, first attempt, a fresh pending seed (so
+    /// the server cannot hand back the earlier reply), replies before now
+    /// not counted. `None` when the post is not `replied`.
+    pub async fn inbox_reopen(&self, post_id: &str) -> Result<Option<InboxEntry>> {
+        let seed = random_token(12)?;
+        self.update_entry(post_id.to_string(), move |e| {
+            if e.state != InboxState::Replied {
+                return false;
+            }
+            let now = now_ms();
+            e.state = InboxState::Received;
+            e.attempts = 1;
+            e.next_try_at = now;
+            e.answer = None;
+            e.reply_ids.clear();
+            e.reason = "edited; answering again".into();
+            e.pending_seed = seed.clone();
+            e.replies_after = now;
+            true
+        })
+        .await
     }
 
     /// Starts another attempt on a `received` post: counts it and schedules
@@ -944,6 +975,7 @@ impl Store {
                 undated(tx, SETTINGS, "settings")?,
                 undated(tx, jobs::JOBS, "jobs")?,
                 dated(tx, jobs::RUNS, "job_runs", |r: &Run| r.started)?,
+                dated(tx, feedback::FEEDBACK, "feedback", |v: &Vote| v.at)?,
             ];
             let schema_version = tx
                 .open_table(META)
@@ -1039,6 +1071,7 @@ fn init(db: &Database, path: &Path) -> Result<()> {
     tx.open_table(CURSORS).map_err(db_e)?;
     tx.open_table(SETTINGS).map_err(db_e)?;
     tx.open_table(USAGE).map_err(db_e)?;
+    tx.open_table(feedback::FEEDBACK).map_err(db_e)?;
     if found == Some(1) {
         migrate_1_to_2(&tx)?;
     }

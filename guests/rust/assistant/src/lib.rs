@@ -6,21 +6,27 @@
 //! their results (or errors) go back to the model as `tool` messages. The loop
 //! ends with a final answer or after [`MAX_STEPS`] model calls.
 //!
+//! Files: extracted text of attachments (and the host's notes on files it
+//! skipped) go into the user message; images go as image parts (the host
+//! shows them to vision models only). A fenced block in the answer whose
+//! info string is `file:NAME` becomes a reply file `NAME` instead of text.
+//!
 //! Memory: facts live in user scope under `fact:NNNN` (the host's built-in
 //! `remember` tool writes the same keys), so they survive `/reset` and restarts.
 
 wit_bindgen::generate!({ path: "../../../wit", world: "agent", generate_all });
 
-use kennel::guest::llm::{self, ChatMessage, LlmError, Request};
+use kennel::guest::llm::{self, ChatMessage, ContentPart, LlmError, Request};
 use kennel::guest::log::{self, Level};
 use kennel::guest::memory::{self, Scope};
 use kennel::guest::tools;
-use kennel::guest::types::Role;
+use kennel::guest::types::{File, Role};
 
 /// Model calls per message before the agent gives up.
 pub const MAX_STEPS: usize = 8;
 const DEFAULT_PROMPT: &str = "You are a helpful assistant in a team chat. Answer concisely. \
-Use the tools you are given when they help; never invent tool results.";
+Use the tools you are given when they help; never invent tool results. \
+To send a file, write a fenced block whose info string is file:NAME (e.g. ```file:report.md).";
 
 struct Assistant;
 
@@ -40,15 +46,16 @@ impl Guest for Assistant {
                 Role::User => "user",
                 Role::Assistant => "assistant",
             };
-            messages.push(chat(role, &turn.text));
+            // Other people's posts (a thread, a shared channel) say who wrote them.
+            let text = match &turn.user_name {
+                Some(name) if turn.role == Role::User && *name != msg.user_name => {
+                    format!("@{name}: {}", turn.text)
+                }
+                _ => turn.text.clone(),
+            };
+            messages.push(chat(role, &text));
         }
-        let mut content = text.to_string();
-        for a in &msg.attachments {
-            if let Some(t) = &a.text {
-                content.push_str(&format!("\n\n[attachment {}]\n{}", a.name, t));
-            }
-        }
-        messages.push(chat("user", &content));
+        messages.push(user_message(text, &msg));
         let specs = tools::available();
         for step in 0..MAX_STEPS {
             let req = Request {
@@ -69,10 +76,8 @@ impl Guest for Assistant {
                 }
             };
             if resp.message.tool_calls.is_empty() {
-                return Ok(Reply {
-                    files: Vec::new(),
-                    text: resp.message.content,
-                });
+                let (text, files) = split_files(&resp.message.content);
+                return Ok(Reply { files, text });
             }
             log::log(
                 Level::Debug,
@@ -107,6 +112,68 @@ impl Guest for Assistant {
 }
 
 export!(Assistant);
+
+/// The user's message with its files: text and notes inline, images as parts.
+fn user_message(text: &str, msg: &Message) -> ChatMessage {
+    let mut content = text.to_string();
+    for a in &msg.attachments {
+        if let Some(t) = &a.text {
+            content.push_str(&format!("\n\n[attachment {}]\n{}", a.name, t));
+        }
+        if let Some(n) = &a.note {
+            content.push_str(&format!("\n\n[note: {n}]"));
+        }
+    }
+    let images: Vec<ContentPart> = msg
+        .attachments
+        .iter()
+        .filter(|a| a.is_image)
+        .map(|a| ContentPart::Image(a.id.clone()))
+        .collect();
+    let mut m = chat("user", &content);
+    if !images.is_empty() {
+        m.parts = std::iter::once(ContentPart::Text(content))
+            .chain(images)
+            .collect();
+    }
+    m
+}
+
+/// Takes ```` ```file:NAME ```` blocks out of an answer as files; the text
+/// keeps a line naming each.
+pub fn split_files(answer: &str) -> (String, Vec<File>) {
+    let mut text = String::new();
+    let mut files = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in answer.split_inclusive('\n') {
+        match &mut open {
+            None => match line.trim().strip_prefix("```file:") {
+                Some(name) if !name.trim().is_empty() => {
+                    open = Some((name.trim().to_string(), String::new()));
+                }
+                _ => text.push_str(line),
+            },
+            Some((name, body)) => {
+                if line.trim() == "```" {
+                    text.push_str(&format!("(attached `{name}`)\n"));
+                    files.push(File {
+                        name: std::mem::take(name),
+                        mime_type: String::new(),
+                        bytes: std::mem::take(body).into_bytes(),
+                    });
+                    open = None;
+                } else {
+                    body.push_str(line);
+                }
+            }
+        }
+    }
+    if let Some((name, body)) = open {
+        // An unclosed block stays text: the model did not finish the file.
+        text.push_str(&format!("```file:{name}\n{body}"));
+    }
+    (text.trim_end().to_string(), files)
+}
 
 fn chat(role: &str, content: &str) -> ChatMessage {
     ChatMessage {
@@ -202,5 +269,18 @@ mod tests {
         );
         assert_eq!(super::remember_request("do you remember that?"), None);
         assert_eq!(super::remember_request("remember that "), None);
+    }
+
+    #[test]
+    fn file_blocks_become_files() {
+        let (text, files) =
+            super::split_files("Here:\n```file:a.md\n# A\nbody\n```\nDone.\n```rust\nx\n```");
+        assert_eq!(text, "Here:\n(attached `a.md`)\nDone.\n```rust\nx\n```");
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].name, "a.md");
+        assert_eq!(files[0].bytes, b"# A\nbody\n");
+        let (text, files) = super::split_files("```file:b.txt\nunfinished");
+        assert!(files.is_empty());
+        assert_eq!(text, "```file:b.txt\nunfinished");
     }
 }

@@ -1,12 +1,16 @@
 //! `echo` agent: the smallest useful agent. Replies `echo: <text> (turn N)`,
 //! where N counts this session's turns in host memory (so it survives restarts
-//! and starts again after `/reset`). A message starting with `calc ` is handed
-//! to the `calc` tool through the host, proving agent → host → tool works.
+//! and starts again after `/reset`), then one line per attachment it got:
+//! `[NAME, SIZE bytes, image|text]`. A message starting with `calc ` is handed
+//! to the `calc` tool through the host, proving agent → host → tool works;
+//! `echo file NAME…` attaches a small text file per NAME to the reply (a
+//! fixed hook for the file path end to end).
 
 wit_bindgen::generate!({ path: "../../../wit", world: "agent", generate_all });
 
 use kennel::guest::memory::{self, Scope};
 use kennel::guest::tools;
+use kennel::guest::types::File;
 
 struct Echo;
 
@@ -29,10 +33,23 @@ impl Guest for Echo {
                 text: format!("echo: {expr} = {result} (turn {turn})"),
             });
         }
-        Ok(Reply {
-            files: Vec::new(),
-            text: format!("echo: {text} (turn {turn})"),
-        })
+        let mut reply = format!("echo: {text} (turn {turn})");
+        for a in &msg.attachments {
+            let kind = if a.is_image { "image" } else { "text" };
+            reply.push_str(&format!("\n[{}, {} bytes, {kind}]", a.name, a.size));
+        }
+        let files = match text.strip_prefix("echo file ") {
+            Some(names) => names
+                .split_whitespace()
+                .map(|name| File {
+                    name: name.to_string(),
+                    mime_type: "text/plain".into(),
+                    bytes: format!("file {name} from echo (turn {turn})\n").into_bytes(),
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(Reply { files, text: reply })
     }
 }
 

@@ -25,6 +25,7 @@
 //! | nothing left half done | a post still `received` after an error or a crash is retried with backoff (the reply found on the server, the stored answer, or a new turn); after [`MAX_ATTEMPTS`] the user gets an apology and the row is `failed`; an interrupted stream is finished or marked interrupted |
 //! | no flood | at most `max_reply_parts` posts per answer; full session queues answer "busy" |
 
+mod events;
 mod http;
 mod jobs;
 
@@ -37,19 +38,21 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::api::{Api, ApiError, Post, User};
 use super::control;
+use super::files::FILES_PER_POST;
 use super::text;
 use super::ws::{self, WsMsg, WsOptions};
-use crate::gateway::{Admission, Admitted, Attachment, Gateway, Incoming, StreamFn};
+use crate::gateway::{Admission, Admitted, Gateway, Incoming, ReplyFile, StreamFn, ThreadPost};
 use crate::policy::AllowList;
 use crate::routing::{ChannelInfo, ChannelKind};
 use crate::runtime::BoxFuture;
 use crate::session;
 use crate::store::{InboxEntry, InboxState, Retention, Store, TurnRecord, now_ms};
 
-/// Largest attachment read as text.
-const MAX_ATTACHMENT: u64 = 256 * 1024;
-/// Attachments read per post.
-const MAX_ATTACHMENTS: usize = 5;
+/// The file an answer too long for `max_reply_parts` posts is sent as.
+const LONG_ANSWER_FILE: &str = "answer.md";
+/// Reactions that replace `ack_reaction` when a turn ends.
+const ACK_DONE: &str = "white_check_mark";
+const ACK_FAILED: &str = "x";
 /// How long a verified username is trusted before it is looked up again.
 const USER_TTL: Duration = Duration::from_secs(300);
 /// A turn still running after this long shows the typing indicator.
@@ -165,6 +168,8 @@ pub struct Bot {
     connected: std::sync::atomic::AtomicBool,
     /// Command tokens of the registered `/kennel` slash command, by team id.
     command_tokens: Mutex<HashMap<String, String>>,
+    /// Edited text of posts not answered yet, by post id (used when their turn starts).
+    edits: Mutex<HashMap<String, String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -217,6 +222,7 @@ pub async fn run(
         jobs: Default::default(),
         connected: std::sync::atomic::AtomicBool::new(false),
         command_tokens: Mutex::new(HashMap::new()),
+        edits: Mutex::new(HashMap::new()),
     });
     let data = store.path().parent().unwrap_or(std::path::Path::new("."));
     let _control = control::serve(bot.clone(), data).map_err(BotError::Config)?;
@@ -361,10 +367,18 @@ impl Bot {
 
     /// Decodes a WebSocket event and hands posts to their channel's task.
     fn on_event(self: &Arc<Self>, v: &Value) {
-        if v.get("event").and_then(|e| e.as_str()) != Some("posted") {
-            return;
-        }
         let data = &v["data"];
+        match v.get("event").and_then(|e| e.as_str()) {
+            Some("posted") => self.on_posted(data),
+            Some("post_edited") => self.on_edited(data),
+            Some("reaction_added") => self.on_reaction(data, true),
+            Some("reaction_removed") => self.on_reaction(data, false),
+            _ => {}
+        }
+    }
+
+    /// A new post: decoded and handed to its channel's task.
+    fn on_posted(self: &Arc<Self>, data: &Value) {
         let post: Post = match data
             .get("post")
             .and_then(|p| p.as_str())
@@ -555,8 +569,15 @@ impl Bot {
             }
             Ok(Admission::Pairing(reply)) => {
                 let root = Some(post.root_id.clone()).filter(|r| !r.is_empty());
-                self.deliver_and_finish(&post, &entry, &[reply], root.as_deref(), &[], None)
-                    .await;
+                self.deliver_and_finish(
+                    &post,
+                    &entry,
+                    Outgoing::text(&[reply]),
+                    root.as_deref(),
+                    &[],
+                    None,
+                )
+                .await;
             }
             Ok(Admission::Allowed(admitted)) => {
                 let key = self.gateway.session_base(admitted.message());
@@ -620,7 +641,7 @@ impl Bot {
                 self.deliver_and_finish(
                     &job.post,
                     &job.entry,
-                    &[BUSY.to_string()],
+                    Outgoing::text(&[BUSY.to_string()]),
                     root.as_deref(),
                     &[],
                     None,
@@ -658,7 +679,8 @@ impl Bot {
     }
 
     /// Answers one admitted post: resumes an earlier attempt when its reply
-    /// (or stored answer) exists, else runs a turn; then posts and records.
+    /// (or stored answer) exists, else fetches its files and thread, runs a
+    /// turn, then uploads, posts and records.
     async fn answer(self: &Arc<Self>, job: Job) {
         let JobData {
             admitted,
@@ -667,27 +689,24 @@ impl Bot {
             ..
         } = *job;
         let root = self.reply_root(&admitted);
-        if entry.attempts > 1 || entry.answer.is_some() {
-            match self.existing_reply(&post).await {
-                Ok(existing) if !existing.is_empty() || entry.answer.is_some() => {
-                    self.resume(&post, &entry, root.as_deref(), existing).await;
-                    return;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(post = %post.id, "cannot check for an earlier reply; will retry: {e}");
-                    self.retry_later(&post.id).await;
-                    return;
-                }
-            }
+        if (entry.attempts > 1 || entry.answer.is_some())
+            && self.try_resume(&post, &entry, root.as_deref()).await
+        {
+            return;
         }
+        // Downloads happen before the turn slot: a big file delays only its own session.
+        let admitted = self.prepare(admitted, &post).await;
         let Ok(_slot) = self.turns.acquire().await else {
             return;
         };
         if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        let admitted = self.with_attachments(admitted, &post).await;
+        let admitted = match lock(&self.edits).remove(&post.id) {
+            Some(text) => admitted.with_text(text::strip_mention(&text, &self.me.username)),
+            None => admitted,
+        };
+        self.acknowledge(&post.id, Ack::Working).await;
         let typing = self.typing_after_delay(&post, root.clone());
         let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone());
         let started = Instant::now();
@@ -701,11 +720,13 @@ impl Bot {
             }
             Err(e) => {
                 tracing::error!(post = %post.id, "cannot answer: {e}");
+                self.acknowledge(&post.id, Ack::Failed).await;
                 self.retry_later(&post.id).await;
                 return;
             }
         };
-        if outcome.text.is_empty() && streamed.is_none() {
+        if outcome.text.is_empty() && outcome.files.is_empty() && streamed.is_none() {
+            self.acknowledge(&post.id, Ack::Off).await;
             self.finish(
                 &post.id,
                 InboxState::Skipped,
@@ -716,22 +737,184 @@ impl Bot {
             .await;
             return;
         }
-        let parts = self.split(&outcome.text);
+        self.acknowledge(&post.id, Ack::after(&outcome.kind)).await;
+        self.reply(&post, &entry, root.as_deref(), outcome, streamed)
+            .await;
+    }
+
+    /// Resumes an earlier attempt if its reply (or stored answer) exists;
+    /// true when the post needs nothing more from this attempt.
+    async fn try_resume(&self, post: &Post, entry: &InboxEntry, root: Option<&str>) -> bool {
+        match self.existing_reply(post, entry).await {
+            Ok(existing) if !existing.is_empty() || entry.answer.is_some() => {
+                self.resume(post, entry, root, existing).await;
+                true
+            }
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(post = %post.id, "cannot check for an earlier reply; will retry: {e}");
+                self.retry_later(&post.id).await;
+                true
+            }
+        }
+    }
+
+    /// Uploads the answer's files and posts it. An answer longer than
+    /// `max_reply_parts` posts goes out as `answer.md` with a short summary
+    /// post (cut instead, with a note, if the upload fails).
+    async fn reply(
+        &self,
+        post: &Post,
+        entry: &InboxEntry,
+        root: Option<&str>,
+        outcome: crate::gateway::Outcome,
+        streamed: Option<Post>,
+    ) {
+        let mut text = outcome.text;
+        let mut files = outcome.files;
+        let max_parts = self
+            .gateway
+            .settings()
+            .config
+            .mattermost
+            .max_reply_parts
+            .max(1);
+        let long = streamed.is_none() && text::split(&text, text::MAX_RUNES).len() > max_parts;
+        let full = long.then(|| text.clone());
+        if let Some(full) = &full {
+            files.insert(
+                0,
+                ReplyFile::new(LONG_ANSWER_FILE, "text/markdown", full.clone().into_bytes()),
+            );
+            text = text::summary(full, LONG_ANSWER_FILE);
+        }
+        let (file_ids, failed) = match files.is_empty() {
+            true => (Vec::new(), Vec::new()),
+            false => super::files::upload(&self.api, &post.channel_id, &files).await,
+        };
+        match (&full, failed.first()) {
+            (Some(full), Some(first)) if first == LONG_ANSWER_FILE => text = full.clone(),
+            _ => {}
+        }
+        let failed: Vec<&String> = failed.iter().filter(|n| *n != LONG_ANSWER_FILE).collect();
+        if !failed.is_empty() {
+            text.push_str(&format!(
+                "\n\n_({} file(s) could not be attached: {})_",
+                failed.len(),
+                failed
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let parts = self.split(&text);
         if (parts.len() > 1 || streamed.is_some())
-            && let Err(e) = self.store().inbox_answer(&post.id, &outcome.text).await
+            && let Err(e) = self.store().inbox_answer(&post.id, &text).await
         {
             tracing::error!(post = %post.id, "cannot store the answer before posting it: {e}");
         }
         let existing: Vec<Post> = streamed.into_iter().collect();
-        self.deliver_and_finish(
-            &post,
-            &entry,
-            &parts,
-            root.as_deref(),
-            &existing,
-            outcome.record,
-        )
-        .await;
+        let out = Outgoing {
+            parts: &parts,
+            file_ids: &file_ids,
+        };
+        self.deliver_and_finish(post, entry, out, root, &existing, outcome.record)
+            .await;
+    }
+
+    /// Fetches what an admitted post's turn needs from the server: its files
+    /// (within the `[files]` caps) and the thread's other posts. Never before
+    /// admission: denied users cost nothing.
+    async fn prepare(&self, admitted: Admitted, post: &Post) -> Admitted {
+        let caps = self.gateway.settings().config.files.clone();
+        let files = async {
+            if post.file_ids.is_empty() {
+                Vec::new()
+            } else {
+                super::files::fetch(&self.api, post, &caps).await
+            }
+        };
+        let (files, thread) = tokio::join!(files, self.thread_context(post));
+        admitted.with_attachments(files).with_thread(thread)
+    }
+
+    /// The other participants' posts in the post's thread since the bot's
+    /// last reply there, oldest first (posts the bot answers are in the
+    /// session's transcript already and are left out).
+    async fn thread_context(&self, post: &Post) -> Vec<ThreadPost> {
+        if post.root_id.is_empty() || !self.gateway.settings().config.mattermost.thread_context {
+            return Vec::new();
+        }
+        let list = match self.api.thread(&post.root_id).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(post = %post.id, "cannot read the thread; answering without it: {e}");
+                return Vec::new();
+            }
+        };
+        let mut posts: Vec<Post> = list
+            .posts
+            .into_values()
+            .filter(|p| p.kind.is_empty() && p.delete_at == 0 && p.create_at < post.create_at)
+            .collect();
+        posts.sort_by_key(|p| (p.create_at, p.id.clone()));
+        let since = posts
+            .iter()
+            .rposition(|p| p.user_id == self.me.id)
+            .map_or(0, |i| i + 1);
+        let mut out = Vec::new();
+        for p in &posts[since..] {
+            let answered = matches!(
+                self.store().inbox_get(&p.id),
+                Ok(Some(e)) if matches!(e.state, InboxState::Received | InboxState::Replied)
+            );
+            if answered || p.message.trim().is_empty() {
+                continue;
+            }
+            let user_name = match self.user(&p.user_id).await {
+                Some(u) => u.username,
+                None => p.user_id.clone(),
+            };
+            out.push(ThreadPost {
+                user_name,
+                text: p.message.clone(),
+            });
+        }
+        out
+    }
+
+    /// Puts the acknowledgement reaction on a post (`ack_reaction`, off by
+    /// default): the working emoji while a turn runs, then a check mark or
+    /// a cross. Failures are logged, never fatal.
+    async fn acknowledge(&self, post_id: &str, ack: Ack) {
+        let emoji = self
+            .gateway
+            .settings()
+            .config
+            .mattermost
+            .ack_reaction
+            .clone();
+        if emoji.is_empty() {
+            return;
+        }
+        let me = &self.me.id;
+        let (add, remove): (Option<&str>, Vec<&str>) = match ack {
+            Ack::Working => (Some(emoji.as_str()), vec![ACK_FAILED]),
+            Ack::Done => (Some(ACK_DONE), vec![emoji.as_str()]),
+            Ack::Failed => (Some(ACK_FAILED), vec![emoji.as_str()]),
+            Ack::Off => (None, vec![emoji.as_str()]),
+        };
+        for r in remove {
+            if let Err(e) = self.api.remove_reaction(me, post_id, r).await {
+                tracing::debug!(post = %post_id, "cannot remove reaction {r}: {e}");
+            }
+        }
+        if let Some(a) = add
+            && let Err(e) = self.api.add_reaction(me, post_id, a).await
+        {
+            tracing::warn!(post = %post_id, "cannot add reaction {a}: {e}");
+        }
     }
 
     /// Finishes an earlier attempt: posts the parts still missing of a stored
@@ -746,7 +929,7 @@ impl Bot {
         tracing::info!(post = %post.id, found = existing.len(), "resuming an interrupted answer");
         if let Some(answer) = &entry.answer {
             let parts = self.split(answer);
-            self.deliver_and_finish(post, entry, &parts, root, &existing, None)
+            self.deliver_and_finish(post, entry, Outgoing::text(&parts), root, &existing, None)
                 .await;
             return;
         }
@@ -784,12 +967,12 @@ impl Bot {
         &self,
         post: &Post,
         entry: &InboxEntry,
-        parts: &[String],
+        out: Outgoing<'_>,
         root: Option<&str>,
         existing: &[Post],
         record: Option<TurnRecord>,
     ) {
-        match self.deliver(post, entry, parts, root, existing).await {
+        match self.deliver(post, entry, out, root, existing).await {
             Ok(ids) => {
                 tracing::info!(post = %post.id, replies = ids.len(), "answered");
                 self.finish(&post.id, InboxState::Replied, &ids, "", record)
@@ -800,7 +983,7 @@ impl Bot {
                 // Keep the answer so that the retry posts it without a new
                 // turn. A split answer was stored before posting; a single
                 // part is the whole (unnumbered) answer.
-                if let (Some(r), [only]) = (&record, parts)
+                if let (Some(r), [only]) = (&record, out.parts)
                     && !r.turns.is_empty()
                     && let Err(e) = self.store().inbox_answer(&post.id, only).await
                 {
@@ -811,16 +994,19 @@ impl Bot {
         }
     }
 
+    /// Posts each part (files ride on the last text part, at most
+    /// [`FILES_PER_POST`] per post; further ones get posts of their own).
     async fn deliver(
         &self,
         post: &Post,
         entry: &InboxEntry,
-        parts: &[String],
+        out: Outgoing<'_>,
         root: Option<&str>,
         existing: &[Post],
     ) -> Result<Vec<String>, ApiError> {
-        let mut ids = Vec::with_capacity(parts.len());
-        for (n, part) in parts.iter().enumerate() {
+        let plan = out.plan();
+        let mut ids = Vec::with_capacity(plan.len());
+        for (n, (part, files)) in plan.into_iter().enumerate() {
             if let Some(p) = existing.iter().find(|p| part_of(p) == Some(n)) {
                 let streaming = p.props.get("kennel_streaming") == Some(&Value::Bool(true));
                 if p.message != *part || streaming {
@@ -831,7 +1017,7 @@ impl Bot {
                 ids.push(p.id.clone());
                 continue;
             }
-            ids.push(self.create_part(post, entry, part, root, n).await?);
+            ids.push(self.create_part(post, entry, part, root, n, files).await?);
         }
         Ok(ids)
     }
@@ -846,12 +1032,20 @@ impl Bot {
         part: &str,
         root: Option<&str>,
         n: usize,
+        files: &[String],
     ) -> Result<String, ApiError> {
         let mut pending = entry.pending_id(n);
         for _ in 0..2 {
             let created = self
                 .api
-                .create_post(&post.channel_id, part, root, reply_props(post, n), &pending)
+                .create_post_with_files(
+                    &post.channel_id,
+                    part,
+                    root,
+                    reply_props(post, n),
+                    &pending,
+                    files,
+                )
                 .await?;
             if created.user_id == self.me.id
                 && created.reply_to() == Some(post.id.as_str())
@@ -904,6 +1098,7 @@ impl Bot {
             tracing::error!(post = %post_id, "cannot update the inbox: {e}");
         }
         lock(&self.in_flight).remove(post_id);
+        lock(&self.edits).remove(post_id);
     }
 
     /// Runs forever: notes that the host is alive, retries due posts,
@@ -1006,9 +1201,9 @@ impl Bot {
     async fn apologise(&self, post: &Post, entry: &InboxEntry) {
         tracing::error!(post = %post.id, attempts = entry.attempts, "giving up on a post; apologising");
         let root = Some(post.root_id.clone()).filter(|r| !r.is_empty());
-        let existing = self.existing_reply(post).await.unwrap_or_default();
+        let existing = self.existing_reply(post, entry).await.unwrap_or_default();
         let ids = if existing.is_empty() {
-            self.create_part(post, entry, APOLOGY, root.as_deref(), 0)
+            self.create_part(post, entry, APOLOGY, root.as_deref(), 0, &[])
                 .await
                 .map(|id| vec![id])
                 .unwrap_or_default()
@@ -1168,12 +1363,13 @@ impl Bot {
     }
 
     /// This bot's reply posts to `post` (after a crash or a failed attempt).
-    async fn existing_reply(&self, post: &Post) -> Result<Vec<Post>, ApiError> {
-        let since = (post.create_at.max(1) - 1) as u64;
+    async fn existing_reply(&self, post: &Post, entry: &InboxEntry) -> Result<Vec<Post>, ApiError> {
+        let since = ((post.create_at.max(1) - 1) as u64).max(entry.replies_after);
         let list = self.api.posts_since_all(&post.channel_id, since).await?;
         let mut mine: Vec<Post> = list
             .into_iter()
             .filter(|p| p.user_id == self.me.id && p.reply_to() == Some(post.id.as_str()))
+            .filter(|p| p.create_at.max(0) as u64 >= entry.replies_after)
             .collect();
         mine.sort_by_key(|p| (part_of(p).unwrap_or(0), p.create_at));
         mine.dedup_by_key(|p| part_of(p));
@@ -1276,6 +1472,7 @@ impl Bot {
             channel,
             root_id,
             attachments: Vec::new(),
+            thread: Vec::new(),
             admin,
         };
         (incoming, listed)
@@ -1339,49 +1536,6 @@ impl Bot {
                 false
             }
         }
-    }
-
-    /// Attachments are fetched only for admitted users, in the session's worker.
-    async fn with_attachments(&self, admitted: Admitted, post: &Post) -> Admitted {
-        if post.file_ids.is_empty() {
-            return admitted;
-        }
-        let mut out = Vec::new();
-        for id in post.file_ids.iter().take(MAX_ATTACHMENTS) {
-            let info = match self.api.file_info(id).await {
-                Ok(i) => i,
-                Err(e) => {
-                    tracing::warn!(file = %id, "cannot read attachment info: {e}");
-                    continue;
-                }
-            };
-            let textual = info.mime_type.starts_with("text/")
-                || matches!(
-                    info.mime_type.as_str(),
-                    "application/json"
-                        | "application/xml"
-                        | "application/x-yaml"
-                        | "application/toml"
-                );
-            let text = if textual && info.size <= MAX_ATTACHMENT {
-                match self.api.file(id).await {
-                    Ok(b) => String::from_utf8(b.to_vec()).ok(),
-                    Err(e) => {
-                        tracing::warn!(file = %id, "cannot download attachment: {e}");
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            out.push(Attachment {
-                name: info.name,
-                mime_type: info.mime_type,
-                size: info.size,
-                text,
-            });
-        }
-        admitted.with_attachments(out)
     }
 
     /// Posts a proactive message to the home channel.
@@ -1488,6 +1642,59 @@ fn count_outcome(kind: &crate::gateway::OutcomeKind, took: Duration) {
         K::NoRoute => "unrouted",
         K::Unavailable { .. } | K::Failed { .. } => "failed",
     });
+}
+
+/// What one answer posts: text parts, and uploaded files for the last one.
+#[derive(Clone, Copy)]
+struct Outgoing<'a> {
+    parts: &'a [String],
+    file_ids: &'a [String],
+}
+
+impl<'a> Outgoing<'a> {
+    fn text(parts: &'a [String]) -> Outgoing<'a> {
+        Outgoing {
+            parts,
+            file_ids: &[],
+        }
+    }
+
+    /// Each post's text and files: the first [`FILES_PER_POST`] files on
+    /// the last text part, the rest on posts of their own (empty text).
+    fn plan(self) -> Vec<(&'a str, &'a [String])> {
+        let mut chunks = self.file_ids.chunks(FILES_PER_POST);
+        let first = chunks.next().unwrap_or(&[]);
+        let last = self.parts.len().saturating_sub(1);
+        let mut plan: Vec<(&str, &[String])> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), if i == last { first } else { &[][..] }))
+            .collect();
+        plan.extend(chunks.map(|c| ("", c)));
+        plan
+    }
+}
+
+/// The acknowledgement reaction's states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ack {
+    Working,
+    Done,
+    Failed,
+    /// Nothing was answered: the working emoji goes, nothing replaces it.
+    Off,
+}
+
+impl Ack {
+    fn after(kind: &crate::gateway::OutcomeKind) -> Ack {
+        use crate::gateway::OutcomeKind as K;
+        match kind {
+            K::Agent { .. } | K::Command(_) => Ack::Done,
+            K::Blocked { .. } | K::Unavailable { .. } | K::Failed { .. } => Ack::Failed,
+            K::NoRoute => Ack::Off,
+        }
+    }
 }
 
 /// The props of reply part `n` of `post`.

@@ -1,0 +1,151 @@
+//! WebSocket events other than `posted`: edits (`post_edited`) and
+//! reactions on the bot's posts (`reaction_added` / `reaction_removed`,
+//! recorded as feedback). Each is handled off the event loop.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Bot, Source, lock};
+use crate::config::EditMode;
+use crate::mattermost::api::Post;
+use crate::store::{InboxState, Vote, now_ms};
+
+/// The vote a reaction stands for: 👍 is up, 👎 is down, others are no vote.
+fn vote_of(emoji: &str) -> Option<bool> {
+    match emoji {
+        "+1" | "thumbsup" => Some(true),
+        "-1" | "thumbsdown" => Some(false),
+        _ => None,
+    }
+}
+
+/// The JSON object held as a string in `data[key]` (how the server sends posts and reactions).
+fn embedded<T: serde::de::DeserializeOwned>(data: &Value, key: &str) -> Option<T> {
+    let raw = data.get(key)?.as_str()?;
+    match serde_json::from_str(raw) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!("ignoring an event with an undecodable {key}: {e}");
+            None
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Reaction {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    post_id: String,
+    #[serde(default)]
+    emoji_name: String,
+}
+
+impl Bot {
+    /// A post was edited: before its answer, the answer uses the new text;
+    /// after it, `edit_mode = "reanswer"` answers the new text again.
+    pub(super) fn on_edited(self: &Arc<Self>, data: &Value) {
+        let Some(post) = embedded::<Post>(data, "post") else {
+            return;
+        };
+        if post.user_id == self.me.id || !post.kind.is_empty() || post.delete_at > 0 {
+            return;
+        }
+        let bot = self.clone();
+        tokio::spawn(async move { bot.edited(post).await });
+    }
+
+    async fn edited(self: Arc<Self>, post: Post) {
+        let entry = match self.store().inbox_get(&post.id) {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(post = %post.id, "cannot read the inbox for an edit: {e}");
+                return;
+            }
+        };
+        match entry.state {
+            InboxState::Received => {
+                tracing::info!(post = %post.id, "post edited before its answer; answering the new text");
+                lock(&self.edits).insert(post.id.clone(), post.message.clone());
+            }
+            InboxState::Replied
+                if self.gateway.settings().config.mattermost.edit_mode == EditMode::Reanswer
+                    && post.edit_at.max(0) as u64 > entry.at =>
+            {
+                match self.store().inbox_reopen(&post.id).await {
+                    Ok(Some(_)) => {
+                        tracing::info!(post = %post.id, "answered post edited; answering it again");
+                        lock(&self.in_flight).insert(post.id.clone());
+                        self.arrive(post, None, Source::Retry);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(post = %post.id, "cannot reopen the edited post: {e}")
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A reaction changed: 👍/👎 on one of the bot's posts is feedback for
+    /// the route and agent that serve its channel.
+    pub(super) fn on_reaction(self: &Arc<Self>, data: &Value, added: bool) {
+        let Some(r) = embedded::<Reaction>(data, "reaction") else {
+            return;
+        };
+        let Some(up) = vote_of(&r.emoji_name) else {
+            return;
+        };
+        if r.user_id == self.me.id || r.user_id.is_empty() || r.post_id.is_empty() {
+            return;
+        }
+        let bot = self.clone();
+        tokio::spawn(async move { bot.feedback(r, up, added).await });
+    }
+
+    async fn feedback(self: Arc<Self>, r: Reaction, up: bool, added: bool) {
+        let stored = if added {
+            let post = match self.api.post(&r.post_id).await {
+                Ok(p) if p.user_id == self.me.id => p,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(post = %r.post_id, "cannot read a reacted post: {e}");
+                    return;
+                }
+            };
+            let route = match self.channel_info(&post.channel_id, None).await {
+                Ok(info) => self.gateway.route_for(&info),
+                Err(e) => {
+                    tracing::warn!(post = %r.post_id, "cannot look up the reacted post's channel: {e}");
+                    return;
+                }
+            };
+            let (route, agent) = route
+                .map(|r| (r.name, r.agent))
+                .unwrap_or_else(|| ("(none)".into(), String::new()));
+            let vote = Vote {
+                route,
+                agent,
+                up,
+                at: now_ms(),
+            };
+            self.store()
+                .feedback_set(&r.post_id, &r.user_id, vote)
+                .await
+        } else {
+            self.store()
+                .feedback_remove(&r.post_id, &r.user_id, up)
+                .await
+                .map(|_| ())
+        };
+        match stored {
+            Ok(()) => {
+                tracing::info!(post = %r.post_id, user = %r.user_id, up, added, "feedback recorded")
+            }
+            Err(e) => tracing::error!(post = %r.post_id, "cannot record feedback: {e}"),
+        }
+    }
+}
