@@ -1465,11 +1465,7 @@ async fn read_multipart(
 }
 
 /// `POST /files` as `api4/file.go` answers it.
-fn upload(
-    s: &mut St,
-    me: &str,
-    form: Result<Vec<FormField>, String>,
-) -> Response {
+fn upload(s: &mut St, me: &str, form: Result<Vec<FormField>, String>) -> Response {
     let Ok(fields) = form else {
         return app_error(
             400,
