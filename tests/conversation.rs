@@ -398,6 +398,40 @@ fn a_very_long_answer_is_one_file_and_a_summary_post() {
         answer.trim_end().as_bytes(),
         "the whole answer, uncut"
     );
+    // The assistant turns a `file:NAME` block of the model's answer into a file.
+    llm.push(Step::Text(
+        "Here it is:\n```file:plan.md\n# Plan\n- ship\n```\nEnjoy.".into(),
+    ));
+    w.mm.user_post(&w.alice, &dm, "write the plan as a file", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 2, T);
+    assert_eq!(msg(&r[1]), "Here it is:\n(attached `plan.md`)\nEnjoy.");
+    let ids = r[1]["file_ids"].as_array().expect("a file");
+    let f = w.mm.file(ids[0].as_str().expect("id")).expect("uploaded");
+    assert_eq!(
+        (f.name.as_str(), f.bytes.as_slice()),
+        ("plan.md", &b"# Plan\n- ship\n"[..])
+    );
+}
+
+#[test]
+fn only_routes_with_attachments_full_hand_the_agent_the_bytes() {
+    let w = World::new();
+    let g = common::guest_dir(&[&common::test_guest("slowagent")]);
+    let data = tempfile::tempdir().expect("data");
+    let config = "[[route]]\nchannel = \"dm\"\nagent = \"slowagent\"\nattachments = \"full\"\n\n\
+                  [[route]]\nchannel = \"town\"\nagent = \"slowagent\"\n";
+    let _k = start(&w, data.path(), g.path(), config);
+    let dm = w.mm.dm(&w.bot, &w.alice);
+    let f =
+        w.mm.add_file("data.bin", "application/octet-stream", &[7u8; 300]);
+    w.mm.user_post_with_files(&w.alice, &dm, "files", None, vec![f]);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert_eq!(msg(&r[0]), "data.bin: 300 bytes");
+    let f =
+        w.mm.add_file("data.bin", "application/octet-stream", &[7u8; 300]);
+    w.mm.user_post_with_files(&w.alice, &w.town, "@kennelbot files", None, vec![f]);
+    let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
+    assert_eq!(msg(&r[0]), "data.bin: no bytes", "text is the default");
 }
 
 #[test]

@@ -15,6 +15,9 @@ const MAX_PDF_PAGE: usize = 32 * 1024 * 1024;
 const MAX_PDF_PAGES: usize = 500;
 /// Largest image decoded (pixels); larger ones are refused, not decoded.
 const MAX_DECODE_PIXELS: u64 = 100_000_000;
+/// Images larger than this (bytes) are re-encoded even within the pixel
+/// cap (a huge file of few pixels would make a huge request).
+const MAX_KEEP_BYTES: usize = 4 * 1024 * 1024;
 /// Most memory the image decoder may allocate.
 const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
 
@@ -275,7 +278,7 @@ pub fn prepare_image(bytes: &[u8], max_pixels: u64) -> Result<Prepared, String> 
     if pixels == 0 {
         return Err("the image is empty".into());
     }
-    if keep && pixels <= max_pixels.max(1) {
+    if keep && pixels <= max_pixels.max(1) && bytes.len() <= MAX_KEEP_BYTES {
         return Ok(Prepared {
             mime,
             bytes: bytes.to_vec(),

@@ -217,7 +217,7 @@ impl Bot {
             tracing::error!(job = %job.id, "cannot store the job's transcript: {e}");
         }
         run.state = RunState::Answered;
-        run.answer = Some(outcome.text);
+        run.answer = Some(with_files_named(outcome.text, &outcome.files));
         run.channel_id = channel.id;
         if let Err(e) = self.store().run_update(run.clone()).await {
             return tracing::error!(job = %job.id, "cannot store the job's answer; not posting it: {e}");
@@ -414,5 +414,19 @@ fn retryable(e: &ApiError) -> bool {
     !matches!(
         e,
         ApiError::NotFound { .. } | ApiError::Forbidden { .. } | ApiError::Unauthorized { .. }
+    )
+}
+
+/// A scheduled run's answer: files are not posted for runs (the answer is
+/// stored as text to post it exactly once), so their names are.
+fn with_files_named(text: String, files: &[crate::gateway::ReplyFile]) -> String {
+    if files.is_empty() {
+        return text;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    format!(
+        "{text}\n\n_(The agent attached {} file(s), which scheduled runs do not post: {})_",
+        names.len(),
+        names.join(", ")
     )
 }

@@ -2,6 +2,8 @@
 //! call, which the test's fake LLM answers slowly); `spin N` burns CPU for N
 //! million iterations; anything else replies with the build's `VERSION`
 //! (set at compile time by the test through `SLOWAGENT_VERSION`).
+//! `files` lists the message's attachments and whether their bytes came
+//! (`attachments = "full"` routes).
 //! `fetch http://HOST:PORT/PATH` makes one GET through `wasi:http` and replies
 //! with the status and body, or the error (agents' network grant tests).
 
@@ -52,6 +54,21 @@ impl Guest for Slow {
                     Ok((status, body)) => format!("fetched {status}: {body}"),
                     Err(e) => format!("fetch failed: {e}"),
                 },
+            });
+        }
+        if text == "files" {
+            // What the host granted of each file: `NAME: BYTES bytes` or `NAME: no bytes`.
+            let lines: Vec<String> = msg
+                .attachments
+                .iter()
+                .map(|a| match &a.bytes {
+                    Some(b) => format!("{}: {} bytes", a.name, b.len()),
+                    None => format!("{}: no bytes", a.name),
+                })
+                .collect();
+            return Ok(Reply {
+                files: Vec::new(),
+                text: lines.join("\n"),
             });
         }
         if let Some(n) = text.strip_prefix("spin ") {
