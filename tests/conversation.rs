@@ -604,6 +604,19 @@ fn an_edit_before_the_answer_is_what_gets_answered() {
     settle();
     assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 2);
     assert_eq!(llm.requests().len(), 2);
+    // A channel post that forgot the mention is answered once an edit adds it.
+    let p =
+        w.mm.user_post(&w.alice, &w.town, "what time is the deploy?", None);
+    settle();
+    assert!(w.mm.posts_by(&w.bot, &w.town).is_empty());
+    let id = p["id"].as_str().expect("id");
+    w.mm.edit_post(&w.alice, id, "@kennelbot what time is the deploy?");
+    let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
+    assert_eq!(r[0]["props"]["kennel_reply_to"], id);
+    assert_eq!(
+        last_user_text(&llm.requests()[2]),
+        "what time is the deploy?"
+    );
 }
 
 #[test]

@@ -401,14 +401,15 @@ impl Store {
             .await
     }
 
-    /// Opens an answered post again (its author edited it and `edit_mode`
-    /// is `reanswer`): `received`, first attempt, a fresh pending seed (so
-    /// the server cannot hand back the earlier reply), replies before now
-    /// not counted. `None` when the post is not `replied`.
+    /// Opens a finished post again (its author edited it: an answered post
+    /// under `edit_mode = "reanswer"`, or one that now mentions the bot):
+    /// `received`, first attempt, a fresh pending seed (so the server cannot
+    /// hand back an earlier reply), replies before now not counted. `None`
+    /// when the post is not `replied` or `skipped`.
     pub async fn inbox_reopen(&self, post_id: &str) -> Result<Option<InboxEntry>> {
         let seed = random_token(12)?;
         self.update_entry(post_id.to_string(), move |e| {
-            if e.state != InboxState::Replied {
+            if !matches!(e.state, InboxState::Replied | InboxState::Skipped) {
                 return false;
             }
             let now = now_ms();

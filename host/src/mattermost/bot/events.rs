@@ -70,10 +70,7 @@ impl Bot {
                 tracing::info!(post = %post.id, "post edited before its answer; answering the new text");
                 lock(&self.edits).insert(post.id.clone(), post.message.clone());
             }
-            InboxState::Replied
-                if self.gateway.settings().config.mattermost.edit_mode == EditMode::Reanswer
-                    && post.edit_at.max(0) as u64 > entry.at =>
-            {
+            InboxState::Replied | InboxState::Skipped if self.answer_again(&entry, &post) => {
                 match self.store().inbox_reopen(&post.id).await {
                     Ok(Some(_)) => {
                         tracing::info!(post = %post.id, "answered post edited; answering it again");
@@ -88,6 +85,21 @@ impl Bot {
             }
             _ => {}
         }
+    }
+
+    /// Whether an edit of a finished post is answered: an answered post
+    /// under `edit_mode = "reanswer"`, and a post skipped as not addressed
+    /// (the edit may add the mention; admission checks again). Only edits
+    /// made after the post was finished count.
+    fn answer_again(&self, entry: &crate::store::InboxEntry, post: &Post) -> bool {
+        let later = post.edit_at.max(0) as u64 > entry.at;
+        let mode = self.gateway.settings().config.mattermost.edit_mode;
+        later
+            && match entry.state {
+                InboxState::Replied => mode == EditMode::Reanswer,
+                InboxState::Skipped => entry.reason == super::NOT_ADDRESSED,
+                _ => false,
+            }
     }
 
     /// A reaction changed: 👍/👎 on one of the bot's posts is feedback for

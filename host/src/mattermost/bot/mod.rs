@@ -48,6 +48,9 @@ use crate::runtime::BoxFuture;
 use crate::session;
 use crate::store::{InboxEntry, InboxState, Retention, Store, TurnRecord, now_ms};
 
+/// Why a post was skipped when it did not address the bot (an edit that
+/// adds the mention makes it answerable).
+const NOT_ADDRESSED: &str = "not addressed to the bot";
 /// The file an answer too long for `max_reply_parts` posts is sent as.
 const LONG_ANSWER_FILE: &str = "answer.md";
 /// Reactions that replace `ack_reaction` when a turn ends.
@@ -526,7 +529,7 @@ impl Bot {
                 cfg.mattermost.channel_wide_mentions,
             );
         if !addressed {
-            return Some("not addressed to the bot");
+            return Some(NOT_ADDRESSED);
         }
         let allow_bots = route.as_ref().is_some_and(|r| r.allow_bots);
         if !allow_bots && self.is_bot_post(post).await {
@@ -706,7 +709,8 @@ impl Bot {
             Some(text) => admitted.with_text(text::strip_mention(&text, &self.me.username)),
             None => admitted,
         };
-        self.acknowledge(&post.id, Ack::Working).await;
+        self.acknowledge(&post.id, Ack::Working(entry.attempts > 1))
+            .await;
         let typing = self.typing_after_delay(&post, root.clone());
         let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone());
         let started = Instant::now();
@@ -900,7 +904,9 @@ impl Bot {
         }
         let me = &self.me.id;
         let (add, remove): (Option<&str>, Vec<&str>) = match ack {
-            Ack::Working => (Some(emoji.as_str()), vec![ACK_FAILED]),
+            // A retry takes back the cross of the failed attempt.
+            Ack::Working(true) => (Some(emoji.as_str()), vec![ACK_FAILED]),
+            Ack::Working(false) => (Some(emoji.as_str()), vec![]),
             Ack::Done => (Some(ACK_DONE), vec![emoji.as_str()]),
             Ack::Failed => (Some(ACK_FAILED), vec![emoji.as_str()]),
             Ack::Off => (None, vec![emoji.as_str()]),
@@ -1679,7 +1685,8 @@ impl<'a> Outgoing<'a> {
 /// The acknowledgement reaction's states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ack {
-    Working,
+    /// A turn runs (`true`: a retry).
+    Working(bool),
     Done,
     Failed,
     /// Nothing was answered: the working emoji goes, nothing replaces it.
