@@ -71,15 +71,21 @@ impl Bot {
                 lock(&self.edits).insert(post.id.clone(), post.message.clone());
             }
             InboxState::Replied | InboxState::Skipped if self.answer_again(&entry, &post) => {
+                // Claimed before the row turns `received`: the retry task must not take it too.
+                if !lock(&self.in_flight).insert(post.id.clone()) {
+                    return;
+                }
                 match self.store().inbox_reopen(&post.id).await {
                     Ok(Some(_)) => {
-                        tracing::info!(post = %post.id, "answered post edited; answering it again");
-                        lock(&self.in_flight).insert(post.id.clone());
+                        tracing::info!(post = %post.id, "finished post edited; answering it");
                         self.arrive(post, None, Source::Retry);
                     }
-                    Ok(None) => {}
+                    Ok(None) => {
+                        lock(&self.in_flight).remove(&post.id);
+                    }
                     Err(e) => {
-                        tracing::error!(post = %post.id, "cannot reopen the edited post: {e}")
+                        lock(&self.in_flight).remove(&post.id);
+                        tracing::error!(post = %post.id, "cannot reopen the edited post: {e}");
                     }
                 }
             }
