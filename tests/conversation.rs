@@ -48,6 +48,19 @@ fn assistant(llm: &FakeLlm, extra_llm: &str, route: &str) -> String {
     )
 }
 
+/// The world, a fake LLM answering `default` when nothing else is
+/// scripted, the guest directory and a data directory.
+fn world_with_llm(default: &str) -> (World, FakeLlm, tempfile::TempDir, tempfile::TempDir) {
+    let llm = FakeLlm::start();
+    llm.set_default(Step::Text(default.into()));
+    (
+        World::new(),
+        llm,
+        guests(),
+        tempfile::tempdir().expect("data"),
+    )
+}
+
 fn msg(p: &Value) -> String {
     p["message"].as_str().unwrap_or("").to_string()
 }
@@ -126,10 +139,7 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn text_and_pdf_files_reach_the_agent_and_the_scanners() {
-    let w = World::new();
-    let llm = FakeLlm::start();
-    llm.set_default(Step::Text("read them".into()));
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let (w, llm, g, data) = world_with_llm("read them");
     let k = start(&w, data.path(), g.path(), &assistant(&llm, "", ""));
     let dm = w.mm.dm(&w.bot, &w.alice);
     let notes = w.mm.add_file(
@@ -194,10 +204,7 @@ fn text_and_pdf_files_reach_the_agent_and_the_scanners() {
 
 #[test]
 fn images_reach_vision_models_within_the_pixel_cap_and_others_get_a_note() {
-    let w = World::new();
-    let llm = FakeLlm::start();
-    llm.set_default(Step::Text("a gradient".into()));
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let (w, llm, g, data) = world_with_llm("a gradient");
     // Two routes: the DM's model sees images, the channel's does not.
     let config = format!(
         "[llm]\nbase_url = \"{}\"\nvision = true\nmax_image_pixels = 10000\n\n\
@@ -262,10 +269,7 @@ fn images_reach_vision_models_within_the_pixel_cap_and_others_get_a_note() {
 
 #[test]
 fn oversized_files_are_skipped_with_a_note_and_never_downloaded() {
-    let w = World::new();
-    let llm = FakeLlm::start();
-    llm.set_default(Step::Text("noted".into()));
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let (w, llm, g, data) = world_with_llm("noted");
     let config = format!("{}\n[files]\nmax_file_mb = 1\n", assistant(&llm, "", ""));
     let _k = start(&w, data.path(), g.path(), &config);
     let dm = w.mm.dm(&w.bot, &w.alice);
@@ -436,11 +440,8 @@ fn only_routes_with_attachments_full_hand_the_agent_the_bytes() {
 
 #[test]
 fn thread_context_has_the_other_posts_since_the_last_reply_but_not_blocked_ones() {
-    let w = World::new();
+    let (w, llm, g, data) = world_with_llm("summary");
     w.mm.join(&w.town, &w.mallory);
-    let llm = FakeLlm::start();
-    llm.set_default(Step::Text("summary".into()));
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
     let _k = start(&w, data.path(), g.path(), &assistant(&llm, "", ""));
     let root =
         w.mm.user_post(&w.alice, &w.town, "Plan for Friday: deploy at 10", None);

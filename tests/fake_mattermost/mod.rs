@@ -1162,16 +1162,9 @@ async fn rest(
             // the rest is cut silently. `order` is newest-first by create_at.
             posts.sort_by_key(|p| p["update_at"].as_i64().unwrap_or(0));
             posts.truncate(SINCE_CAP);
-            posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or(0)));
-            let order: Vec<Value> = posts.iter().map(|p| p["id"].clone()).collect();
-            let map: serde_json::Map<String, Value> = posts
-                .iter()
-                .map(|p| (p["id"].as_str().unwrap_or("").to_string(), p.clone()))
-                .collect();
-            ok(
-                200,
-                json!({"order": order, "posts": map, "next_post_id": "", "prev_post_id": "", "first_inaccessible_post_time": 0}),
-            )
+            let mut list = post_list(posts);
+            list["first_inaccessible_post_time"] = json!(0);
+            ok(200, list)
         }
         ("POST", ["posts"]) if s.faults.reject_creates > 0 => {
             s.faults.reject_creates -= 1;
@@ -1345,7 +1338,7 @@ async fn rest(
                 Some(r) if !r.is_empty() => r.to_string(),
                 _ => id.to_string(),
             };
-            let mut posts: Vec<Value> = s
+            let posts: Vec<Value> = s
                 .posts
                 .iter()
                 .filter(|p| {
@@ -1354,16 +1347,9 @@ async fn rest(
                 })
                 .cloned()
                 .collect();
-            posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or(0)));
-            let order: Vec<Value> = posts.iter().map(|p| p["id"].clone()).collect();
-            let map: serde_json::Map<String, Value> = posts
-                .iter()
-                .map(|p| (p["id"].as_str().unwrap_or("").to_string(), p.clone()))
-                .collect();
-            ok(
-                200,
-                json!({"order": order, "posts": map, "next_post_id": "", "prev_post_id": "", "has_next": false}),
-            )
+            let mut list = post_list(posts);
+            list["has_next"] = json!(false);
+            ok(200, list)
         }
         ("POST", ["reactions"]) => {
             let user = body["user_id"].as_str().unwrap_or("").to_string();
@@ -1437,6 +1423,17 @@ async fn rest(
             "Sorry, we could not find the page.",
         ),
     }
+}
+
+/// A PostList: `order` newest first by `create_at`, `posts` by id.
+fn post_list(mut posts: Vec<Value>) -> Value {
+    posts.sort_by_key(|p| std::cmp::Reverse(p["create_at"].as_i64().unwrap_or(0)));
+    let order: Vec<Value> = posts.iter().map(|p| p["id"].clone()).collect();
+    let map: serde_json::Map<String, Value> = posts
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap_or("").to_string(), p.clone()))
+        .collect();
+    json!({"order": order, "posts": map, "next_post_id": "", "prev_post_id": ""})
 }
 
 /// A multipart field: (name, file name, bytes).
