@@ -398,6 +398,23 @@ mod tests {
     }
 
     #[test]
+    fn hostile_pdfs_and_images_are_notes() {
+        // Deep nesting (a parser's stack), a bogus xref, a zip-bomb-sized claim.
+        let mut nested = b"%PDF-1.4\n1 0 obj\n".to_vec();
+        nested.extend(std::iter::repeat_n(b'[', 200_000));
+        nested.extend_from_slice(b"\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF");
+        let e = extract_text("deep.pdf", "application/pdf", &nested, 100);
+        assert_eq!(e.text, None);
+        assert!(e.note.is_some());
+        // A PNG header claiming 100k × 100k pixels is refused before decoding.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(prepare_image(&png, 1 << 20).is_err());
+    }
+
+    #[test]
     fn images_over_the_cap_are_downscaled_and_small_ones_kept() {
         let img = image::RgbImage::from_pixel(400, 300, image::Rgb([200, 10, 10]));
         let mut png = std::io::Cursor::new(Vec::new());
