@@ -20,6 +20,7 @@ pub mod policy;
 pub mod report;
 pub mod routing;
 pub mod runtime;
+pub mod scan;
 pub mod schedule;
 pub mod service;
 pub mod session;

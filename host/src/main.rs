@@ -139,6 +139,31 @@ enum Command {
         #[arg(default_value = "{}")]
         json: String,
     },
+    /// Judge messages with a route's scanner chain (or a list of scanners):
+    /// one message per line of FILE or stdin (a JSON object line is read for
+    /// `text`, `source` and the label field).
+    #[command(group(clap::ArgGroup::new("chain").required(true).args(["route", "scanners"])))]
+    Scan {
+        #[command(flatten)]
+        common: Common,
+        /// The route whose chain judges (by name; `kennel routes` lists them).
+        #[arg(long)]
+        route: Option<String>,
+        /// Scanners to run in this order, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        scanners: Option<Vec<String>>,
+        /// One JSON object per input line: verdict, score, scanner, findings.
+        #[arg(long)]
+        json: bool,
+        /// Print detection and false-positive rates of labelled input at the end.
+        #[arg(long)]
+        summary: bool,
+        /// The JSON field holding the label (true/1/attack vs false/0/benign). Default `label`.
+        #[arg(long)]
+        label_field: Option<String>,
+        /// Input file (default: stdin).
+        file: Option<PathBuf>,
+    },
     /// Post a proactive message to the home channel (through the running bot if there is one).
     Say {
         #[command(flatten)]
@@ -194,6 +219,7 @@ impl Command {
             | Command::Chat { common: c, .. }
             | Command::Routes { common: c, .. }
             | Command::Call { common: c, .. }
+            | Command::Scan { common: c, .. }
             | Command::Say { common: c, .. } => c.config.clone(),
             Command::Check { config, .. } => config.clone(),
             Command::Doctor { config, .. } => config.clone(),
@@ -398,6 +424,28 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             data,
         } => check(guests, config, data, &env).await,
         Command::Call { common, tool, json } => call(common, tool, json, &env).await,
+        Command::Scan {
+            common,
+            route,
+            scanners,
+            json,
+            summary,
+            label_field,
+            file,
+        } => {
+            let chain = match (route, scanners) {
+                (Some(r), _) => Chain::Route(r),
+                (None, s) => Chain::Scanners(s.unwrap_or_default()),
+            };
+            let label_field = label_field.or_else(|| summary.then(|| "label".to_string()));
+            let opts = ScanOpts {
+                json,
+                summary,
+                label_field,
+                file,
+            };
+            scan(common, chain, opts, &env).await
+        }
         Command::Compile { cache_dir, wasm } => {
             kennel::runtime::compile_to_cache(&cache_dir, &wasm).map_err(anyhow::Error::msg)?;
             Ok(ExitCode::SUCCESS)
@@ -444,6 +492,89 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
 }
 
 /// `kennel call`: one tool call, with its HTTP requests listed.
+enum Chain {
+    Route(String),
+    Scanners(Vec<String>),
+}
+
+struct ScanOpts {
+    json: bool,
+    summary: bool,
+    label_field: Option<String>,
+    file: Option<PathBuf>,
+}
+
+/// `kennel scan`: the chain of a route (or named scanners) over each input line.
+async fn scan(
+    common: Common,
+    chain: Chain,
+    opts: ScanOpts,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ExitCode> {
+    use std::io::BufRead;
+    let paths = common.paths();
+    let config = app::load_config(&paths, env)?;
+    let (runtime, _) = app::load_runtime(&paths, env)?;
+    runtime.all_ready().await;
+    let known = kennel::gateway::known_guests(&runtime);
+    let table = kennel::routing::RouteTable::from_config(&config, &known);
+    let route = match chain {
+        Chain::Route(name) => table
+            .routes
+            .iter()
+            .find(|r| r.name == name)
+            .cloned()
+            .with_context(|| {
+                let names: Vec<&str> = table.routes.iter().map(|r| r.name.as_str()).collect();
+                format!("no route named `{name}` (routes: {})", names.join(", "))
+            })?,
+        Chain::Scanners(list) => {
+            if let Some(bad) = list.iter().find(|s| !known.scanners.contains(*s)) {
+                let have: Vec<&str> = known.scanners.iter().map(String::as_str).collect();
+                anyhow::bail!(
+                    "no scanner `{bad}` in {} (scanners: {})",
+                    paths.guests.display(),
+                    have.join(", ")
+                );
+            }
+            let mut r = table.routes.first().cloned().context("no route table")?;
+            r.name = "scan".into();
+            r.scanners = list;
+            r.on_error = kennel::config::OnError::Block;
+            r
+        }
+    };
+    let reader: Box<dyn BufRead> = match &opts.file {
+        Some(f) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(f).with_context(|| format!("cannot read {}", f.display()))?,
+        )),
+        None => Box::new(std::io::BufReader::new(std::io::stdin())),
+    };
+    let mut summary = kennel::scan::Summary::default();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.context("cannot read the input")?;
+        let input = match kennel::scan::parse_line(&line, i + 1, opts.label_field.as_deref()) {
+            Ok(Some(input)) => input,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let judged = kennel::scan::judge(&runtime, &route, &input).await;
+        summary.add(input.label, &judged);
+        if opts.json {
+            println!("{}", judged.to_json());
+        } else if !opts.summary {
+            println!("{}", judged.to_line(&input.text));
+        }
+    }
+    if opts.summary {
+        print!("{}", summary.report());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn call(
     common: Common,
     tool: String,
