@@ -402,14 +402,38 @@ fn a_very_long_answer_is_one_file_and_a_summary_post() {
         answer.trim_end().as_bytes(),
         "the whole answer, uncut"
     );
+    // Streamed: the streamed post becomes the summary (an edit cannot add
+    // files), and the file follows in a post of its own.
+    llm.push(Step::Stream(
+        answer
+            .as_bytes()
+            .chunks(50_000)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect(),
+        Duration::from_millis(600),
+    ));
+    w.mm.user_post(&w.alice, &dm, "stream the full log", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 3, T);
+    settle();
+    let r = w.mm.posts_by(&w.bot, &dm);
+    assert_eq!(r.len(), 3, "{:?}", r.iter().map(msg).collect::<Vec<_>>());
+    assert!(
+        msg(&r[1]).contains("is attached as `answer.md`"),
+        "{}",
+        msg(&r[1])
+    );
+    assert!(!w.mm.edits().is_empty(), "the reply streamed");
+    let ids = r[2]["file_ids"].as_array().expect("a file post");
+    let f = w.mm.file(ids[0].as_str().expect("id")).expect("uploaded");
+    assert_eq!(f.bytes, answer.trim_end().as_bytes());
     // The assistant turns a `file:NAME` block of the model's answer into a file.
     llm.push(Step::Text(
         "Here it is:\n```file:plan.md\n# Plan\n- ship\n```\nEnjoy.".into(),
     ));
     w.mm.user_post(&w.alice, &dm, "write the plan as a file", None);
-    let r = w.mm.wait_posts(&w.bot, &dm, 2, T);
-    assert_eq!(msg(&r[1]), "Here it is:\n(attached `plan.md`)\nEnjoy.");
-    let ids = r[1]["file_ids"].as_array().expect("a file");
+    let r = w.mm.wait_posts(&w.bot, &dm, 4, T);
+    assert_eq!(msg(&r[3]), "Here it is:\n(attached `plan.md`)\nEnjoy.");
+    let ids = r[3]["file_ids"].as_array().expect("a file");
     let f = w.mm.file(ids[0].as_str().expect("id")).expect("uploaded");
     assert_eq!(
         (f.name.as_str(), f.bytes.as_slice()),

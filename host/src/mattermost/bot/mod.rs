@@ -783,7 +783,7 @@ impl Bot {
             .mattermost
             .max_reply_parts
             .max(1);
-        let long = streamed.is_none() && text::split(&text, text::MAX_RUNES).len() > max_parts;
+        let long = text::split(&text, text::MAX_RUNES).len() > max_parts;
         let full = long.then(|| text.clone());
         if let Some(full) = &full {
             files.insert(
@@ -1010,7 +1010,8 @@ impl Bot {
         root: Option<&str>,
         existing: &[Post],
     ) -> Result<Vec<String>, ApiError> {
-        let plan = out.plan();
+        let last = out.parts.len().saturating_sub(1);
+        let plan = out.plan(existing.iter().any(|p| part_of(p) == Some(last)));
         let mut ids = Vec::with_capacity(plan.len());
         for (n, (part, files)) in plan.into_iter().enumerate() {
             if let Some(p) = existing.iter().find(|p| part_of(p) == Some(n)) {
@@ -1667,9 +1668,14 @@ impl<'a> Outgoing<'a> {
 
     /// Each post's text and files: the first [`FILES_PER_POST`] files on
     /// the last text part, the rest on posts of their own (empty text).
-    fn plan(self) -> Vec<(&'a str, &'a [String])> {
+    /// When the last text part is on the server already (a streamed
+    /// reply: an edit cannot add files), every file gets a post of its own.
+    fn plan(self, last_posted: bool) -> Vec<(&'a str, &'a [String])> {
         let mut chunks = self.file_ids.chunks(FILES_PER_POST);
-        let first = chunks.next().unwrap_or(&[]);
+        let first = match last_posted {
+            true => &[][..],
+            false => chunks.next().unwrap_or(&[]),
+        };
         let last = self.parts.len().saturating_sub(1);
         let mut plan: Vec<(&str, &[String])> = self
             .parts
