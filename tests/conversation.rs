@@ -413,7 +413,7 @@ fn a_very_long_answer_is_one_file_and_a_summary_post() {
         Duration::from_millis(600),
     ));
     w.mm.user_post(&w.alice, &dm, "stream the full log", None);
-    let r = w.mm.wait_posts(&w.bot, &dm, 3, T);
+    w.mm.wait_posts(&w.bot, &dm, 3, T);
     settle();
     let r = w.mm.posts_by(&w.bot, &dm);
     assert_eq!(r.len(), 3, "{:?}", r.iter().map(msg).collect::<Vec<_>>());
