@@ -370,6 +370,36 @@ fn reply_files_go_ten_per_post_in_the_thread_and_failed_uploads_become_a_note() 
 }
 
 #[test]
+fn a_reply_whose_post_fails_is_retried_with_the_files_uploaded_once() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let _k = start(
+        &w,
+        data.path(),
+        g.path(),
+        "[mattermost]\nretry_backoff_ms = 100\n",
+    );
+    let dm = w.mm.dm(&w.bot, &w.alice);
+    w.mm.reject_creates(1);
+    w.mm.user_post(&w.alice, &dm, "echo file keep.txt", None);
+    let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &dm).len(), 1, "answered once");
+    assert_eq!(msg(&r[0]), "echo: echo file keep.txt (turn 1)");
+    let ids = r[0]["file_ids"]
+        .as_array()
+        .expect("the file came with the retry");
+    let f = w.mm.file(ids[0].as_str().expect("id")).expect("uploaded");
+    assert_eq!(f.name, "keep.txt");
+    let uploads =
+        w.mm.requests()
+            .into_iter()
+            .filter(|(m, p)| m == "POST" && p == "/api/v4/files")
+            .count();
+    assert_eq!(uploads, 1, "the retry reuses the uploaded file");
+}
+
+#[test]
 fn a_very_long_answer_is_one_file_and_a_summary_post() {
     let w = World::new();
     let llm = FakeLlm::start();

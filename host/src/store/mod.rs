@@ -155,6 +155,9 @@ pub struct InboxEntry {
     /// was edited and is answered again): they do not count as this one's.
     #[serde(default)]
     pub replies_after: u64,
+    /// Files uploaded for the stored answer (posted with it on a resume).
+    #[serde(default)]
+    pub file_ids: Vec<String>,
 }
 
 impl InboxEntry {
@@ -173,6 +176,7 @@ impl InboxEntry {
             next_try_at: now,
             answer: None,
             replies_after: 0,
+            file_ids: Vec::new(),
         }
     }
 
@@ -417,6 +421,7 @@ impl Store {
             e.attempts = 1;
             e.next_try_at = now;
             e.answer = None;
+            e.file_ids.clear();
             e.reply_ids.clear();
             e.reason = "edited; answering again".into();
             e.pending_seed = seed.clone();
@@ -456,10 +461,21 @@ impl Store {
     }
 
     /// Stores the full answer of a post before its parts are posted.
-    pub async fn inbox_answer(&self, post_id: &str, answer: &str) -> Result<()> {
+    /// Stores the answer with the ids of the files uploaded for it
+    /// (`None` keeps those stored before).
+    pub async fn inbox_answer(
+        &self,
+        post_id: &str,
+        answer: &str,
+        file_ids: Option<&[String]>,
+    ) -> Result<()> {
         let answer = answer.to_string();
+        let file_ids = file_ids.map(<[String]>::to_vec);
         self.update_entry(post_id.to_string(), move |e| {
             e.answer = Some(answer.clone());
+            if let Some(ids) = &file_ids {
+                e.file_ids = ids.clone();
+            }
             true
         })
         .await

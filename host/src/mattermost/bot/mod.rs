@@ -813,8 +813,13 @@ impl Bot {
             ));
         }
         let parts = self.split(&text);
-        if (parts.len() > 1 || streamed.is_some())
-            && let Err(e) = self.store().inbox_answer(&post.id, &text).await
+        // Stored before posting whenever a retry could not rebuild it: several
+        // parts, a stream, or files (uploaded once, attached on the resume).
+        if (parts.len() > 1 || streamed.is_some() || !file_ids.is_empty())
+            && let Err(e) = self
+                .store()
+                .inbox_answer(&post.id, &text, Some(&file_ids))
+                .await
         {
             tracing::error!(post = %post.id, "cannot store the answer before posting it: {e}");
         }
@@ -935,7 +940,11 @@ impl Bot {
         tracing::info!(post = %post.id, found = existing.len(), "resuming an interrupted answer");
         if let Some(answer) = &entry.answer {
             let parts = self.split(answer);
-            self.deliver_and_finish(post, entry, Outgoing::text(&parts), root, &existing, None)
+            let out = Outgoing {
+                parts: &parts,
+                file_ids: &entry.file_ids,
+            };
+            self.deliver_and_finish(post, entry, out, root, &existing, None)
                 .await;
             return;
         }
@@ -991,7 +1000,7 @@ impl Bot {
                 // part is the whole (unnumbered) answer.
                 if let (Some(r), [only]) = (&record, out.parts)
                     && !r.turns.is_empty()
-                    && let Err(e) = self.store().inbox_answer(&post.id, only).await
+                    && let Err(e) = self.store().inbox_answer(&post.id, only, None).await
                 {
                     tracing::error!(post = %post.id, "cannot store the answer for the retry: {e}");
                 }
