@@ -270,13 +270,23 @@ fn images_reach_vision_models_within_the_pixel_cap_and_others_get_a_note() {
 #[test]
 fn oversized_files_are_skipped_with_a_note_and_never_downloaded() {
     let (w, llm, g, data) = world_with_llm("noted");
-    let config = format!("{}\n[files]\nmax_file_mb = 1\n", assistant(&llm, "", ""));
+    let config = format!(
+        "{}\n[files]\nmax_file_mb = 1\nmax_files = 2\n",
+        assistant(&llm, "", "")
+    );
     let _k = start(&w, data.path(), g.path(), &config);
     let dm = w.mm.dm(&w.bot, &w.alice);
     let big =
         w.mm.add_file("huge.log", "text/plain", &vec![b'x'; 2 << 20]);
     let small = w.mm.add_file("small.txt", "text/plain", b"tiny");
-    w.mm.user_post_with_files(&w.alice, &dm, "look", None, vec![big.clone(), small]);
+    let extra = w.mm.add_file("extra.txt", "text/plain", b"one too many");
+    w.mm.user_post_with_files(
+        &w.alice,
+        &dm,
+        "look",
+        None,
+        vec![big.clone(), small, extra.clone()],
+    );
     let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
     assert_eq!(
         msg(&r[0]),
@@ -289,10 +299,20 @@ fn oversized_files_are_skipped_with_a_note_and_never_downloaded() {
         "{sent}"
     );
     assert!(sent.contains("[attachment small.txt]\ntiny"), "{sent}");
+    assert!(
+        sent.contains("[note: extra.txt: not read (only 2 files per message are read)]"),
+        "{sent}"
+    );
+    assert!(!sent.contains("one too many"), "{sent}");
     let downloads: Vec<String> =
         w.mm.requests()
             .into_iter()
-            .filter(|(m, p)| m == "GET" && p == &format!("/api/v4/files/{big}"))
+            .filter(|(m, p)| {
+                m == "GET"
+                    && [big.as_str(), extra.as_str()]
+                        .iter()
+                        .any(|f| p.contains(*f))
+            })
             .map(|(_, p)| p)
             .collect();
     assert!(

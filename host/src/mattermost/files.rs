@@ -19,20 +19,24 @@ pub const FILES_PER_POST: usize = 10;
 /// The post's files as the agent gets them: read when within the caps,
 /// otherwise a note that says why not. Order follows the post.
 pub async fn fetch(api: &Api, post: &Post, caps: &FilesConfig) -> Vec<Attachment> {
-    let infos = infos(api, post).await;
+    let infos = infos(api, post, caps.max_files).await;
     let mut budget = caps.max_post_bytes();
     let mut jobs = Vec::new();
     for (i, info) in infos.into_iter().enumerate() {
         let info = match info {
             Ok(info) => info,
             Err((id, e)) => {
-                tracing::warn!(file = %id, "cannot read a file's info: {e}");
-                jobs.push(Job::Skip(Attachment::skipped(
-                    &id,
-                    "",
-                    0,
-                    "could not be read (the server did not describe it)",
-                )));
+                let why = match e {
+                    Some(e) => {
+                        tracing::warn!(file = %id, "cannot read a file's info: {e}");
+                        "could not be read (the server did not describe it)".to_string()
+                    }
+                    None => format!(
+                        "not read (only {} files per message are read)",
+                        caps.max_files
+                    ),
+                };
+                jobs.push(Job::Skip(Attachment::skipped(&id, "", 0, &why)));
                 continue;
             }
         };
@@ -78,7 +82,9 @@ async fn download(api: &Api, job: Job, caps: &FilesConfig) -> Attachment {
         Job::Skip(a) => return a,
         Job::Get(info) => info,
     };
-    match api.file(&info.id, caps.max_file_bytes()).await {
+    // The server said how big the file is: more than that is refused, so
+    // the post's budget holds whatever the download stream brings.
+    match api.file(&info.id, info.size).await {
         Ok(bytes) => {
             Attachment::read(
                 &info.name,
@@ -101,8 +107,13 @@ async fn download(api: &Api, job: Job, caps: &FilesConfig) -> Attachment {
 }
 
 /// The post's file infos: from `metadata.files` when the event carried
-/// them (no request), else one `GET /files/{id}/info` per id.
-async fn infos(api: &Api, post: &Post) -> Vec<Result<FileInfo, (String, String)>> {
+/// them (no request), else one `GET /files/{id}/info` per id — for the
+/// first `max` files only; the rest are `Err((id, None))`.
+async fn infos(
+    api: &Api,
+    post: &Post,
+    max: usize,
+) -> Vec<Result<FileInfo, (String, Option<String>)>> {
     let from_metadata: Vec<FileInfo> = post
         .metadata
         .get("files")
@@ -113,15 +124,16 @@ async fn infos(api: &Api, post: &Post) -> Vec<Result<FileInfo, (String, String)>
                 .collect()
         })
         .unwrap_or_default();
-    let lookups = post.file_ids.iter().map(|id| {
+    let lookups = post.file_ids.iter().enumerate().map(|(i, id)| {
         let known = from_metadata.iter().find(|f| f.id == *id).cloned();
         async move {
             match known {
                 Some(info) => Ok(info),
+                None if i >= max => Err((id.clone(), None)),
                 None => api
                     .file_info(id)
                     .await
-                    .map_err(|e| (id.clone(), e.to_string())),
+                    .map_err(|e| (id.clone(), Some(e.to_string()))),
             }
         }
     });
