@@ -61,6 +61,15 @@ fn world_with_llm(default: &str) -> (World, FakeLlm, tempfile::TempDir, tempfile
     )
 }
 
+/// The world and `kennel run` with the bundled guests and `config`
+/// (bind the process last: it is stopped before the directories go).
+fn started(config: &str) -> (World, tempfile::TempDir, tempfile::TempDir, Running) {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let k = start(&w, data.path(), g.path(), config);
+    (w, g, data, k)
+}
+
 fn msg(p: &Value) -> String {
     p["message"].as_str().unwrap_or("").to_string()
 }
@@ -323,14 +332,7 @@ fn oversized_files_are_skipped_with_a_note_and_never_downloaded() {
 
 #[test]
 fn reply_files_go_ten_per_post_in_the_thread_and_failed_uploads_become_a_note() {
-    let w = World::new();
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let _k = start(
-        &w,
-        data.path(),
-        g.path(),
-        "[mattermost]\nreply_mode = \"thread\"\n",
-    );
+    let (w, _g, _data, _k) = started("[mattermost]\nreply_mode = \"thread\"\n");
     let names: Vec<String> = (1..=12).map(|i| format!("f{i:02}.txt")).collect();
     let p = w.mm.user_post(
         &w.alice,
@@ -391,14 +393,7 @@ fn reply_files_go_ten_per_post_in_the_thread_and_failed_uploads_become_a_note() 
 
 #[test]
 fn a_reply_whose_post_fails_is_retried_with_the_files_uploaded_once() {
-    let w = World::new();
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let _k = start(
-        &w,
-        data.path(),
-        g.path(),
-        "[mattermost]\nretry_backoff_ms = 100\n",
-    );
+    let (w, _g, _data, _k) = started("[mattermost]\nretry_backoff_ms = 100\n");
     let dm = w.mm.dm(&w.bot, &w.alice);
     w.mm.reject_creates(1);
     w.mm.user_post(&w.alice, &dm, "echo file keep.txt", None);
@@ -620,9 +615,7 @@ fn the_ack_reaction_is_added_then_swapped() {
 
 #[test]
 fn feedback_reactions_are_recorded_per_route_and_agent() {
-    let w = World::new();
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let k = start(&w, data.path(), g.path(), "");
+    let (w, _g, data, k) = started("");
     w.mm.user_post(&w.alice, &w.town, "@kennelbot rate me", None);
     let r = w.mm.wait_posts(&w.bot, &w.town, 1, T);
     let reply = r[0]["id"].as_str().expect("id").to_string();
@@ -696,14 +689,7 @@ fn an_edit_before_the_answer_is_what_gets_answered() {
 
 #[test]
 fn edit_mode_reanswer_answers_an_edited_post_again() {
-    let w = World::new();
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let _k = start(
-        &w,
-        data.path(),
-        g.path(),
-        "[mattermost]\nedit_mode = \"reanswer\"\n",
-    );
+    let (w, _g, _data, _k) = started("[mattermost]\nedit_mode = \"reanswer\"\n");
     let dm = w.mm.dm(&w.bot, &w.alice);
     let p = w.mm.user_post(&w.alice, &dm, "one", None);
     let r = w.mm.wait_posts(&w.bot, &dm, 1, T);
@@ -719,9 +705,7 @@ fn edit_mode_reanswer_answers_an_edited_post_again() {
 
 #[test]
 fn bang_commands_work_where_the_web_client_swallows_slash_ones() {
-    let w = World::new();
-    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
-    let _k = start(&w, data.path(), g.path(), "");
+    let (w, _g, _data, _k) = started("");
     let dm = w.mm.dm(&w.bot, &w.alice);
     w.mm.user_post(&w.alice, &dm, "hello", None);
     w.mm.wait_posts(&w.bot, &dm, 1, T);

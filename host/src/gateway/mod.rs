@@ -378,15 +378,25 @@ impl Gateway {
 
     /// Base session key of a message (for per-session ordering in channels).
     pub fn session_base(&self, msg: &Incoming) -> String {
+        self.session_key(msg, self.reply_mode(&msg.channel))
+    }
+
+    /// How replies are placed in a channel: its route's `reply_mode`, else
+    /// `[mattermost] reply_mode`.
+    pub fn reply_mode(&self, ch: &ChannelInfo) -> ReplyMode {
         let settings = self.settings();
-        let per_user = settings.config.sessions.group_sessions_per_user;
-        // With `reply_mode = "thread"` a root post is answered in the thread
-        // it starts: it belongs to that thread's session, like its follow-ups.
-        let mode = settings
+        settings
             .routes
-            .resolve(&msg.channel)
+            .resolve(ch)
             .and_then(|r| r.reply_mode)
-            .unwrap_or(settings.config.mattermost.reply_mode);
+            .unwrap_or(settings.config.mattermost.reply_mode)
+    }
+
+    /// The session key under a known reply mode. With `reply_mode =
+    /// "thread"` a root post is answered in the thread it starts: it
+    /// belongs to that thread's session, like its follow-ups.
+    fn session_key(&self, msg: &Incoming, mode: ReplyMode) -> String {
+        let per_user = self.settings().config.sessions.group_sessions_per_user;
         let root = session::reply_root(mode, &msg.post_id, msg.root_id.as_deref());
         session::base_key(
             msg.channel.kind,
@@ -412,7 +422,7 @@ impl Gateway {
             .as_ref()
             .and_then(|r| r.reply_mode)
             .unwrap_or(settings.config.mattermost.reply_mode);
-        let base = self.session_base(&msg);
+        let base = self.session_key(&msg, reply_mode);
         // The built-in default route grants every loaded tool and scanner: while
         // guests still compile it cannot know which are scanners, so it waits
         // for them rather than answer with a scanner missing.
@@ -686,17 +696,21 @@ impl Gateway {
         Vec<types::Attachment>,
         std::collections::HashMap<String, String>,
     ) {
-        let llm = self.settings().config.llm.clone().unwrap_or_default();
-        let vision = route.vision.unwrap_or(llm.vision);
-        let full = route.attachments == crate::config::AttachmentAccess::Full;
         let mut images = std::collections::HashMap::new();
+        if msg.attachments.is_empty() {
+            return (Vec::new(), images);
+        }
+        let (vision, cap) = match &self.settings().config.llm {
+            Some(l) => (route.vision.unwrap_or(l.vision), l.max_image_pixels),
+            None => (false, 0),
+        };
+        let full = route.attachments == crate::config::AttachmentAccess::Full;
         let mut out = Vec::with_capacity(msg.attachments.len());
         for (i, a) in msg.attachments.iter().enumerate() {
             let id = format!("a{i}");
             let mut note = a.note.clone();
             if a.is_image() && vision {
                 let bytes = a.bytes.clone().unwrap_or_else(|| Arc::from(Vec::new()));
-                let cap = llm.max_image_pixels;
                 match tokio::task::spawn_blocking(move || crate::files::prepare_image(&bytes, cap))
                     .await
                 {

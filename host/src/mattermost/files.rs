@@ -56,7 +56,7 @@ pub async fn fetch(api: &Api, post: &Post, caps: &FilesConfig) -> Vec<Attachment
         } else if info.size > caps.max_file_bytes() {
             jobs.push(skip(format!(
                 "not read ({} is over the {} MiB file limit)",
-                human(info.size),
+                crate::report::human_bytes(info.size),
                 caps.max_file_mb
             )));
         } else if info.size > budget {
@@ -168,12 +168,4 @@ pub async fn upload(
         }
     }
     (ids, failed)
-}
-
-fn human(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
-        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
-    } else {
-        format!("{bytes} bytes")
-    }
 }

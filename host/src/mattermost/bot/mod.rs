@@ -836,13 +836,12 @@ impl Bot {
     /// (within the `[files]` caps) and the thread's other posts. Never before
     /// admission: denied users cost nothing.
     async fn prepare(&self, admitted: Admitted, post: &Post) -> Admitted {
-        let caps = self.gateway.settings().config.files.clone();
         let files = async {
             if post.file_ids.is_empty() {
-                Vec::new()
-            } else {
-                super::files::fetch(&self.api, post, &caps).await
+                return Vec::new();
             }
+            let caps = self.gateway.settings().config.files.clone();
+            super::files::fetch(&self.api, post, &caps).await
         };
         let (files, thread) = tokio::join!(files, self.thread_context(post));
         admitted.with_attachments(files).with_thread(thread)
@@ -867,7 +866,7 @@ impl Bot {
             .into_values()
             .filter(|p| p.kind.is_empty() && p.delete_at == 0 && p.create_at < post.create_at)
             .collect();
-        posts.sort_by_key(|p| (p.create_at, p.id.clone()));
+        posts.sort_by(|a, b| (a.create_at, &a.id).cmp(&(b.create_at, &b.id)));
         let since = posts
             .iter()
             .rposition(|p| p.user_id == self.me.id)
@@ -1355,11 +1354,7 @@ impl Bot {
 
     fn reply_root(&self, admitted: &Admitted) -> Option<String> {
         let msg = admitted.message();
-        let mode = self
-            .gateway
-            .route_for(&msg.channel)
-            .and_then(|r| r.reply_mode)
-            .unwrap_or(self.gateway.settings().config.mattermost.reply_mode);
+        let mode = self.gateway.reply_mode(&msg.channel);
         session::reply_root(mode, &msg.post_id, msg.root_id.as_deref())
     }
 
