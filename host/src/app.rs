@@ -187,7 +187,18 @@ pub fn llm_client(
 impl App {
     /// Builds everything; fails on a bad config, store or engine, not on a bad guest.
     pub fn build(paths: Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<App, AppError> {
-        let config = load_config(&paths, env)?;
+        App::build_with_agent(paths, env, None)
+    }
+
+    /// [`App::build`], with every route answered by `agent` when given
+    /// (`kennel chat --agent NAME`).
+    pub fn build_with_agent(
+        paths: Paths,
+        env: &dyn Fn(&str) -> Option<String>,
+        agent: Option<String>,
+    ) -> Result<App, AppError> {
+        let mut config = load_config(&paths, env)?;
+        config.agent_override = agent;
         let (runtime, load_errors) = load_runtime(&paths, env)?;
         validate(&config, &runtime)?;
         runtime.set_secrets(secrets(&config)?);

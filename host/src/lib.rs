@@ -7,6 +7,7 @@
 //! `service` (systemd notifications) are leaves every layer may call.
 
 pub mod app;
+pub mod authoring;
 pub mod config;
 pub mod console;
 pub mod files;

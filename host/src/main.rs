@@ -80,6 +80,34 @@ enum Command {
         /// (default: they are listed, not written).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Talk to this agent (a file stem in the guest directory) on every
+        /// route, keeping the route's tools and scanners.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Create a ready-to-build guest from a template: source implementing the
+    /// current WIT world, NAME.toml (limits, build command), README, a test.
+    New {
+        #[arg(value_enum)]
+        kind: KindOfGuest,
+        /// Guest name: a-z, 0-9 and '_' (a file stem, crate name and C identifier).
+        name: String,
+        #[arg(long, value_enum)]
+        lang: LangArg,
+        /// Parent directory: the guest is created in DIR/NAME.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build a guest with its NAME.toml `[build]` command, make a component of
+    /// a core module, check it with the loader and print size and compile time.
+    Build {
+        /// The guest's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Copy the result (and NAME.toml) into this guest directory by
+        /// temp file + rename: a running kennel hot-swaps to it.
+        #[arg(long, value_name = "GUESTS_DIR")]
+        deploy: Option<PathBuf>,
     },
     /// Load every guest and print name, kind, world, size, version and load time; non-zero exit on any invalid guest.
     Check {
@@ -308,6 +336,22 @@ enum DataAction {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum KindOfGuest {
+    Tool,
+    Agent,
+    Scanner,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    Rust,
+    Python,
+    Js,
+    C,
+    Zig,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum KindArg {
     Public,
     Private,
@@ -411,8 +455,9 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             channel,
             user,
             out,
+            agent,
         } => {
-            let app = Arc::new(App::build(common.paths(), &env)?);
+            let app = Arc::new(App::build_with_agent(common.paths(), &env, agent)?);
             let _guards = app.start_reloaders(ctx.env.clone());
             let opts = kennel::console::ConsoleOptions { channel, user, out };
             kennel::console::run(&app.gateway, &opts).await?;
@@ -423,6 +468,13 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             config,
             data,
         } => check(guests, config, data, &env).await,
+        Command::New {
+            kind,
+            name,
+            lang,
+            dir,
+        } => new_guest(kind, &name, lang, &dir),
+        Command::Build { dir, deploy } => build_guest(&dir, deploy).await,
         Command::Call { common, tool, json } => call(common, tool, json, &env).await,
         Command::Scan {
             common,
@@ -489,6 +541,61 @@ async fn dispatch(cmd: Command, ctx: Ctx) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `kennel new`: the guest's files, then what to do next.
+fn new_guest(
+    kind: KindOfGuest,
+    name: &str,
+    lang: LangArg,
+    parent: &std::path::Path,
+) -> Result<ExitCode> {
+    use kennel::authoring::Lang;
+    use kennel::runtime::GuestKind;
+    let kind = match kind {
+        KindOfGuest::Tool => GuestKind::Tool,
+        KindOfGuest::Agent => GuestKind::Agent,
+        KindOfGuest::Scanner => GuestKind::Scanner,
+    };
+    let lang = match lang {
+        LangArg::Rust => Lang::Rust,
+        LangArg::Python => Lang::Python,
+        LangArg::Js => Lang::Js,
+        LangArg::C => Lang::C,
+        LangArg::Zig => Lang::Zig,
+    };
+    let dir = kennel::authoring::new_guest(kind, name, lang, parent)?;
+    println!(
+        "created {} ({kind} in {}); next:\n  cd {}\n  kennel build\n  (README.md shows how to try and deploy it)",
+        dir.display(),
+        lang.as_str(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kennel build`: build, check, report, optionally deploy.
+async fn build_guest(dir: &std::path::Path, deploy: Option<PathBuf>) -> Result<ExitCode> {
+    let opts = kennel::authoring::BuildOptions { deploy };
+    let r = kennel::authoring::build_guest(dir, &opts).await?;
+    println!(
+        "built {} ({}, {}): {}, build {:.1} s{}, compile {:.0} ms",
+        r.wasm.display(),
+        r.kind,
+        r.kind.world(),
+        kennel::report::human_bytes(r.size),
+        r.build_time.as_secs_f64(),
+        if r.componentized {
+            ", core module made a component"
+        } else {
+            ""
+        },
+        r.compile_time.as_secs_f64() * 1000.0
+    );
+    if let Some(to) = r.deployed {
+        println!("deployed {}", to.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `kennel call`: one tool call, with its HTTP requests listed.

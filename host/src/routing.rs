@@ -115,7 +115,7 @@ impl RouteTable {
                     name: "default".into(),
                     channel: "*".into(),
                     team: None,
-                    agent: "echo".into(),
+                    agent: cfg.agent_override.clone().unwrap_or_else(|| "echo".into()),
                     tools: guests.tools.iter().cloned().collect(),
                     scanners: guests.scanners.iter().cloned().collect(),
                     context: ContextStrategy::Lean,
@@ -146,7 +146,10 @@ impl RouteTable {
                     name: r.name.clone().unwrap_or_else(|| channel.clone()),
                     channel,
                     team: r.team.clone(),
-                    agent: r.agent.get_ref().clone(),
+                    agent: cfg
+                        .agent_override
+                        .clone()
+                        .unwrap_or_else(|| r.agent.get_ref().clone()),
                     tools: r.tools.iter().map(|t| t.get_ref().clone()).collect(),
                     scanners: r.scanners.iter().map(|s| s.get_ref().clone()).collect(),
                     context: r.context,

@@ -632,6 +632,10 @@ pub struct Config {
     /// The file's text, for line numbers in validation errors (not a key).
     #[serde(skip)]
     pub text: String,
+    /// Every route answers with this agent, keeping its tools and scanners
+    /// (`kennel chat --agent NAME`; not a key).
+    #[serde(skip)]
+    pub agent_override: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -860,6 +864,19 @@ impl Config {
     pub fn validate(&self, guests: &KnownGuests) -> Vec<ConfigError> {
         let mut errs = Vec::new();
         let path = self.path_for_errors();
+        if let Some(agent) = &self.agent_override
+            && !guests.agents.contains(agent)
+            && !guests.pending.contains(agent)
+        {
+            errs.push(ConfigError::Invalid {
+                path: path.clone(),
+                line: 1,
+                message: format!(
+                    "--agent {agent}: no agent of that name in the guest directory (agents: {})",
+                    guests.agents.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
         let err = |span: std::ops::Range<usize>, message: String| ConfigError::Invalid {
             path: path.clone(),
             line: self.line_of(span.start),
