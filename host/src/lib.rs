@@ -1,7 +1,7 @@
 //! Kennel: a Mattermost host for sandboxed WebAssembly agents, tools and scanners.
 //!
 //! Layers, top to bottom (nothing points back up):
-//! `app`, `init` (assembly, set-up) → channels (`mattermost`, `console`) →
+//! `app`, `init`, `authoring` (assembly, set-up, `kennel new`/`build`) → channels (`mattermost`, `console`) →
 //! `gateway` → `policy`, `session`, `routing`, `schedule`, `runtime` →
 //! `store`, `config`, `llm`, `report` (read-only texts); `metrics` and
 //! `service` (systemd notifications) are leaves every layer may call.

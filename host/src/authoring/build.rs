@@ -228,6 +228,22 @@ fn tool_paths(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Whether rustup lists the wasm32-wasip2 target (true when rustup is absent:
+/// then cargo's own error says what is missing).
+fn wasip2_installed(path: &std::ffi::OsStr) -> bool {
+    match Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .env("PATH", path)
+        .stderr(Stdio::null())
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .any(|l| l.trim() == "wasm32-wasip2"),
+        _ => true,
+    }
+}
+
 fn on_path(program: &str, path: &std::ffi::OsStr) -> bool {
     std::env::split_paths(path).any(|d| d.join(program).is_file())
 }
@@ -243,8 +259,14 @@ fn run_command(dir: &Path, m: &Manifest) -> Result<(), AuthoringError> {
     let program = m.command.split_whitespace().next().unwrap_or_default();
     if !program.contains('/') && !on_path(program, &path) {
         return Err(AuthoringError::MissingTool {
-            program: program.to_string(),
+            program: format!("`{program}`"),
             fix: toolchain_fix(program),
+        });
+    }
+    if program == "cargo" && m.command.contains("wasm32-wasip2") && !wasip2_installed(&path) {
+        return Err(AuthoringError::MissingTool {
+            program: "the Rust target wasm32-wasip2".into(),
+            fix: "run `rustup target add wasm32-wasip2` (`just setup` in the kennel checkout does that)".into(),
         });
     }
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
@@ -273,7 +295,7 @@ fn run_command(dir: &Path, m: &Manifest) -> Result<(), AuthoringError> {
     }
     if status.code() == Some(127) {
         return Err(AuthoringError::MissingTool {
-            program: program.to_string(),
+            program: format!("`{program}`"),
             fix: toolchain_fix(program),
         });
     }

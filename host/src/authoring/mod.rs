@@ -62,7 +62,7 @@ pub enum AuthoringError {
     #[error("{0}")]
     Manifest(String),
     #[error(
-        "`{program}` was not found: {fix}\n(kennel build looks in PATH and in the checkout's .tools/ directory)"
+        "{program} was not found: {fix}\n(kennel build looks in PATH and in the checkout's .tools/ directory)"
     )]
     MissingTool { program: String, fix: String },
     #[error("the build command failed ({status}); its output is above")]
