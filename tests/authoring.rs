@@ -89,6 +89,46 @@ fn tool_template(lang: &str) {
     );
     let o = call(&dir, "demo", r#"{"text":"a"}"#);
     assert_eq!(stdout(&o).trim(), r#"{"words":1,"characters":1}"#, "{lang}");
+    template_tests_pass(&dir, lang);
+}
+
+/// The test the template ships, run the way its README says.
+fn template_tests_pass(dir: &Path, lang: &str) {
+    let t = tools();
+    let mut c = match lang {
+        "rust" => {
+            let mut c = std::process::Command::new("cargo");
+            c.args(["test", "-q"])
+                .env("CARGO_TARGET_DIR", common::root().join("target/authoring"));
+            c
+        }
+        "python" => {
+            let mut c = std::process::Command::new("python3");
+            c.args(["-m", "unittest", "-q"]);
+            c
+        }
+        "js" => {
+            let mut c = std::process::Command::new("node");
+            c.arg("--test");
+            c
+        }
+        "zig" => {
+            let mut c = std::process::Command::new(t.join("zig/bin/zig"));
+            c.args(["test", "demo.zig", "-lc", "-Ibindings"]);
+            c
+        }
+        _ => return, // C: the template has no test (see its README)
+    };
+    let o = c
+        .current_dir(dir)
+        .output()
+        .expect("run the template's tests");
+    assert!(
+        o.status.success(),
+        "{lang} template tests failed:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
 }
 
 #[test]
