@@ -2,6 +2,7 @@
 //! the project's toolchains on PATH, C bindings, componentizing a core module
 //! with the WASI preview-1 adapter, the loader check and the deploy by rename.
 
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -304,7 +305,6 @@ fn run_command(dir: &Path, m: &Manifest) -> Result<(), AuthoringError> {
     })
 }
 
-use std::os::fd::AsFd;
 
 /// A core module (C, Zig) becomes a component: the component type the C
 /// bindings embedded plus the WASI preview-1 reactor adapter (what
