@@ -305,7 +305,6 @@ fn run_command(dir: &Path, m: &Manifest) -> Result<(), AuthoringError> {
     })
 }
 
-
 /// A core module (C, Zig) becomes a component: the component type the C
 /// bindings embedded plus the WASI preview-1 reactor adapter (what
 /// `wasm-tools component new --adapt` does). Components are left alone.
