@@ -189,6 +189,11 @@ fn the_rust_agent_template_answers_through_chat() {
     agent_template("rust");
 }
 
+#[test]
+fn the_c_agent_template_answers_through_chat() {
+    agent_template("c");
+}
+
 /// The scanner template of `lang` blocks the marked line and allows the other.
 fn scanner_template(lang: &str) {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -328,5 +333,50 @@ fn the_bundled_c_and_zig_tools_are_listed_by_check() {
                 && l.contains("kennel:guest/tool@0.2.0")),
             "{out}"
         );
+    }
+}
+
+/// `kennel build --deploy` into a directory a runtime watches: the next call
+/// uses the new build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_deploy_hot_swaps_a_watched_guest_directory() {
+    use kennel::runtime::{Runtime, RuntimeOptions};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = new(tmp.path(), "tool", "counter", "c");
+    let guests = tmp.path().join("guests");
+    let o = build(&dir, Some(&guests));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rt = Runtime::new(RuntimeOptions {
+        guest_dir: guests.clone(),
+        cache_dir: None,
+    })
+    .expect("runtime");
+    for r in rt.load_dir() {
+        r.expect("load");
+    }
+    let _watch = rt.watch().expect("watch");
+    let args = r#"{"text":"one two"}"#;
+    let before = rt.tool_invoke("counter", args).await.expect("call");
+    assert_eq!(before.as_deref(), Ok(r#"{"words":2,"characters":7}"#));
+    let src = dir.join("counter.c");
+    let text = std::fs::read_to_string(&src).expect("read");
+    std::fs::write(
+        &src,
+        text.replace("\"{\\\"words\\\":", "\"{\\\"v\\\":2,\\\"words\\\":"),
+    )
+    .expect("write");
+    let o = tokio::task::spawn_blocking(move || build(&dir, Some(&guests)))
+        .await
+        .expect("join");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = rt.tool_invoke("counter", args).await.expect("call");
+        if now.as_deref() == Ok(r#"{"v":2,"words":2,"characters":7}"#) {
+            break;
+        }
+        assert_eq!(now, before, "only the old or the new build answers");
+        assert!(std::time::Instant::now() < deadline, "never swapped");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
