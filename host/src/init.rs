@@ -426,7 +426,6 @@ fn dotenv_quote(v: &str) -> String {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), InitError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let err = |source| InitError::Write {
         path: path.to_path_buf(),
         source,
@@ -434,25 +433,7 @@ fn write_private(path: &Path, text: &str) -> Result<(), InitError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    let result = f
-        .write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    crate::replace::replace_file(path, text.as_bytes(), 0o600).map_err(err)
 }
 
 /// Splits `a, @b ,c` into entries.

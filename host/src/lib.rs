@@ -18,6 +18,7 @@ pub mod mattermost;
 pub mod mcp;
 pub mod metrics;
 pub mod policy;
+pub mod replace;
 pub mod report;
 pub mod routing;
 pub mod runtime;

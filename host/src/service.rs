@@ -156,7 +156,6 @@ pub fn unit_path(user: bool) -> Result<PathBuf, ServiceError> {
 /// Writes the unit (temp file + rename, 0644); refuses to replace an
 /// existing one unless `force`. Returns the commands that enable it.
 pub fn install(o: &UnitOptions, path: &Path, force: bool) -> Result<String, ServiceError> {
-    use std::io::Write as _;
     if path.exists() && !force {
         return Err(ServiceError::Exists(path.to_path_buf()));
     }
@@ -167,11 +166,7 @@ pub fn install(o: &UnitOptions, path: &Path, force: bool) -> Result<String, Serv
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(err)?;
     }
-    let tmp = path.with_extension("service.tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(unit(o).as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)?;
+    crate::replace::replace_file(path, unit(o).as_bytes(), 0o644).map_err(err)?;
     let ctl = if o.user {
         "systemctl --user"
     } else {

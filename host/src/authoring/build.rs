@@ -332,9 +332,11 @@ fn componentize_if_core(wasm: &Path) -> Result<bool, AuthoringError> {
         })
         .and_then(|e| e.validate(true).encode())
         .map_err(|e| err(format!("{e:#}")))?;
-    write_by_rename(wasm, &component).map_err(|source| AuthoringError::Write {
-        path: wasm.to_path_buf(),
-        source,
+    crate::replace::replace_file(wasm, &component, 0o644).map_err(|source| {
+        AuthoringError::Write {
+            path: wasm.to_path_buf(),
+            source,
+        }
     })?;
     Ok(true)
 }
@@ -381,19 +383,9 @@ fn deploy(dir: &Path, name: &str, to: &Path) -> Result<PathBuf, AuthoringError> 
     std::fs::create_dir_all(to).map_err(fail)?;
     for file in [format!("{name}.toml"), format!("{name}.wasm")] {
         let bytes = std::fs::read(dir.join(&file)).map_err(fail)?;
-        write_by_rename(&to.join(&file), &bytes).map_err(fail)?;
+        crate::replace::replace_file(&to.join(&file), &bytes, 0o644).map_err(fail)?;
     }
     Ok(to.join(format!("{name}.wasm")))
-}
-
-fn write_by_rename(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

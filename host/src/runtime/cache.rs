@@ -158,9 +158,7 @@ pub fn prune(dir: &Path, cap: u64) -> usize {
 
 fn store(component: &Component, path: &Path) -> Result<(), String> {
     let bytes = component.serialize().map_err(|e| e.to_string())?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, &bytes).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+    crate::replace::replace_file(path, &bytes, 0o600).map_err(|e| e.to_string())
 }
 
 fn prepare_dir(dir: &Path) -> Result<(), String> {
