@@ -34,8 +34,13 @@ struct BuildTable {
 }
 
 impl Manifest {
+    #[cfg(test)]
     pub(crate) fn parse(text: &str, name: &str) -> Result<Manifest, String> {
         let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        Manifest::from_table(&table, name)
+    }
+
+    fn from_table(table: &toml::Table, name: &str) -> Result<Manifest, String> {
         let build = table
             .get("build")
             .cloned()
@@ -87,16 +92,18 @@ impl Manifest {
                 && stem != "Cargo"
             {
                 let text = read(&path)?;
-                if text
-                    .parse::<toml::Table>()
-                    .is_ok_and(|t| t.contains_key("build"))
-                {
-                    found.push((stem.to_string(), text));
+                match text.parse::<toml::Table>() {
+                    Ok(t) if t.contains_key("build") => found.push((stem.to_string(), t)),
+                    // A broken manifest is reported, not skipped as "none found".
+                    Err(e) if text.contains("[build]") => {
+                        return Err(AuthoringError::Manifest(format!("{stem}.toml: {e}")));
+                    }
+                    _ => {}
                 }
             }
         }
         match found.as_slice() {
-            [(name, text)] => Manifest::parse(text, name).map_err(AuthoringError::Manifest),
+            [(name, table)] => Manifest::from_table(table, name).map_err(AuthoringError::Manifest),
             [] => Err(AuthoringError::Manifest(format!(
                 "no NAME.toml with a [build] table in {} (create a guest with `kennel new`)",
                 dir.display()
@@ -287,10 +294,7 @@ fn run_command(dir: &Path, m: &Manifest) -> Result<(), AuthoringError> {
         .stdin(Stdio::null())
         .stdout(stdout)
         .status()
-        .map_err(|source| AuthoringError::Read {
-            path: PathBuf::from("sh"),
-            source,
-        })?;
+        .map_err(AuthoringError::Spawn)?;
     if status.success() {
         return Ok(());
     }
@@ -411,6 +415,20 @@ mod tests {
             .is_err()
         );
         assert!(Manifest::parse("[build]\nkind = \"tool\"\ncomand = \"make\"\n", "x").is_err());
+    }
+
+    #[test]
+    fn a_broken_manifest_is_reported_not_skipped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::write(tmp.path().join("x.toml"), "[build]\nkind = \n").expect("write");
+        let e = Manifest::find(tmp.path()).expect_err("broken");
+        assert!(e.to_string().starts_with("x.toml:"), "{e}");
+        std::fs::write(tmp.path().join("x.toml"), "cpu_ms = 5\n").expect("write");
+        let e = Manifest::find(tmp.path()).expect_err("none");
+        assert!(
+            e.to_string().contains("no NAME.toml with a [build] table"),
+            "{e}"
+        );
     }
 
     #[test]

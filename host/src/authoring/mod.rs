@@ -65,6 +65,8 @@ pub enum AuthoringError {
         "{program} was not found: {fix}\n(kennel build looks in PATH and in the checkout's .tools/ directory)"
     )]
     MissingTool { program: String, fix: String },
+    #[error("cannot start the build command with `sh`: {0}")]
+    Spawn(std::io::Error),
     #[error("the build command failed ({status}); its output is above")]
     BuildFailed { status: String },
     #[error("C bindings: {0}")]
