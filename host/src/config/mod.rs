@@ -873,7 +873,7 @@ impl Config {
                 line: 1,
                 message: format!(
                     "--agent {agent}: no agent of that name in the guest directory (agents: {})",
-                    guests.agents.iter().cloned().collect::<Vec<_>>().join(", ")
+                    list(&guests.agents)
                 ),
             });
         }
@@ -921,7 +921,11 @@ impl Config {
             }
             seen.push((ch.to_string(), r.team.clone(), line));
             let agent = r.agent.get_ref();
-            if !guests.agents.contains(agent) && !guests.pending.contains(agent) {
+            // Under `--agent`, the route's own agent is never called.
+            if self.agent_override.is_none()
+                && !guests.agents.contains(agent)
+                && !guests.pending.contains(agent)
+            {
                 errs.push(err(r.agent.span(), format!("route #{} names agent \"{agent}\", but the guest directory has no such agent (agents: {})", i + 1, list(&guests.agents))));
             }
             for t in &r.tools {
@@ -1070,6 +1074,28 @@ mod tests {
             scanners: ["injection"].iter().map(|s| s.to_string()).collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_agent_override_replaces_every_route_agent_and_must_exist() {
+        let text = "[[route]]\nchannel = \"*\"\nagent = \"gone\"\ntools = [\"calc\"]\n";
+        let mut c = Config::parse(text).expect("parse");
+        assert_eq!(c.validate(&guests()).len(), 1, "the route's missing agent");
+        c.agent_override = Some("echo".into());
+        assert!(c.validate(&guests()).is_empty());
+        let table = crate::routing::RouteTable::from_config(&c, &guests());
+        assert_eq!(table.routes[0].agent, "echo");
+        assert_eq!(table.routes[0].tools, ["calc"]);
+        c.agent_override = Some("nosuch".into());
+        let errs: Vec<String> = c
+            .validate(&guests())
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errs.len() == 1 && errs[0].contains("--agent nosuch"),
+            "{errs:?}"
+        );
     }
 
     #[test]
