@@ -142,6 +142,21 @@ fn settle() {
     std::thread::sleep(Duration::from_millis(700));
 }
 
+/// "WebSocket connected" means the server has registered the socket: a post
+/// made the moment it is logged is answered, even on a server that registers
+/// a new socket late (the log used to come at the upgrade, before `hello`).
+#[test]
+fn a_post_made_as_soon_as_connected_is_logged_is_answered() {
+    let w = World::new();
+    w.mm.set_register_delay(Duration::from_millis(400));
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let _k = start(&w, g.path(), data.path(), "", &[]);
+    let dm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &dm, "right away", None);
+    let replies = w.mm.wait_posts(&w.bot, &dm, 1, T);
+    assert_eq!(msg(&replies[0]), "echo: right away (turn 1)");
+}
+
 #[test]
 fn dms_always_channels_only_on_mention_and_never_twice() {
     let w = World::new();

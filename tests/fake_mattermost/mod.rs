@@ -117,6 +117,9 @@ pub struct St {
     faults: Faults,
     counter: u64,
     ping_every: Option<Duration>,
+    /// How long a new WebSocket waits after the upgrade before the server
+    /// registers it (and sends `hello`), as a busy server does.
+    register_delay: Option<Duration>,
     pub typing: Vec<(String, String)>,
     pub edits: Vec<(String, String, Instant)>,
     pub requests: Vec<(String, String)>,
@@ -571,6 +574,12 @@ impl FakeMm {
 
     pub fn pongs(&self) -> u64 {
         lock(&self.st).pongs
+    }
+
+    /// New WebSockets are registered (and get `hello`) only after `d`:
+    /// events in between do not reach them, as on a busy real server.
+    pub fn set_register_delay(&self, d: Duration) {
+        lock(&self.st).register_delay = Some(d);
     }
 
     pub fn set_ping_every(&self, d: Duration) {
@@ -1654,6 +1663,10 @@ async fn conn_loop(
             }
         }
     };
+    let register_delay = lock(&st).register_delay;
+    if let Some(d) = register_delay {
+        tokio::time::sleep(d).await;
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
     let mut replay: Vec<String> = Vec::new();
     let mut close_now = false;

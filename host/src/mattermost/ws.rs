@@ -125,7 +125,12 @@ pub async fn run(api: Api, tx: mpsc::Sender<WsMsg>, opts: WsOptions) -> Result<(
         }
         let end = match tokio_tungstenite::connect_async(req).await {
             Ok((ws, _)) => {
-                tracing::info!(resume = conn_id.is_some(), "WebSocket connected");
+                // A fresh connection is logged at its `hello`: only then has the
+                // server registered it (a post made before would not reach it).
+                // A resume is logged now: the server replays what it missed.
+                if conn_id.is_some() {
+                    tracing::info!(resume = true, "WebSocket connected");
+                }
                 if std::mem::replace(&mut connected_before, true) {
                     crate::metrics::get().ws_reconnects.inc();
                 }
@@ -232,6 +237,9 @@ where
                 .and_then(|i| i.as_str())
                 .unwrap_or("")
                 .to_string();
+            if conn_id.is_none() {
+                tracing::info!(resume = false, "WebSocket connected");
+            }
             let catch_up = conn_id.as_deref() != Some(id.as_str());
             if catch_up && conn_id.is_some() {
                 tracing::info!(
