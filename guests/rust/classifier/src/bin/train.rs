@@ -1,0 +1,371 @@
+//! Trains the `classifier` scanner's model and reports how good it is.
+//!
+//! `train [--data DIR] [--out FILE | --check FILE] [--short] [--report FILE]`
+//!
+//! Reads `families.jsonl` (attacks by source family) and `clean.jsonl`
+//! (benign chat, documents, tool output, hard negatives) written by
+//! `tests/corpora/fetch.py`. Splits every text by a hash of its bytes (so the
+//! split never depends on order or on other rows):
+//! * 15 % **final held-out**: never used to train or to choose anything;
+//!   reported once, for the shipped model;
+//! * of the benign rest, 20 % **validation**: chooses the per-source
+//!   thresholds; the remaining 80 % (chat subsampled) trains.
+//!
+//! Then: one model per attack family trained *without* that family
+//! (leave-one-family-out), tested on it; and the shipped model, trained on
+//! every family, tested on the held-out slice. Everything is deterministic
+//! (fixed seed, one thread, IEEE basic operations only), so `--check`
+//! retrains and compares the result with the shipped file byte for byte.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use classifier::corpus::{self, Split};
+use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
+
+struct Opts {
+    data: PathBuf,
+    out: Option<PathBuf>,
+    check: Option<PathBuf>,
+    report: Option<PathBuf>,
+    short: bool,
+}
+
+/// Training settings (the full mode ships; the short mode is for `just test`).
+#[derive(Clone, Copy)]
+struct Params {
+    bits: u32,
+    epochs: usize,
+    chat_train: usize,
+    lr: f32,
+}
+
+const FULL: Params = Params {
+    bits: 20,
+    epochs: 10,
+    chat_train: 40_000,
+    lr: 0.05,
+};
+const SHORT: Params = Params {
+    bits: 16,
+    epochs: 4,
+    chat_train: 8_000,
+    lr: 0.05,
+};
+/// Largest false-positive rate a block threshold may have on validation.
+const BLOCK_FP: f64 = 0.004;
+/// Largest false-positive rate a flag threshold may have on validation.
+const FLAG_FP: f64 = 0.01;
+
+struct Example {
+    /// Attack family or benign kind.
+    group: String,
+    attack: bool,
+    source: Source,
+    split: Split,
+    /// Feature buckets (at the full size), token after token.
+    feats: Vec<u32>,
+    /// Offsets into `feats` where each token's features start (+ the end).
+    toks: Vec<u32>,
+}
+
+impl Example {
+    fn windows(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        model::windows(self.toks.len() - 1).map(|r| (self.toks[r.start] as usize, self.toks[r.end] as usize))
+    }
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("train: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("train: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_args() -> Result<Opts, String> {
+    let mut o = Opts {
+        data: PathBuf::from("tests/corpora/data"),
+        out: None,
+        check: None,
+        report: None,
+        short: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().map(PathBuf::from).ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--data" => o.data = val()?,
+            "--out" => o.out = Some(val()?),
+            "--check" => o.check = Some(val()?),
+            "--report" => o.report = Some(val()?),
+            "--short" => o.short = true,
+            _ => return Err(format!("unknown argument {a}")),
+        }
+    }
+    Ok(o)
+}
+
+fn run(o: &Opts) -> Result<bool, String> {
+    let p = if o.short { SHORT } else { FULL };
+    let t0 = std::time::Instant::now();
+    let examples = load(&o.data, p)?;
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "classifier: 2^{} weights, {} epochs, windows of {WINDOW} tokens; {} texts read in {:.1} s",
+        p.bits,
+        p.epochs,
+        examples.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let families: Vec<String> = {
+        let mut f: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in examples.iter().filter(|e| e.attack) {
+            *f.entry(&e.group).or_default() += 1;
+        }
+        f.into_iter().map(|(k, _)| k.to_string()).collect()
+    };
+
+    let _ = writeln!(report, "\nleave-one-family-out (trained without the family, tested on all of it but the held-out slice):");
+    let _ = writeln!(report, "{:<22} {:>6} {:>9} {:>9}", "family", "texts", "blocked", "flagged+");
+    let mut lofo = Vec::new();
+    for fam in &families {
+        let m = train(&examples, p, |e| e.split == Split::Train && e.group != *fam);
+        let (n, b, f) = detection(&m, &examples, |e| e.attack && e.group == *fam && e.split != Split::HeldOut);
+        let _ = writeln!(report, "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%", pct(b, n), pct(f, n));
+        lofo.push((fam.clone(), n, b, f));
+    }
+    let (n, b, f) = lofo.iter().fold((0, 0, 0), |a, x| (a.0 + x.1, a.1 + x.2, a.2 + x.3));
+    let _ = writeln!(report, "{:<22} {n:>6} {:>8.1}% {:>8.1}%", "all families", pct(b, n), pct(f, n));
+
+    let shipped = train(&examples, p, |e| e.split == Split::Train);
+    let _ = writeln!(report, "\nshipped model on the final held-out slice (never used for any choice):");
+    let _ = writeln!(report, "{:<22} {:>6} {:>9} {:>9}", "attack family", "texts", "blocked", "flagged+");
+    for fam in &families {
+        let (n, b, f) = detection(&shipped, &examples, |e| e.attack && e.group == *fam && e.split == Split::HeldOut);
+        let _ = writeln!(report, "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%", pct(b, n), pct(f, n));
+    }
+    let (n, b, f) = detection(&shipped, &examples, |e| e.attack && e.split == Split::HeldOut);
+    let _ = writeln!(report, "{:<22} {n:>6} {:>8.1}% {:>8.1}%", "all attacks", pct(b, n), pct(f, n));
+    let (n, b, f) = detection(&shipped, &examples, |e| e.attack && e.split == Split::HeldOut && e.source != Source::UserMessage);
+    let _ = writeln!(report, "{:<22} {n:>6} {:>8.1}% {:>8.1}%", "indirect (in docs/tools)", pct(b, n), pct(f, n));
+    let _ = writeln!(report, "{:<22} {:>6} {:>9} {:>9}", "benign kind", "texts", "blocked", "flagged+");
+    for kind in ["chat", "document", "tool-output", "hard-negative"] {
+        let (n, b, f) = detection(&shipped, &examples, |e| !e.attack && e.group == kind && e.split == Split::HeldOut);
+        let _ = writeln!(report, "{kind:<22} {n:>6} {:>8.3}% {:>8.3}%", pct(b, n), pct(f, n));
+    }
+    let (n, b, f) = detection(&shipped, &examples, |e| !e.attack && e.group == "hard-negative");
+    let _ = writeln!(report, "{:<22} {n:>6} {:>8.3}% {:>8.3}%", "hard-negative (all)", pct(b, n), pct(f, n));
+    let _ = writeln!(
+        report,
+        "thresholds (flag/block): user-message {}/{}, tool-output {}/{}, attachment {}/{}, thread-context {}/{}",
+        shipped.thresholds[0].flag,
+        shipped.thresholds[0].block,
+        shipped.thresholds[1].flag,
+        shipped.thresholds[1].block,
+        shipped.thresholds[2].flag,
+        shipped.thresholds[2].block,
+        shipped.thresholds[3].flag,
+        shipped.thresholds[3].block
+    );
+    let bytes = shipped.to_bytes();
+    let _ = writeln!(report, "model: {} bytes, fnv64 {:016x}; trained in {:.1} s", bytes.len(), model::fnv(0, &bytes), t0.elapsed().as_secs_f64());
+    print!("{report}");
+    if let Some(path) = &o.report {
+        std::fs::write(path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &o.out {
+        std::fs::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    if let Some(path) = &o.check {
+        let have = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if have != bytes {
+            eprintln!("train: {} differs from what training produces now: run `just train-scanner` and commit the model", path.display());
+            return Ok(false);
+        }
+        println!("{} is what training produces (byte for byte)", path.display());
+    }
+    Ok(true)
+}
+
+fn pct(k: usize, n: usize) -> f64 {
+    if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 }
+}
+
+/// (texts, blocked, flagged or blocked) among the examples `pick` selects.
+fn detection(m: &Model, ex: &[Example], pick: impl Fn(&Example) -> bool) -> (usize, usize, usize) {
+    let mut r = (0, 0, 0);
+    for e in ex.iter().filter(|e| pick(e)) {
+        let s = model::percent(raw_q(m, e));
+        let t = m.thresholds[e.source as usize];
+        r.0 += 1;
+        r.1 += usize::from(s >= t.block);
+        r.2 += usize::from(s >= t.flag);
+    }
+    r
+}
+
+/// The quantised model's raw score of an example (what the guest computes).
+fn raw_q(m: &Model, e: &Example) -> f32 {
+    let mask = (1u32 << m.bits) - 1;
+    e.windows()
+        .map(|(a, b)| {
+            let s: i32 = e.feats[a..b].iter().map(|&f| m.weights[(f & mask) as usize] as i32).sum();
+            m.bias + m.scale * s as f32 / model::norm((b - a) as u32)
+        })
+        .fold(f32::NEG_INFINITY, f32::max)
+}
+
+fn load(dir: &std::path::Path, p: Params) -> Result<Vec<Example>, String> {
+    // Chat is 225k lines: train on a fixed sample of it; validate and test on all of theirs.
+    let keep = (p.chat_train * 1000 / 150_000) as u64;
+    let rows = corpus::read(dir, |r| {
+        r.group != "chat" || r.split != Split::Train || (model::fnv(8, r.text.as_bytes()) % 1000) < keep
+    })?;
+    Ok(rows
+        .iter()
+        .map(|r| featurize(&r.group, r.attack, r.source, r.split, &r.text, p.bits))
+        .collect())
+}
+
+fn featurize(group: &str, attack: bool, source: Source, split: Split, text: &str, bits: u32) -> Example {
+    let toks = model::tokens(text);
+    let mask = (1u64 << bits) - 1;
+    let mut feats = Vec::new();
+    let mut offs = Vec::with_capacity(toks.len() + 1);
+    for i in 0..toks.len() {
+        offs.push(feats.len() as u32);
+        model::token_features(&toks, i, |h| feats.push((h & mask) as u32));
+    }
+    offs.push(feats.len() as u32);
+    Example {
+        group: group.to_string(),
+        attack,
+        source,
+        split,
+        feats,
+        toks: offs,
+    }
+}
+
+/// SplitMix64: the trainer's only source of randomness (fixed seed).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Logistic regression with AdaGrad, on each example's highest-scoring
+/// window (the window the guest will judge), then quantised to i8 and given
+/// thresholds chosen on validation.
+fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
+    let n = 1usize << p.bits;
+    let mut w = vec![0f32; n];
+    let mut g2 = vec![1e-6f32; n];
+    let mut bias = 0f32;
+    let mut bias_g2 = 1e-6f32;
+    let idx: Vec<usize> = (0..ex.len()).filter(|&i| pick(&ex[i])).collect();
+    let pos = idx.iter().filter(|&&i| ex[i].attack).count().max(1);
+    let neg = (idx.len() - pos).max(1);
+    let pos_weight = (neg as f32 / pos as f32).sqrt();
+    let mut rng = Rng(0x6b656e6e656c);
+    let mut order = idx.clone();
+    for _ in 0..p.epochs {
+        for i in (1..order.len()).rev() {
+            let j = (rng.next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        for &i in &order {
+            let e = &ex[i];
+            let Some((a, b, raw)) = e
+                .windows()
+                .map(|(a, b)| {
+                    let s: f32 = e.feats[a..b].iter().map(|&f| w[f as usize]).sum();
+                    (a, b, bias + s / model::norm((b - a) as u32))
+                })
+                .fold(None, |best: Option<(usize, usize, f32)>, x| match best {
+                    Some(bst) if bst.2 >= x.2 => Some(bst),
+                    _ => Some(x),
+                })
+            else {
+                continue;
+            };
+            let y = if e.attack { 1.0 } else { 0.0 };
+            let weight = if e.attack { pos_weight } else { 1.0 };
+            let g = (model::sigmoid(raw as f64) as f32 - y) * weight;
+            let gi = g / model::norm((b - a) as u32);
+            for &f in &e.feats[a..b] {
+                let f = f as usize;
+                g2[f] += gi * gi;
+                w[f] -= p.lr * gi / g2[f].sqrt();
+            }
+            bias_g2 += g * g;
+            bias -= p.lr * g / bias_g2.sqrt();
+        }
+    }
+    let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let weights = w.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect();
+    let mut m = Model {
+        bits: p.bits,
+        scale,
+        bias,
+        thresholds: [Thresholds { flag: 101, block: 101 }; SOURCES],
+        weights,
+    };
+    m.thresholds = thresholds(&m, ex);
+    m
+}
+
+/// Per source: the lowest block (flag) threshold whose false-positive rate on
+/// that source's validation texts is at most [`BLOCK_FP`] ([`FLAG_FP`]), and
+/// above the score of every hard negative in training and validation.
+fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
+    let scores = |pick: &dyn Fn(&Example) -> bool| -> Vec<u32> {
+        let mut s: Vec<u32> = ex.iter().filter(|e| pick(e)).map(|e| model::percent(raw_q(m, e))).collect();
+        s.sort_unstable();
+        s
+    };
+    let hard = scores(&|e| e.group == "hard-negative" && e.split != Split::HeldOut);
+    let hard_max = hard.last().copied().unwrap_or(0);
+    let at = |s: &[u32], rate: f64| -> u32 {
+        if s.is_empty() {
+            return 50;
+        }
+        // smallest t with |{x >= t}| <= rate * len
+        let allowed = (rate * s.len() as f64).floor() as usize;
+        s[s.len() - 1 - allowed.min(s.len() - 1)] + 1
+    };
+    let val = |kinds: &'static [&'static str]| scores(&move |e: &Example| !e.attack && e.split == Split::Validation && kinds.contains(&e.group.as_str()));
+    let chat = val(&["chat", "hard-negative"]);
+    let tools = val(&["tool-output"]);
+    let docs = val(&["document"]);
+    let pick = |s: &[u32]| {
+        let block = at(s, BLOCK_FP).max(hard_max + 1).clamp(50, 100);
+        Thresholds {
+            flag: at(s, FLAG_FP).clamp(30, block),
+            block,
+        }
+    };
+    let user = pick(&chat);
+    [user, pick(&tools), pick(&docs), user]
+}

@@ -1,0 +1,71 @@
+//! The labelled corpora (`tests/corpora/data/{families,clean}.jsonl`, written
+//! by `tests/corpora/fetch.py`) and their fixed split. Native only: used by
+//! the trainer and the quality test, never by the guest.
+//!
+//! The split of a text depends only on its bytes (a hash), never on order or
+//! on the other rows: 15 % of everything is the final held-out slice, and 16 %
+//! of the benign texts validate (choose thresholds).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::model::{self, Source};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Split {
+    Train,
+    Validation,
+    HeldOut,
+}
+
+/// One labelled text.
+pub struct Row {
+    /// Attack family (`families.jsonl`) or benign kind (`clean.jsonl`).
+    pub group: String,
+    pub attack: bool,
+    pub source: Source,
+    pub text: String,
+    pub split: Split,
+}
+
+/// The split of a text.
+pub fn split(text: &str, attack: bool) -> Split {
+    match model::fnv(7, text.as_bytes()) % 100 {
+        0..15 => Split::HeldOut,
+        15..31 if !attack => Split::Validation,
+        _ => Split::Train,
+    }
+}
+
+/// Reads both files, calling `keep` to drop rows early (the trainer samples chat).
+pub fn read(dir: &Path, mut keep: impl FnMut(&Row) -> bool) -> Result<Vec<Row>, String> {
+    let mut out = Vec::new();
+    for (file, key, attack) in [("families.jsonl", "family", true), ("clean.jsonl", "kind", false)] {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{}: {e} (run `just corpora`)", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let at = || format!("{}:{}", path.display(), i + 1);
+            let v: Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("{}: no string `{k}`", at()))
+            };
+            let (group, source, body) = (field(key)?, field("source")?, field("text")?);
+            let source = Source::parse(source).ok_or_else(|| format!("{}: unknown source {source}", at()))?;
+            let row = Row {
+                group: group.to_string(),
+                attack,
+                source,
+                text: body.to_string(),
+                split: split(body, attack),
+            };
+            if keep(&row) {
+                out.push(row);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,448 @@
+//! The classifier's model: text → hashed features → windowed linear score.
+//!
+//! Owns the one definition of the features (the trainer and the guest both
+//! call [`features`]), the model file format, and scoring. Pure: no I/O, no
+//! allocation beyond the token list of one text, no floating-point library
+//! calls whose result could differ between machines (the sigmoid is only
+//! applied to the final score).
+//!
+//! A text is split into tokens (lower-cased runs of letters/digits, and runs
+//! of symbols). Every token contributes hashed features: the word, the word
+//! pair ending at it, and the character 4-grams of the word with boundary
+//! marks. The score of a text is the highest score of any *window* of
+//! [`WINDOW`] tokens (step [`WINDOW`]/2): an instruction hidden in a long
+//! document scores as if it stood alone, and a long benign text does not add
+//! up to an attack.
+
+/// Tokens per window.
+pub const WINDOW: usize = 64;
+/// Longest word kept whole (longer ones are cut: base64 blobs, hashes).
+const MAX_WORD: usize = 24;
+/// Longest run of symbols kept as one token.
+const MAX_SYMBOLS: usize = 4;
+
+const MAGIC: &[u8; 8] = b"KNLCLS01";
+
+/// Errors reading a model file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ModelError {
+    Truncated,
+    BadMagic,
+    BadBits(u32),
+}
+
+impl core::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ModelError::Truncated => write!(f, "model file is truncated"),
+            ModelError::BadMagic => write!(f, "not a classifier model (bad magic)"),
+            ModelError::BadBits(b) => write!(f, "model has an unsupported size (2^{b} weights)"),
+        }
+    }
+}
+
+/// Per-source thresholds on the 0–100 score: at or above `block` the text is
+/// blocked, at or above `flag` flagged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    pub flag: u32,
+    pub block: u32,
+}
+
+/// Thresholds in the order of [`Source`].
+pub const SOURCES: usize = 4;
+
+/// Where a text came from (mirrors the WIT `scan-source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    UserMessage = 0,
+    ToolOutput = 1,
+    Attachment = 2,
+    ThreadContext = 3,
+}
+
+impl Source {
+    pub fn parse(s: &str) -> Option<Source> {
+        Some(match s {
+            "user-message" => Source::UserMessage,
+            "tool-output" => Source::ToolOutput,
+            "attachment" => Source::Attachment,
+            "thread-context" => Source::ThreadContext,
+            _ => return None,
+        })
+    }
+}
+
+/// A trained model: quantised weights, a bias and per-source thresholds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub bits: u32,
+    pub scale: f32,
+    pub bias: f32,
+    pub thresholds: [Thresholds; SOURCES],
+    pub weights: Vec<i8>,
+}
+
+impl Model {
+    /// Reads the file format written by [`Model::to_bytes`].
+    pub fn from_bytes(b: &[u8]) -> Result<Model, ModelError> {
+        let head = 8 + 4 + 4 + 4 + SOURCES * 8;
+        if b.len() < head {
+            return Err(ModelError::Truncated);
+        }
+        if &b[..8] != MAGIC {
+            return Err(ModelError::BadMagic);
+        }
+        let u = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let bits = u(8);
+        if !(10..=24).contains(&bits) {
+            return Err(ModelError::BadBits(bits));
+        }
+        let scale = f32::from_bits(u(12));
+        let bias = f32::from_bits(u(16));
+        let mut thresholds = [Thresholds { flag: 0, block: 0 }; SOURCES];
+        for (i, t) in thresholds.iter_mut().enumerate() {
+            *t = Thresholds {
+                flag: u(20 + i * 8),
+                block: u(24 + i * 8),
+            };
+        }
+        let n = 1usize << bits;
+        let w = b.get(head..head + n).ok_or(ModelError::Truncated)?;
+        Ok(Model {
+            bits,
+            scale,
+            bias,
+            thresholds,
+            weights: w.iter().map(|&x| x as i8).collect(),
+        })
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.weights.len() + 64);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.bits.to_le_bytes());
+        out.extend_from_slice(&self.scale.to_bits().to_le_bytes());
+        out.extend_from_slice(&self.bias.to_bits().to_le_bytes());
+        for t in &self.thresholds {
+            out.extend_from_slice(&t.flag.to_le_bytes());
+            out.extend_from_slice(&t.block.to_le_bytes());
+        }
+        out.extend(self.weights.iter().map(|&w| w as u8));
+        out
+    }
+
+    /// The highest-scoring window's raw score (log-odds) and its token range.
+    pub fn raw(&self, text: &str) -> (f32, core::ops::Range<usize>) {
+        let toks = tokens(text);
+        let mut per_token: Vec<(i32, u32)> = Vec::with_capacity(toks.len());
+        let mask = (1u64 << self.bits) - 1;
+        for i in 0..toks.len() {
+            let (mut sum, mut n) = (0i32, 0u32);
+            token_features(&toks, i, |h| {
+                sum += self.weights[(h & mask) as usize] as i32;
+                n += 1;
+            });
+            per_token.push((sum, n));
+        }
+        let mut best = (f32::NEG_INFINITY, 0..0);
+        for r in windows(toks.len()) {
+            let (s, n) = per_token[r.clone()]
+                .iter()
+                .fold((0i32, 0u32), |(s, n), &(a, b)| (s + a, n + b));
+            let v = self.bias + self.scale * s as f32 / norm(n);
+            if v > best.0 {
+                best = (v, r);
+            }
+        }
+        if best.0 == f32::NEG_INFINITY {
+            best.0 = self.bias;
+        }
+        best
+    }
+
+    /// Score 0–100 (the probability of an attack, in percent).
+    pub fn score(&self, text: &str) -> u32 {
+        percent(self.raw(text).0)
+    }
+}
+
+/// Probability in percent, rounded down, from log-odds.
+pub fn percent(raw: f32) -> u32 {
+    ((sigmoid(raw as f64) * 100.0) as u32).min(100)
+}
+
+/// The logistic function, from IEEE basic operations only (so the trainer's
+/// result is the same bits on every machine; `f64::exp` is the platform's).
+pub fn sigmoid(x: f64) -> f64 {
+    let x = x.clamp(-40.0, 40.0);
+    1.0 / (1.0 + exp(-x))
+}
+
+/// e^x for |x| ≤ 40: x = k·ln 2 + r with |r| ≤ ln 2 / 2, then a Taylor series.
+fn exp(x: f64) -> f64 {
+    const LN2: f64 = core::f64::consts::LN_2;
+    let k = (x / LN2 + if x < 0.0 { -0.5 } else { 0.5 }) as i64;
+    let r = x - k as f64 * LN2;
+    let (mut term, mut sum) = (1.0f64, 1.0f64);
+    for i in 1..=14 {
+        term = term * r / i as f64;
+        sum += term;
+    }
+    sum * f64::from_bits(((1023 + k) as u64) << 52)
+}
+
+/// Normalisation of a window's sum: the square root of its feature count,
+/// computed without a libm call (exact for the integers it gets).
+pub fn norm(n: u32) -> f32 {
+    if n == 0 { 1.0 } else { (n as f32).sqrt() }
+}
+
+/// Token ranges scored: windows of [`WINDOW`] tokens every [`WINDOW`]/2 (one
+/// window for a short text).
+pub fn windows(len: usize) -> impl Iterator<Item = core::ops::Range<usize>> {
+    let step = WINDOW / 2;
+    let count = if len <= WINDOW {
+        1
+    } else {
+        (len - WINDOW).div_ceil(step) + 1
+    };
+    (0..count).map(move |k| {
+        let start = (k * step).min(len.saturating_sub(WINDOW));
+        start..(start + WINDOW).min(len)
+    })
+}
+
+/// One token: its hash and, for words, the lower-cased text (for n-grams).
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub hash: u64,
+    pub word: Option<String>,
+    /// Byte offset of the token's first character in the text.
+    pub start: usize,
+    /// The word's concept (see [`concept`]), 0 for none.
+    pub concept: u8,
+}
+
+/// Words attacks use, grouped by what they do (0: none). Pairs and triples of
+/// concepts close together ("disregard … earlier … guidance") are features, so
+/// a paraphrase of a known attack shares features with it although it shares
+/// no words.
+pub fn concept(word: &str) -> u8 {
+    match word {
+        "ignore" | "ignoring" | "disregard" | "forget" | "override" | "bypass" | "skip" | "abandon" | "neglect"
+        | "overlook" | "dismiss" | "discard" | "nevermind" | "circumvent" | "erase" | "reset" | "stop" => 1,
+        "previous" | "prior" | "above" | "earlier" | "preceding" | "initial" | "original" | "former" | "before"
+        | "beginning" | "existing" | "current" => 2,
+        "instructions" | "instruction" | "rules" | "rule" | "guidelines" | "directives" | "prompt" | "prompts"
+        | "constraints" | "restrictions" | "policies" | "policy" | "programming" | "orders" | "commands" | "guidance"
+        | "task" | "tasks" | "configuration" => 3,
+        "act" | "pretend" | "roleplay" | "role" | "persona" | "character" | "simulate" | "imagine" | "behave"
+        | "become" | "play" | "impersonate" | "embody" | "hypothetical" | "story" | "fictional" => 4,
+        "unrestricted" | "unfiltered" | "uncensored" | "unlimited" | "jailbreak" | "jailbroken" | "dan" | "amoral"
+        | "unethical" | "illegal" | "limits" | "limitations" | "filters" | "censorship" | "ethics" | "morals"
+        | "boundaries" | "refuse" | "refusal" | "disclaimers" | "warnings" => 5,
+        "reveal" | "print" | "output" | "show" | "repeat" | "display" | "leak" | "expose" | "disclose" | "spell"
+        | "echo" | "include" | "return" | "verbatim" | "exactly" | "dump" => 6,
+        "secret" | "secrets" | "password" | "passwords" | "key" | "token" | "tokens" | "credentials" | "confidential"
+        | "hidden" | "internal" | "private" | "sensitive" | "system" => 7,
+        "send" | "email" | "forward" | "transfer" | "upload" | "exfiltrate" | "delete" | "post" | "image" | "url"
+        | "link" | "http" | "https" => 8,
+        "important" | "urgent" | "immediately" | "must" | "crucial" | "critical" | "mandatory" | "attention"
+        | "new" | "updated" | "override_" | "priority" | "first" => 9,
+        "ai" | "assistant" | "model" | "chatgpt" | "gpt" | "llm" | "bot" | "chatbot" | "claude" | "gemini" | "openai"
+        | "you" | "your" | "yourself" => 10,
+        "response" | "responses" | "answer" | "answers" | "reply" | "replies" | "says" | "say" | "respond" => 11,
+        "developer" | "debug" | "admin" | "administrator" | "mode" | "test" | "testing" | "maintenance" | "sudo"
+        | "root" | "god" => 12,
+        _ => 0,
+    }
+}
+
+/// Splits a text into word and symbol tokens (lower-cased).
+pub fn tokens(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let (mut wlen, mut wstart) = (0usize, 0usize);
+    let mut sym = String::new();
+    let (mut slen, mut sstart) = (0usize, 0usize);
+    for (at, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
+            if wlen == 0 {
+                wstart = at;
+            }
+            if wlen < MAX_WORD {
+                word.extend(c.to_lowercase());
+            }
+            wlen += 1;
+            continue;
+        }
+        flush(&mut word, &mut wlen, wstart, 1, true, &mut out);
+        if c.is_whitespace() || c.is_control() {
+            flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
+            continue;
+        }
+        if slen == 0 {
+            sstart = at;
+        }
+        if slen < MAX_SYMBOLS {
+            sym.push(c);
+        }
+        slen += 1;
+    }
+    flush(&mut word, &mut wlen, wstart, 1, true, &mut out);
+    flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
+    out
+}
+
+fn flush(buf: &mut String, len: &mut usize, start: usize, kind: u64, is_word: bool, out: &mut Vec<Token>) {
+    if *len == 0 {
+        return;
+    }
+    out.push(Token {
+        hash: fnv(kind, buf.as_bytes()),
+        word: is_word.then(|| buf.clone()),
+        start,
+        concept: if is_word { concept(buf) } else { 0 },
+    });
+    buf.clear();
+    *len = 0;
+}
+
+/// Calls `f` with the hash of every feature token `i` contributes.
+pub fn token_features(toks: &[Token], i: usize, mut f: impl FnMut(u64)) {
+    let t = &toks[i];
+    f(t.hash);
+    if i > 0 {
+        f(mix(toks[i - 1].hash, t.hash));
+        if i > 1 {
+            f(mix(mix(toks[i - 2].hash, toks[i - 1].hash), t.hash ^ 0x5bd1e995));
+        }
+    }
+    if t.concept != 0 {
+        // Concept pairs and triples among the previous 6 tokens.
+        let mut prev = [0u8; 2];
+        let mut k = 0;
+        for j in (i.saturating_sub(6)..i).rev() {
+            let c = toks[j].concept;
+            if c != 0 && k < 2 {
+                prev[k] = c;
+                k += 1;
+            }
+        }
+        if k >= 1 {
+            f(fnv(4, &[prev[0], t.concept]));
+        }
+        if k >= 2 {
+            f(fnv(5, &[prev[1], prev[0], t.concept]));
+        }
+    }
+    if let Some(w) = &t.word {
+        let mut buf = [0u8; 4 * (MAX_WORD + 2)];
+        let mut len = 0;
+        let mut starts = [0usize; MAX_WORD + 3];
+        let mut nchars = 0;
+        let chars = w.chars().take(MAX_WORD);
+        for c in core::iter::once('<').chain(chars).chain(core::iter::once('>')) {
+            starts[nchars] = len;
+            nchars += 1;
+            len += c.encode_utf8(&mut buf[len..]).len();
+        }
+        starts[nchars] = len;
+        if nchars <= 4 {
+            f(fnv(3, &buf[..len]));
+        } else {
+            for k in 0..=nchars - 4 {
+                f(fnv(3, &buf[starts[k]..starts[k + 4]]));
+            }
+        }
+    }
+}
+
+/// FNV-1a, 64 bit, with a seed for the feature kind.
+pub fn fnv(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf29ce484222325u64 ^ seed.wrapping_mul(0x100000001b3);
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Combines two hashes (order matters).
+pub fn mix(a: u64, b: u64) -> u64 {
+    let mut h = a.rotate_left(23) ^ b.wrapping_mul(0x9e3779b97f4a7c15);
+    h ^= h >> 29;
+    h.wrapping_mul(0xbf58476d1ce4e5b9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_lower_cased_words_and_symbol_runs() {
+        let t = tokens("Ignore ALL previous: ### <|im_start|>");
+        let words: Vec<_> = t.iter().filter_map(|t| t.word.clone()).collect();
+        assert_eq!(words, ["ignore", "all", "previous", "im", "start"]);
+        assert_eq!(t.len(), 9, "{t:?}"); // + ":", "###", "<|", "|>"
+    }
+
+    #[test]
+    fn sigmoid_matches_the_platform_closely() {
+        for i in -400..=400 {
+            let x = i as f64 / 10.0;
+            let want = 1.0 / (1.0 + (-x).exp());
+            assert!((sigmoid(x) - want).abs() < 1e-12, "{x}");
+        }
+        assert_eq!(percent(100.0), 100);
+        assert_eq!(percent(-100.0), 0);
+        assert_eq!(percent(0.0), 50);
+    }
+
+    #[test]
+    fn windows_cover_every_token() {
+        assert_eq!(windows(0).collect::<Vec<_>>(), [0..0]);
+        assert_eq!(windows(10).collect::<Vec<_>>(), [0..10]);
+        let w: Vec<_> = windows(150).collect();
+        assert_eq!(w.first(), Some(&(0..64)));
+        assert_eq!(w.last(), Some(&(86..150)));
+        for i in 0..150 {
+            assert!(w.iter().any(|r| r.contains(&i)));
+        }
+    }
+
+    #[test]
+    fn a_model_survives_its_file_format() {
+        let m = Model {
+            bits: 10,
+            scale: 0.25,
+            bias: -1.5,
+            thresholds: [Thresholds { flag: 40, block: 70 }; SOURCES],
+            weights: (0..1024).map(|i| (i % 255) as i8).collect(),
+        };
+        assert_eq!(Model::from_bytes(&m.to_bytes()), Ok(m.clone()));
+        assert_eq!(Model::from_bytes(b"nope"), Err(ModelError::Truncated));
+        let mut bad = m.to_bytes();
+        bad[0] = b'X';
+        assert_eq!(Model::from_bytes(&bad), Err(ModelError::BadMagic));
+        bad = m.to_bytes();
+        bad.truncate(100);
+        assert_eq!(Model::from_bytes(&bad), Err(ModelError::Truncated));
+    }
+
+    #[test]
+    fn long_words_and_odd_text_never_panic() {
+        let m = Model {
+            bits: 10,
+            scale: 1.0,
+            bias: 0.0,
+            thresholds: [Thresholds { flag: 40, block: 70 }; SOURCES],
+            weights: vec![1; 1024],
+        };
+        for t in ["", " ", "a", "\u{0}\u{ffff}", &"x".repeat(100_000), "İİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİ", "ß🙂🙂🙂"] {
+            let _ = m.score(t);
+        }
+    }
+}
