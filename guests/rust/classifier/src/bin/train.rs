@@ -1,6 +1,6 @@
 //! Trains the `classifier` scanner's model and reports how good it is.
 //!
-//! `train [--data DIR] [--out FILE | --check FILE] [--short] [--report FILE]`
+//! `train [--data DIR] [--out FILE | --check FILE] [--short] [--report FILE] [--misses]`
 //!
 //! Reads `families.jsonl` (attacks by source family) and `clean.jsonl`
 //! (benign chat, documents, tool output, hard negatives) written by
@@ -17,7 +17,6 @@
 //! (fixed seed, one thread, IEEE basic operations only), so `--check`
 //! retrains and compares the result with the shipped file byte for byte.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +30,8 @@ struct Opts {
     check: Option<PathBuf>,
     report: Option<PathBuf>,
     short: bool,
+    /// Print each left-out family's lowest-scoring attacks and the top hard negatives.
+    misses: bool,
 }
 
 /// Training settings (the full mode ships; the short mode is for `just test`).
@@ -67,13 +68,15 @@ struct Example {
     split: Split,
     /// Feature buckets (at the full size), token after token.
     feats: Vec<u32>,
+    text: String,
     /// Offsets into `feats` where each token's features start (+ the end).
     toks: Vec<u32>,
 }
 
 impl Example {
     fn windows(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        model::windows(self.toks.len() - 1).map(|r| (self.toks[r.start] as usize, self.toks[r.end] as usize))
+        model::windows(self.toks.len() - 1)
+            .map(|r| (self.toks[r.start] as usize, self.toks[r.end] as usize))
     }
 }
 
@@ -102,16 +105,22 @@ fn parse_args() -> Result<Opts, String> {
         check: None,
         report: None,
         short: false,
+        misses: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut val = || args.next().map(PathBuf::from).ok_or(format!("{a} needs a value"));
+        let mut val = || {
+            args.next()
+                .map(PathBuf::from)
+                .ok_or(format!("{a} needs a value"))
+        };
         match a.as_str() {
             "--data" => o.data = val()?,
             "--out" => o.out = Some(val()?),
             "--check" => o.check = Some(val()?),
             "--report" => o.report = Some(val()?),
             "--short" => o.short = true,
+            "--misses" => o.misses = true,
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -131,44 +140,139 @@ fn run(o: &Opts) -> Result<bool, String> {
         examples.len(),
         t0.elapsed().as_secs_f64()
     );
-    let families: Vec<String> = {
-        let mut f: BTreeMap<&str, usize> = BTreeMap::new();
-        for e in examples.iter().filter(|e| e.attack) {
-            *f.entry(&e.group).or_default() += 1;
-        }
-        f.into_iter().map(|(k, _)| k.to_string()).collect()
-    };
-
-    let _ = writeln!(report, "\nleave-one-family-out (trained without the family, tested on all of it but the held-out slice):");
-    let _ = writeln!(report, "{:<22} {:>6} {:>9} {:>9}", "family", "texts", "blocked", "flagged+");
+    let families: Vec<String> = examples
+        .iter()
+        .filter(|e| e.attack)
+        .map(|e| e.group.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let _ = writeln!(
+        report,
+        "\nleave-one-family-out (trained without the family, tested on all of it but the held-out slice):"
+    );
+    let _ = writeln!(
+        report,
+        "{:<22} {:>6} {:>9} {:>9}",
+        "family", "texts", "blocked", "flagged+"
+    );
     let mut lofo = Vec::new();
     for fam in &families {
         let m = train(&examples, p, |e| e.split == Split::Train && e.group != *fam);
-        let (n, b, f) = detection(&m, &examples, |e| e.attack && e.group == *fam && e.split != Split::HeldOut);
-        let _ = writeln!(report, "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%", pct(b, n), pct(f, n));
+        let (n, b, f) = detection(&m, &examples, |e| {
+            e.attack && e.group == *fam && e.split != Split::HeldOut
+        });
+        let _ = writeln!(
+            report,
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%  (block at {} flag at {})",
+            pct(b, n),
+            pct(f, n),
+            m.thresholds[0].block,
+            m.thresholds[0].flag
+        );
+        if o.misses {
+            let mut hs: Vec<(u32, &str)> = examples
+                .iter()
+                .filter(|e| e.group == "hard-negative")
+                .map(|e| (model::percent(raw_q(&m, e)), e.text.as_str()))
+                .collect();
+            hs.sort();
+            for (s, t) in hs.iter().rev().take(3) {
+                eprintln!("   hard {s}: {t}");
+            }
+            let mut fs: Vec<(u32, &str)> = examples
+                .iter()
+                .filter(|e| e.attack && e.group == *fam)
+                .map(|e| (model::percent(raw_q(&m, e)), e.text.as_str()))
+                .collect();
+            fs.sort();
+            for (s, t) in fs.iter().take(4) {
+                eprintln!(
+                    "   missed {s}: {}",
+                    t.chars().take(200).collect::<String>().replace('\n', " ")
+                );
+            }
+        }
         lofo.push((fam.clone(), n, b, f));
     }
-    let (n, b, f) = lofo.iter().fold((0, 0, 0), |a, x| (a.0 + x.1, a.1 + x.2, a.2 + x.3));
-    let _ = writeln!(report, "{:<22} {n:>6} {:>8.1}% {:>8.1}%", "all families", pct(b, n), pct(f, n));
+    let (n, b, f) = lofo
+        .iter()
+        .fold((0, 0, 0), |a, x| (a.0 + x.1, a.1 + x.2, a.2 + x.3));
+    let _ = writeln!(
+        report,
+        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
+        "all families",
+        pct(b, n),
+        pct(f, n)
+    );
 
     let shipped = train(&examples, p, |e| e.split == Split::Train);
-    let _ = writeln!(report, "\nshipped model on the final held-out slice (never used for any choice):");
-    let _ = writeln!(report, "{:<22} {:>6} {:>9} {:>9}", "attack family", "texts", "blocked", "flagged+");
+    let _ = writeln!(
+        report,
+        "\nshipped model on the final held-out slice (never used for any choice):"
+    );
+    let _ = writeln!(
+        report,
+        "{:<22} {:>6} {:>9} {:>9}",
+        "attack family", "texts", "blocked", "flagged+"
+    );
     for fam in &families {
-        let (n, b, f) = detection(&shipped, &examples, |e| e.attack && e.group == *fam && e.split == Split::HeldOut);
-        let _ = writeln!(report, "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%", pct(b, n), pct(f, n));
+        let (n, b, f) = detection(&shipped, &examples, |e| {
+            e.attack && e.group == *fam && e.split == Split::HeldOut
+        });
+        let _ = writeln!(
+            report,
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%",
+            pct(b, n),
+            pct(f, n)
+        );
     }
-    let (n, b, f) = detection(&shipped, &examples, |e| e.attack && e.split == Split::HeldOut);
-    let _ = writeln!(report, "{:<22} {n:>6} {:>8.1}% {:>8.1}%", "all attacks", pct(b, n), pct(f, n));
-    let (n, b, f) = detection(&shipped, &examples, |e| e.attack && e.split == Split::HeldOut && e.source != Source::UserMessage);
-    let _ = writeln!(report, "{:<22} {n:>6} {:>8.1}% {:>8.1}%", "indirect (in docs/tools)", pct(b, n), pct(f, n));
-    let _ = writeln!(report, "{:<22} {:>6} {:>9} {:>9}", "benign kind", "texts", "blocked", "flagged+");
+    let (n, b, f) = detection(&shipped, &examples, |e| {
+        e.attack && e.split == Split::HeldOut
+    });
+    let _ = writeln!(
+        report,
+        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
+        "all attacks",
+        pct(b, n),
+        pct(f, n)
+    );
+    let (n, b, f) = detection(&shipped, &examples, |e| {
+        e.attack && e.split == Split::HeldOut && e.source != Source::UserMessage
+    });
+    let _ = writeln!(
+        report,
+        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
+        "indirect (in docs/tools)",
+        pct(b, n),
+        pct(f, n)
+    );
+    let _ = writeln!(
+        report,
+        "{:<22} {:>6} {:>9} {:>9}",
+        "benign kind", "texts", "blocked", "flagged+"
+    );
     for kind in ["chat", "document", "tool-output", "hard-negative"] {
-        let (n, b, f) = detection(&shipped, &examples, |e| !e.attack && e.group == kind && e.split == Split::HeldOut);
-        let _ = writeln!(report, "{kind:<22} {n:>6} {:>8.3}% {:>8.3}%", pct(b, n), pct(f, n));
+        let (n, b, f) = detection(&shipped, &examples, |e| {
+            !e.attack && e.group == kind && e.split == Split::HeldOut
+        });
+        let _ = writeln!(
+            report,
+            "{kind:<22} {n:>6} {:>8.3}% {:>8.3}%",
+            pct(b, n),
+            pct(f, n)
+        );
     }
-    let (n, b, f) = detection(&shipped, &examples, |e| !e.attack && e.group == "hard-negative");
-    let _ = writeln!(report, "{:<22} {n:>6} {:>8.3}% {:>8.3}%", "hard-negative (all)", pct(b, n), pct(f, n));
+    let (n, b, f) = detection(&shipped, &examples, |e| {
+        !e.attack && e.group == "hard-negative"
+    });
+    let _ = writeln!(
+        report,
+        "{:<22} {n:>6} {:>8.3}% {:>8.3}%",
+        "hard-negative (all)",
+        pct(b, n),
+        pct(f, n)
+    );
     let _ = writeln!(
         report,
         "thresholds (flag/block): user-message {}/{}, tool-output {}/{}, attachment {}/{}, thread-context {}/{}",
@@ -182,7 +286,13 @@ fn run(o: &Opts) -> Result<bool, String> {
         shipped.thresholds[3].block
     );
     let bytes = shipped.to_bytes();
-    let _ = writeln!(report, "model: {} bytes, fnv64 {:016x}; trained in {:.1} s", bytes.len(), model::fnv(0, &bytes), t0.elapsed().as_secs_f64());
+    let _ = writeln!(
+        report,
+        "model: {} bytes, fnv64 {:016x}; trained in {:.1} s",
+        bytes.len(),
+        model::fnv(0, &bytes),
+        t0.elapsed().as_secs_f64()
+    );
     print!("{report}");
     if let Some(path) = &o.report {
         std::fs::write(path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -194,16 +304,26 @@ fn run(o: &Opts) -> Result<bool, String> {
     if let Some(path) = &o.check {
         let have = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if have != bytes {
-            eprintln!("train: {} differs from what training produces now: run `just train-scanner` and commit the model", path.display());
+            eprintln!(
+                "train: {} differs from what training produces now: run `just train-scanner` and commit the model",
+                path.display()
+            );
             return Ok(false);
         }
-        println!("{} is what training produces (byte for byte)", path.display());
+        println!(
+            "{} is what training produces (byte for byte)",
+            path.display()
+        );
     }
     Ok(true)
 }
 
 fn pct(k: usize, n: usize) -> f64 {
-    if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 }
+    if n == 0 {
+        0.0
+    } else {
+        100.0 * k as f64 / n as f64
+    }
 }
 
 /// (texts, blocked, flagged or blocked) among the examples `pick` selects.
@@ -224,7 +344,10 @@ fn raw_q(m: &Model, e: &Example) -> f32 {
     let mask = (1u32 << m.bits) - 1;
     e.windows()
         .map(|(a, b)| {
-            let s: i32 = e.feats[a..b].iter().map(|&f| m.weights[(f & mask) as usize] as i32).sum();
+            let s: i32 = e.feats[a..b]
+                .iter()
+                .map(|&f| m.weights[(f & mask) as usize] as i32)
+                .sum();
             m.bias + m.scale * s as f32 / model::norm((b - a) as u32)
         })
         .fold(f32::NEG_INFINITY, f32::max)
@@ -234,7 +357,9 @@ fn load(dir: &std::path::Path, p: Params) -> Result<Vec<Example>, String> {
     // Chat is 225k lines: train on a fixed sample of it; validate and test on all of theirs.
     let keep = (p.chat_train * 1000 / 150_000) as u64;
     let rows = corpus::read(dir, |r| {
-        r.group != "chat" || r.split != Split::Train || (model::fnv(8, r.text.as_bytes()) % 1000) < keep
+        r.group != "chat"
+            || r.split != Split::Train
+            || (model::fnv(8, r.text.as_bytes()) % 1000) < keep
     })?;
     Ok(rows
         .iter()
@@ -242,7 +367,14 @@ fn load(dir: &std::path::Path, p: Params) -> Result<Vec<Example>, String> {
         .collect())
 }
 
-fn featurize(group: &str, attack: bool, source: Source, split: Split, text: &str, bits: u32) -> Example {
+fn featurize(
+    group: &str,
+    attack: bool,
+    source: Source,
+    split: Split,
+    text: &str,
+    bits: u32,
+) -> Example {
     let toks = model::tokens(text);
     let mask = (1u64 << bits) - 1;
     let mut feats = Vec::new();
@@ -259,6 +391,7 @@ fn featurize(group: &str, attack: bool, source: Source, split: Split, text: &str
         split,
         feats,
         toks: offs,
+        text: text.to_string(),
     }
 }
 
@@ -324,12 +457,18 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
     }
     let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
     let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-    let weights = w.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect();
+    let weights = w
+        .iter()
+        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
     let mut m = Model {
         bits: p.bits,
         scale,
         bias,
-        thresholds: [Thresholds { flag: 101, block: 101 }; SOURCES],
+        thresholds: [Thresholds {
+            flag: 101,
+            block: 101,
+        }; SOURCES],
         weights,
     };
     m.thresholds = thresholds(&m, ex);
@@ -341,7 +480,11 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
 /// above the score of every hard negative in training and validation.
 fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     let scores = |pick: &dyn Fn(&Example) -> bool| -> Vec<u32> {
-        let mut s: Vec<u32> = ex.iter().filter(|e| pick(e)).map(|e| model::percent(raw_q(m, e))).collect();
+        let mut s: Vec<u32> = ex
+            .iter()
+            .filter(|e| pick(e))
+            .map(|e| model::percent(raw_q(m, e)))
+            .collect();
         s.sort_unstable();
         s
     };
@@ -355,7 +498,11 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
         let allowed = (rate * s.len() as f64).floor() as usize;
         s[s.len() - 1 - allowed.min(s.len() - 1)] + 1
     };
-    let val = |kinds: &'static [&'static str]| scores(&move |e: &Example| !e.attack && e.split == Split::Validation && kinds.contains(&e.group.as_str()));
+    let val = |kinds: &'static [&'static str]| {
+        scores(&move |e: &Example| {
+            !e.attack && e.split == Split::Validation && kinds.contains(&e.group.as_str())
+        })
+    };
     let chat = val(&["chat", "hard-negative"]);
     let tools = val(&["tool-output"]);
     let docs = val(&["document"]);

@@ -1,0 +1,112 @@
+//! The shipped model's quality on the final held-out slice of the corpora
+//! (fetched by `tests/corpora/fetch.py`, which `just test` runs first): the
+//! texts `corpus::split` puts there were never used to train the model or
+//! to choose its thresholds. Runs the same `judge` the wasm component runs,
+//! natively, prints a table and fails below the bounds at the end (the
+//! measured numbers of `REPORT.txt`, with a small margin).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use classifier::corpus::{self, Split};
+use classifier::{Level, judge, shipped};
+
+#[test]
+fn held_out_detection_and_false_positives() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/corpora/data");
+    let rows = corpus::read(&dir, |r| {
+        r.split == Split::HeldOut || r.group == "hard-negative"
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let model = shipped().unwrap_or_else(|e| panic!("{e}"));
+    // group -> (texts, blocked, flagged or blocked)
+    let mut t: BTreeMap<(bool, String), (usize, usize, usize)> = BTreeMap::new();
+    let mut indirect = (0, 0);
+    for r in &rows {
+        let hard_all = r.group == "hard-negative" && r.split != Split::HeldOut;
+        let level = judge(model, &r.text, r.source).level;
+        let key = (
+            r.attack,
+            if hard_all {
+                "hard-negative (train+val)".into()
+            } else {
+                r.group.clone()
+            },
+        );
+        let e = t.entry(key).or_default();
+        e.0 += 1;
+        e.1 += usize::from(level == Level::Block);
+        e.2 += usize::from(level >= Level::Flag);
+        if r.attack && r.source != model_source_user() {
+            indirect.0 += 1;
+            indirect.1 += usize::from(level == Level::Block);
+        }
+    }
+    println!(
+        "{:<28} {:>6} {:>9} {:>9}",
+        "held-out group", "texts", "blocked", "flagged+"
+    );
+    let (mut n, mut b) = (0, 0);
+    for ((attack, g), (k, bl, fl)) in &t {
+        let pct = |x: usize| 100.0 * x as f64 / *k as f64;
+        println!(
+            "{:<28} {k:>6} {:>8.2}% {:>8.2}%",
+            format!("{} {g}", if *attack { "attack" } else { "benign" }),
+            pct(*bl),
+            pct(*fl)
+        );
+        if *attack {
+            n += k;
+            b += bl;
+        }
+    }
+    let rate = |x: usize, n: usize| x as f64 / n.max(1) as f64;
+    let detection = rate(b, n);
+    let indirect_rate = rate(indirect.1, indirect.0);
+    println!(
+        "all attacks {:.1}%, indirect {:.1}% ({} texts)",
+        100.0 * detection,
+        100.0 * indirect_rate,
+        indirect.0
+    );
+    let fp = |g: &str| {
+        t.get(&(false, g.to_string()))
+            .map_or(0.0, |&(k, bl, _)| rate(bl, k))
+    };
+    assert!(
+        detection >= MIN_DETECTION,
+        "held-out detection {:.1}% below {:.1}%",
+        detection * 100.0,
+        MIN_DETECTION * 100.0
+    );
+    assert!(
+        indirect_rate >= MIN_INDIRECT,
+        "indirect detection {:.1}% below {:.1}%",
+        indirect_rate * 100.0,
+        MIN_INDIRECT * 100.0
+    );
+    for g in ["chat", "document"] {
+        assert!(
+            fp(g) <= MAX_FALSE_POSITIVES,
+            "{g}: {:.3}% blocked, above {:.3}%",
+            fp(g) * 100.0,
+            MAX_FALSE_POSITIVES * 100.0
+        );
+    }
+    for g in ["hard-negative", "hard-negative (train+val)"] {
+        assert_eq!(fp(g), 0.0, "{g}: a hand-written hard negative was blocked");
+    }
+    assert!(
+        t.get(&(false, "chat".into())).is_some_and(|c| c.0 > 30_000),
+        "the corpora look incomplete"
+    );
+}
+
+fn model_source_user() -> classifier::model::Source {
+    classifier::model::Source::UserMessage
+}
+
+/// Bounds (the measured held-out numbers in REPORT.txt, rounded down a little).
+const MIN_DETECTION: f64 = 0.88;
+const MIN_INDIRECT: f64 = 0.85;
+const MAX_FALSE_POSITIVES: f64 = 0.001;
