@@ -186,7 +186,8 @@ def agentdojo(t, rng):
         for i, line in enumerate(lines):
             for key in re.findall(r"\{(injection_\w+|\w+_injection\w*)\}", line):
                 snippet = "\n".join(lines[max(0, i - 6) : i + 4])
-                for _ in range(8):
+                clean.append(defaults(snippet))  # the same place with its benign default
+                for _ in range(4):
                     tpl = rng.choice(templates)
                     payload = tpl.replace("{goal}", rng.choice(goals)).replace("{user}", "Emma Johnson").replace("{model}", "the assistant").replace("{task}", "your task").replace("{tools}", "")
                     attacks.append(defaults(snippet.replace("{" + key + "}", payload)))

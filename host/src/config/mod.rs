@@ -128,6 +128,28 @@ pub enum OnError {
     Allow,
 }
 
+/// A scan source, as named in a route's `scan_thresholds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanSourceName {
+    UserMessage,
+    ToolOutput,
+    Attachment,
+    ThreadContext,
+}
+
+/// Scores (0–100) from which a scanner's findings flag or block a text of
+/// one source on one route, replacing the scanner's own judgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanThreshold {
+    pub flag: u32,
+    pub block: u32,
+}
+
+/// Per scanner, per source: a route's `scan_thresholds`.
+pub type ScanThresholds = BTreeMap<String, BTreeMap<ScanSourceName, ScanThreshold>>;
+
 /// `[mattermost]`
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -343,6 +365,10 @@ pub struct RouteConfig {
     /// Scanner guests, run in this order.
     #[serde(default)]
     pub scanners: Vec<Spanned<String>>,
+    /// Per scanner and source, the scores that flag and block here, e.g.
+    /// `[route.scan_thresholds.classifier]` `tool-output = { flag = 30, block = 50 }`.
+    #[serde(default)]
+    pub scan_thresholds: ScanThresholds,
     #[serde(default)]
     pub context: ContextStrategy,
     /// Overrides the strategy's turn budget.
@@ -949,6 +975,16 @@ impl Config {
                     errs.push(err(s.span(), format!("route #{} names scanner \"{name}\", but there is no such scanner (scanners: {})", i + 1, list(&guests.scanners))));
                 }
             }
+            for (scanner, by_source) in &r.scan_thresholds {
+                if !r.scanners.iter().any(|s| s.get_ref() == scanner) {
+                    errs.push(err(r.channel.span(), format!("route #{} sets scan_thresholds for \"{scanner}\", which is not one of its scanners", i + 1)));
+                }
+                for (source, t) in by_source {
+                    if t.flag > t.block || t.block > 100 {
+                        errs.push(err(r.channel.span(), format!("route #{} scan_thresholds.{scanner}.{source:?}: need flag <= block <= 100 (got flag = {}, block = {})", i + 1, t.flag, t.block)));
+                    }
+                }
+            }
         }
         for (i, m) in self.mcp.iter().enumerate() {
             let line = self
@@ -1053,6 +1089,57 @@ pub fn parse_bool(v: &str) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn scan_thresholds_name_a_scanner_of_the_route_and_keep_flag_below_block() {
+        let g = KnownGuests {
+            agents: ["echo"].iter().map(|s| s.to_string()).collect(),
+            scanners: ["injection", "classifier"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ..Default::default()
+        };
+        let route = |extra: &str| {
+            format!(
+                "[[route]]\nchannel = \"*\"\nagent = \"echo\"\nscanners = [\"classifier\"]\n{extra}"
+            )
+        };
+        let ok = Config::parse(&route(
+            "[route.scan_thresholds.classifier]\nattachment = { flag = 30, block = 50 }\n",
+        ))
+        .expect("parse");
+        assert!(ok.validate(&g).is_empty());
+        let errs = |extra: &str| {
+            Config::parse(&route(extra))
+                .expect("parse")
+                .validate(&g)
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let e = errs("[route.scan_thresholds.injection]\nattachment = { flag = 30, block = 50 }\n");
+        assert!(
+            e.contains("\"injection\", which is not one of its scanners"),
+            "{e}"
+        );
+        let e =
+            errs("[route.scan_thresholds.classifier]\nattachment = { flag = 60, block = 50 }\n");
+        assert!(e.contains("need flag <= block <= 100"), "{e}");
+        let e =
+            errs("[route.scan_thresholds.classifier]\nattachment = { flag = 60, block = 101 }\n");
+        assert!(e.contains("need flag <= block <= 100"), "{e}");
+        // an unknown source or a missing field is a parse error naming it
+        let bad = Config::parse(&route(
+            "[route.scan_thresholds.classifier]\nemail = { flag = 1, block = 2 }\n",
+        ));
+        assert!(bad.is_err_and(|e| e.to_string().contains("email")));
+        let bad = Config::parse(&route(
+            "[route.scan_thresholds.classifier]\nattachment = { block = 2 }\n",
+        ));
+        assert!(bad.is_err_and(|e| e.to_string().contains("flag")));
+    }
 
     #[test]
     fn no_api_key_variable_by_default() {

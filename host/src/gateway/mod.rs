@@ -22,7 +22,7 @@ use arc_swap::ArcSwap;
 
 pub use jobs::{SCHEDULE_TOOL, SCHEDULER_USER, config_jobs};
 
-use crate::config::{Config, DmPolicy, KnownGuests, OnError, ReplyMode};
+use crate::config::{Config, DmPolicy, KnownGuests, OnError, ReplyMode, ScanSourceName};
 use crate::llm::{self, LlmClient};
 use crate::policy::{self, Decision, PairingAction};
 use crate::routing::{ChannelInfo, ChannelKind, Route, RouteTable};
@@ -1006,7 +1006,11 @@ pub async fn scan_chain(
 ) -> ChainVerdict {
     let mut flags = Vec::new();
     for name in &route.scanners {
-        match rt.scan(name, text, source).await {
+        match rt
+            .scan(name, text, source)
+            .await
+            .map(|v| rejudge(route, name, source, v))
+        {
             Ok(types::Verdict::Allow) => {}
             Ok(types::Verdict::Flag(findings)) => flags.push(types::ScanFlag {
                 scanner: name.clone(),
@@ -1040,6 +1044,40 @@ pub async fn scan_chain(
         ChainVerdict::Allow
     } else {
         ChainVerdict::Flag(flags)
+    }
+}
+
+/// A route's `scan_thresholds` for this scanner and source re-judge the
+/// scanner's verdict by its highest finding score. A scanner that allowed
+/// reported no findings, so it stays allowed: thresholds can move the
+/// decision only within what the scanner reports (the classifier reports
+/// every text scoring 30 or more).
+pub fn rejudge(
+    route: &Route,
+    scanner: &str,
+    source: types::ScanSource,
+    v: types::Verdict,
+) -> types::Verdict {
+    let key = match source {
+        types::ScanSource::UserMessage => ScanSourceName::UserMessage,
+        types::ScanSource::ToolOutput => ScanSourceName::ToolOutput,
+        types::ScanSource::Attachment => ScanSourceName::Attachment,
+        types::ScanSource::ThreadContext => ScanSourceName::ThreadContext,
+    };
+    let Some(t) = route.scan_thresholds.get(scanner).and_then(|m| m.get(&key)) else {
+        return v;
+    };
+    let findings = match v {
+        types::Verdict::Allow => return types::Verdict::Allow,
+        types::Verdict::Flag(f) | types::Verdict::Block(f) => f,
+    };
+    let top = findings.iter().map(|f| f.score).max().unwrap_or(0);
+    if top >= t.block {
+        types::Verdict::Block(findings)
+    } else if top >= t.flag {
+        types::Verdict::Flag(findings)
+    } else {
+        types::Verdict::Allow
     }
 }
 
@@ -1441,5 +1479,45 @@ mod tests {
         }
         assert!(shown.contains("connection refused"), "{shown}");
         assert!(user_safe(&"x ".repeat(500)).chars().count() <= 301);
+    }
+
+    #[test]
+    fn route_scan_thresholds_rejudge_by_the_top_finding_score() {
+        let text = "[[route]]\nchannel = \"*\"\nagent = \"echo\"\nscanners = [\"classifier\", \"injection\"]\n\
+                    [route.scan_thresholds.classifier]\ntool-output = { flag = 30, block = 45 }\nuser-message = { flag = 90, block = 95 }\n";
+        let cfg = Config::parse(text).expect("parse");
+        let table = crate::routing::RouteTable::from_config(&cfg, &KnownGuests::default());
+        let route = &table.routes[0];
+        let found = |score| {
+            vec![types::Finding {
+                rule: "learned-injection".into(),
+                score,
+                excerpt: String::new(),
+            }]
+        };
+        use types::{ScanSource as S, Verdict as V};
+        let level = |v: &V| match v {
+            V::Allow => "allow",
+            V::Flag(_) => "flag",
+            V::Block(_) => "block",
+        };
+        let cases = [
+            // stricter for tool output: a flag at 50 becomes a block
+            ("classifier", S::ToolOutput, V::Flag(found(50)), "block"),
+            ("classifier", S::ToolOutput, V::Flag(found(40)), "flag"),
+            // looser for users: the scanner's block at 70 is only flagged... or allowed
+            ("classifier", S::UserMessage, V::Block(found(70)), "allow"),
+            ("classifier", S::UserMessage, V::Block(found(92)), "flag"),
+            ("classifier", S::UserMessage, V::Block(found(99)), "block"),
+            // an allow has no score to re-judge
+            ("classifier", S::ToolOutput, V::Allow, "allow"),
+            // no thresholds for this source or scanner: its own verdict stands
+            ("classifier", S::Attachment, V::Flag(found(99)), "flag"),
+            ("injection", S::ToolOutput, V::Flag(found(99)), "flag"),
+        ];
+        for (scanner, source, v, want) in cases {
+            let got = rejudge(route, scanner, source, v);
+            assert_eq!(level(&got), want, "{scanner} {source:?}");
+        }
     }
 }

@@ -24,7 +24,7 @@ const MAX_SYMBOLS: usize = 4;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`tokens`] and [`token_features`]: bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 1;
+pub const FEATURES: u32 = 2;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -217,10 +217,15 @@ fn exp(x: f64) -> f64 {
 }
 
 /// Normalisation of a window's sum: the square root of its feature count,
-/// computed without a libm call (exact for the integers it gets).
+/// but at least that of [`MIN_FEATURES`], so one strong word ("response")
+/// cannot make a one-word message score like a whole attack. (`sqrt` is an
+/// IEEE basic operation: the same bits everywhere.)
 pub fn norm(n: u32) -> f32 {
-    if n == 0 { 1.0 } else { (n as f32).sqrt() }
+    (n.max(MIN_FEATURES) as f32).sqrt()
 }
+
+/// See [`norm`].
+const MIN_FEATURES: u32 = 24;
 
 /// Token ranges scored: windows of [`WINDOW`] tokens every [`WINDOW`]/2 (one
 /// window for a short text).

@@ -57,8 +57,12 @@ const SHORT: Params = Params {
 };
 /// Largest false-positive rate a block threshold may have on validation.
 const BLOCK_FP: f64 = 0.004;
-/// Largest false-positive rate a flag threshold may have on validation.
-const FLAG_FP: f64 = 0.01;
+/// Weight of a benign tool result in training (a benign chat line weighs 1).
+const THIRD_PARTY_WEIGHT: f32 = 4.0;
+/// Score from which a text is flagged, whatever its source: the agent sees
+/// the flag, and a route's `scan_thresholds` can move the block threshold
+/// anywhere from here up (the host sees only findings the guest reports).
+const FLAG: u32 = 30;
 
 struct Example {
     /// Attack family or benign kind.
@@ -285,6 +289,19 @@ fn run(o: &Opts) -> Result<bool, String> {
         shipped.thresholds[3].flag,
         shipped.thresholds[3].block
     );
+    if o.misses {
+        for kind in ["chat", "document", "tool-output"] {
+            let mut top: Vec<(u32, &str)> = examples
+                .iter()
+                .filter(|e| !e.attack && e.group == kind && e.split == Split::HeldOut)
+                .map(|e| (model::percent(raw_q(&shipped, e)), e.text.as_str()))
+                .collect();
+            top.sort();
+            for (sc, t) in top.iter().rev().take(4) {
+                eprintln!("   {kind} {sc}: {}", t.chars().take(300).collect::<String>().replace('\n', " "));
+            }
+        }
+    }
     let bytes = shipped.to_bytes();
     let _ = writeln!(
         report,
@@ -443,7 +460,13 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
                 continue;
             };
             let y = if e.attack { 1.0 } else { 0.0 };
-            let weight = if e.attack { pos_weight } else { 1.0 };
+            // Benign third-party text is rare in the corpora and looks like the
+            // places injections hide: it counts more.
+            let weight = match (e.attack, e.source) {
+                (true, _) => pos_weight,
+                (false, Source::ToolOutput) => THIRD_PARTY_WEIGHT,
+                (false, _) => 1.0,
+            };
             let g = (model::sigmoid(raw as f64) as f32 - y) * weight;
             let gi = g / model::norm((b - a) as u32);
             for &f in &e.feats[a..b] {
@@ -475,9 +498,9 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
     m
 }
 
-/// Per source: the lowest block (flag) threshold whose false-positive rate on
-/// that source's validation texts is at most [`BLOCK_FP`] ([`FLAG_FP`]), and
-/// above the score of every hard negative in training and validation.
+/// Per source: the lowest block threshold whose false-positive rate on that
+/// source's validation texts is at most [`BLOCK_FP`], and above the score of
+/// every hard negative in training and validation; flag at [`FLAG`].
 fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     let scores = |pick: &dyn Fn(&Example) -> bool| -> Vec<u32> {
         let mut s: Vec<u32> = ex
@@ -503,16 +526,15 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
             !e.attack && e.split == Split::Validation && kinds.contains(&e.group.as_str())
         })
     };
+    // Third-party text (files and tool results) shares one threshold: there
+    // is too little benign tool output alone to set one.
     let chat = val(&["chat", "hard-negative"]);
-    let tools = val(&["tool-output"]);
-    let docs = val(&["document"]);
-    let pick = |s: &[u32]| {
-        let block = at(s, BLOCK_FP).max(hard_max + 1).clamp(50, 100);
-        Thresholds {
-            flag: at(s, FLAG_FP).clamp(30, block),
-            block,
-        }
+    let third_party = val(&["document", "tool-output"]);
+    let pick = |s: &[u32]| Thresholds {
+        flag: FLAG,
+        block: at(s, BLOCK_FP).max(hard_max + 1).clamp(FLAG, 100),
     };
     let user = pick(&chat);
-    [user, pick(&tools), pick(&docs), user]
+    let other = pick(&third_party);
+    [user, other, other, user]
 }
