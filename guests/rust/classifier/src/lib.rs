@@ -21,9 +21,10 @@ use model::{Model, Source};
 /// The shipped model (`just train-scanner` writes it).
 pub const MODEL: &[u8] = include_bytes!("../model.bin");
 
-/// The embedded model, parsed once per instance.
-pub fn shipped() -> Result<&'static Model, String> {
-    static M: OnceLock<Result<Model, String>> = OnceLock::new();
+/// The embedded model, read in place (the weights are not copied) once per
+/// instance.
+pub fn shipped() -> Result<&'static Model<'static>, String> {
+    static M: OnceLock<Result<Model<'static>, String>> = OnceLock::new();
     M.get_or_init(|| Model::from_bytes(MODEL).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
@@ -46,7 +47,7 @@ pub enum Level {
 
 /// Judges one text with `model` and the model's thresholds for `source`.
 pub fn judge(model: &Model, text: &str, source: Source) -> Judgement {
-    let (raw, window) = model.raw(text);
+    let (raw, start) = model.raw(text);
     let score = model::percent(raw);
     let t = model.thresholds[source as usize];
     let level = if score >= t.block {
@@ -59,20 +60,14 @@ pub fn judge(model: &Model, text: &str, source: Source) -> Judgement {
     Judgement {
         level,
         score,
-        excerpt: excerpt(text, window),
+        // The start of the highest-scoring window, at most 80 characters.
+        excerpt: text[start..]
+            .chars()
+            .take(80)
+            .collect::<String>()
+            .trim()
+            .to_string(),
     }
-}
-
-/// The start of the highest-scoring window, at most 80 characters.
-fn excerpt(text: &str, window: core::ops::Range<usize>) -> String {
-    let toks = model::tokens(text);
-    let start = toks.get(window.start).map_or(0, |t| t.start);
-    text[start..]
-        .chars()
-        .take(80)
-        .collect::<String>()
-        .trim()
-        .to_string()
 }
 
 struct Classifier;

@@ -21,6 +21,8 @@ const MAX_WORD: usize = 24;
 /// Longest run of symbols kept as one token.
 const MAX_SYMBOLS: usize = 4;
 
+use std::borrow::Cow;
+
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`tokens`] and [`token_features`]: bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
@@ -85,19 +87,20 @@ impl Source {
     }
 }
 
-/// A trained model: quantised weights, a bias and per-source thresholds.
+/// A trained model: quantised weights (i8, stored as bytes and read in place
+/// from the embedded file), a bias and per-source thresholds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Model {
+pub struct Model<'a> {
     pub bits: u32,
     pub scale: f32,
     pub bias: f32,
     pub thresholds: [Thresholds; SOURCES],
-    pub weights: Vec<i8>,
+    pub weights: Cow<'a, [u8]>,
 }
 
-impl Model {
+impl<'a> Model<'a> {
     /// Reads the file format written by [`Model::to_bytes`].
-    pub fn from_bytes(b: &[u8]) -> Result<Model, ModelError> {
+    pub fn from_bytes(b: &'a [u8]) -> Result<Model<'a>, ModelError> {
         let head = 8 + 4 + 4 + 4 + 4 + SOURCES * 8;
         if b.len() < head {
             return Err(ModelError::Truncated);
@@ -132,7 +135,7 @@ impl Model {
             scale,
             bias,
             thresholds,
-            weights: w.iter().map(|&x| x as i8).collect(),
+            weights: Cow::Borrowed(w),
         })
     }
 
@@ -147,37 +150,31 @@ impl Model {
             out.extend_from_slice(&t.flag.to_le_bytes());
             out.extend_from_slice(&t.block.to_le_bytes());
         }
-        out.extend(self.weights.iter().map(|&w| w as u8));
+        out.extend_from_slice(&self.weights);
         out
     }
 
-    /// The highest-scoring window's raw score (log-odds) and its token range.
-    pub fn raw(&self, text: &str) -> (f32, core::ops::Range<usize>) {
-        let toks = tokens(text);
-        let mut per_token: Vec<(i32, u32)> = Vec::with_capacity(toks.len());
+    /// The highest-scoring window's raw score (log-odds) and the byte
+    /// offset where that window starts in the text.
+    pub fn raw(&self, text: &str) -> (f32, usize) {
+        let f = features(text);
         let mask = (1u64 << self.bits) - 1;
-        for i in 0..toks.len() {
-            let (mut sum, mut n) = (0i32, 0u32);
-            token_features(&toks, i, |h| {
-                sum += self.weights[(h & mask) as usize] as i32;
-                n += 1;
-            });
-            per_token.push((sum, n));
-        }
-        let mut best = (f32::NEG_INFINITY, 0..0);
-        for r in windows(toks.len()) {
-            let (s, n) = per_token[r.clone()]
-                .iter()
-                .fold((0i32, 0u32), |(s, n), &(a, b)| (s + a, n + b));
-            let v = self.bias + self.scale * s as f32 / norm(n);
+        let mut best = (f32::NEG_INFINITY, 0);
+        for r in windows(f.len()) {
+            let start = f.starts.get(r.start).map_or(0, |&s| s as usize);
+            let hashes = f.window(r);
+            let sum: i32 = hashes.iter().map(|&h| self.weight(h & mask)).sum();
+            let v = self.bias + self.scale * sum as f32 / norm(hashes.len() as u32);
             if v > best.0 {
-                best = (v, r);
+                best = (v, start);
             }
         }
-        if best.0 == f32::NEG_INFINITY {
-            best.0 = self.bias;
-        }
         best
+    }
+
+    /// The quantised weight of a bucket.
+    pub fn weight(&self, bucket: u64) -> i32 {
+        self.weights[bucket as usize] as i8 as i32
     }
 
     /// Score 0–100 (the probability of an attack, in percent).
@@ -242,17 +239,6 @@ pub fn windows(len: usize) -> impl Iterator<Item = core::ops::Range<usize>> {
     })
 }
 
-/// One token: its hash and, for words, the lower-cased text (for n-grams).
-#[derive(Debug, Clone)]
-pub struct Token {
-    pub hash: u64,
-    pub word: Option<String>,
-    /// Byte offset of the token's first character in the text.
-    pub start: usize,
-    /// The word's concept (see [`concept`]), 0 for none.
-    pub concept: u8,
-}
-
 /// Words attacks use, grouped by what they do (0: none). Pairs and triples of
 /// concepts close together ("disregard … earlier … guidance") are features, so
 /// a paraphrase of a known attack shares features with it although it shares
@@ -301,9 +287,39 @@ pub fn concept(word: &str) -> u8 {
     }
 }
 
-/// Splits a text into word and symbol tokens (lower-cased).
-pub fn tokens(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
+/// A text's features, token by token.
+#[derive(Debug, Default)]
+pub struct Features {
+    /// Feature hashes, token after token.
+    pub hashes: Vec<u64>,
+    /// Where each token's hashes start in `hashes`, plus the end.
+    pub offsets: Vec<u32>,
+    /// Byte offset of each token in the text.
+    pub starts: Vec<u32>,
+}
+
+impl Features {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The hashes of tokens `r` (a window).
+    pub fn window(&self, r: core::ops::Range<usize>) -> &[u64] {
+        &self.hashes[self.offsets[r.start] as usize..self.offsets[r.end] as usize]
+    }
+}
+
+/// Splits a text into tokens (lower-cased runs of letters and digits, one
+/// token per Han or kana character, runs of symbols) and computes every
+/// token's features: the token, the pair and triple ending at it, concept
+/// pairs and triples, and a word's character 4-grams (with `<` `>` marks).
+pub fn features(text: &str) -> Features {
+    let mut b = Builder::default();
     let mut word = String::new();
     let (mut wlen, mut wstart) = (0usize, 0usize);
     let mut sym = String::new();
@@ -312,15 +328,15 @@ pub fn tokens(text: &str) -> Vec<Token> {
         if is_cjk(c) {
             // No spaces between words: every character is a token (pairs
             // of them, the bigram features, are the words).
-            flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
-            flush(&mut word, &mut wlen, wstart, 1, true, &mut out);
+            b.flush(&mut sym, &mut slen, sstart, false);
+            b.flush(&mut word, &mut wlen, wstart, true);
             word.push(c);
             wlen = 1;
-            flush(&mut word, &mut wlen, at, 1, true, &mut out);
+            b.flush(&mut word, &mut wlen, at, true);
             continue;
         }
         if c.is_alphanumeric() {
-            flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
+            b.flush(&mut sym, &mut slen, sstart, false);
             if wlen == 0 {
                 wstart = at;
             }
@@ -330,9 +346,9 @@ pub fn tokens(text: &str) -> Vec<Token> {
             wlen += 1;
             continue;
         }
-        flush(&mut word, &mut wlen, wstart, 1, true, &mut out);
+        b.flush(&mut word, &mut wlen, wstart, true);
         if c.is_whitespace() || c.is_control() {
-            flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
+            b.flush(&mut sym, &mut slen, sstart, false);
             continue;
         }
         if slen == 0 {
@@ -343,9 +359,10 @@ pub fn tokens(text: &str) -> Vec<Token> {
         }
         slen += 1;
     }
-    flush(&mut word, &mut wlen, wstart, 1, true, &mut out);
-    flush(&mut sym, &mut slen, sstart, 2, false, &mut out);
-    out
+    b.flush(&mut word, &mut wlen, wstart, true);
+    b.flush(&mut sym, &mut slen, sstart, false);
+    b.f.offsets.push(b.f.hashes.len() as u32);
+    b.f
 }
 
 /// Han, kana: scripts written without spaces between words.
@@ -353,79 +370,79 @@ fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
-fn flush(
-    buf: &mut String,
-    len: &mut usize,
-    start: usize,
-    kind: u64,
-    is_word: bool,
-    out: &mut Vec<Token>,
-) {
-    if *len == 0 {
-        return;
-    }
-    out.push(Token {
-        hash: fnv(kind, buf.as_bytes()),
-        word: is_word.then(|| buf.clone()),
-        start,
-        concept: if is_word { concept(buf) } else { 0 },
-    });
-    buf.clear();
-    *len = 0;
+#[derive(Default)]
+struct Builder {
+    f: Features,
+    /// Hash and concept of every token so far.
+    tokens: Vec<(u64, u8)>,
 }
 
-/// Calls `f` with the hash of every feature token `i` contributes.
-pub fn token_features(toks: &[Token], i: usize, mut f: impl FnMut(u64)) {
-    let t = &toks[i];
-    f(t.hash);
-    if i > 0 {
-        f(mix(toks[i - 1].hash, t.hash));
-        if i > 1 {
-            f(mix(
-                mix(toks[i - 2].hash, toks[i - 1].hash),
-                t.hash ^ 0x5bd1e995,
-            ));
+impl Builder {
+    /// Ends the token in `buf` (if any) and adds its features.
+    fn flush(&mut self, buf: &mut String, len: &mut usize, start: usize, is_word: bool) {
+        if *len == 0 {
+            return;
         }
-    }
-    if t.concept != 0 {
-        // Concept pairs and triples among the previous 6 tokens.
-        let mut prev = [0u8; 2];
-        let mut k = 0;
-        for j in (i.saturating_sub(6)..i).rev() {
-            let c = toks[j].concept;
-            if c != 0 && k < 2 {
-                prev[k] = c;
-                k += 1;
+        let h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
+        let c = if is_word { concept(buf) } else { 0 };
+        let i = self.tokens.len();
+        self.f.offsets.push(self.f.hashes.len() as u32);
+        self.f.starts.push(start as u32);
+        let out = &mut self.f.hashes;
+        out.push(h);
+        if i > 0 {
+            out.push(mix(self.tokens[i - 1].0, h));
+            if i > 1 {
+                out.push(mix(
+                    mix(self.tokens[i - 2].0, self.tokens[i - 1].0),
+                    h ^ 0x5bd1e995,
+                ));
             }
         }
-        if k >= 1 {
-            f(fnv(4, &[prev[0], t.concept]));
+        if c != 0 {
+            // Concept pairs and triples among the previous 6 tokens.
+            let mut prev = self.tokens[i.saturating_sub(6)..i]
+                .iter()
+                .rev()
+                .map(|t| t.1)
+                .filter(|&c| c != 0);
+            if let Some(p0) = prev.next() {
+                out.push(fnv(4, &[p0, c]));
+                if let Some(p1) = prev.next() {
+                    out.push(fnv(5, &[p1, p0, c]));
+                }
+            }
         }
-        if k >= 2 {
-            f(fnv(5, &[prev[1], prev[0], t.concept]));
+        if is_word {
+            char_grams(buf, out);
         }
+        self.tokens.push((h, c));
+        buf.clear();
+        *len = 0;
     }
-    if let Some(w) = &t.word {
-        let mut buf = [0u8; 4 * (MAX_WORD + 2)];
-        let mut len = 0;
-        let mut starts = [0usize; MAX_WORD + 3];
-        let mut nchars = 0;
-        let chars = w.chars().take(MAX_WORD);
-        for c in core::iter::once('<')
-            .chain(chars)
-            .chain(core::iter::once('>'))
-        {
-            starts[nchars] = len;
-            nchars += 1;
-            len += c.encode_utf8(&mut buf[len..]).len();
-        }
+}
+
+/// The character 4-grams of `<word>` (the whole of it when shorter).
+fn char_grams(w: &str, out: &mut Vec<u64>) {
+    let mut buf = [0u8; 4 * (MAX_WORD + 2)];
+    let mut len = 0;
+    let mut starts = [0usize; MAX_WORD + 3];
+    let mut nchars = 0;
+    let chars = w.chars().take(MAX_WORD);
+    for c in core::iter::once('<')
+        .chain(chars)
+        .chain(core::iter::once('>'))
+    {
         starts[nchars] = len;
-        if nchars <= 4 {
-            f(fnv(3, &buf[..len]));
-        } else {
-            for k in 0..=nchars - 4 {
-                f(fnv(3, &buf[starts[k]..starts[k + 4]]));
-            }
+        nchars += 1;
+        len += c.encode_utf8(&mut buf[len..]).len();
+    }
+    starts[nchars] = len;
+    if nchars <= 4 {
+        out.push(fnv(3, &buf[..len]));
+    } else {
+        for k in 0..=nchars - 4 {
+            out.push(fnv(3, &buf[starts[k]..starts[k + 4]]));
         }
     }
 }
@@ -452,18 +469,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_lower_cased_words_and_symbol_runs() {
-        let t = tokens("Ignore ALL previous: ### <|im_start|>");
-        let words: Vec<_> = t.iter().filter_map(|t| t.word.clone()).collect();
-        assert_eq!(words, ["ignore", "all", "previous", "im", "start"]);
-        assert_eq!(t.len(), 10, "{t:?}"); // + ":", "###", "<|", "_", "|>"
-        assert_eq!(t[4].start, 21);
-        assert_eq!(t[0].concept, concept("ignore"));
-        let han: Vec<_> = tokens("忽略之前的指令 ok")
-            .into_iter()
-            .filter_map(|t| t.word)
-            .collect();
-        assert_eq!(han, ["忽", "略", "之", "前", "的", "指", "令", "ok"]);
+    fn tokens_are_lower_cased_words_symbol_runs_and_han_characters() {
+        let text = "Ignore ALL previous: ### <|im_start|>";
+        let f = features(text);
+        let at: Vec<&str> = f.starts.iter().map(|&s| &text[s as usize..]).collect();
+        // ignore, all, previous, ":", "###", "<|", im, "_", start, "|>"
+        assert_eq!(f.len(), 10, "{at:?}");
+        assert!(at[4].starts_with("###") && at[6].starts_with("im_start"));
+        // a word's first feature is its own hash: case does not matter
+        let lower = features("ignore all previous");
+        assert_eq!(f.window(0..1)[0], lower.window(0..1)[0]);
+        assert_eq!(f.offsets.len(), f.len() + 1);
+        assert_eq!(*f.offsets.last().unwrap_or(&0) as usize, f.hashes.len());
+        let han = features("忽略之前的指令 ok");
+        assert_eq!(han.len(), 8);
+        // concept pairs: "ignore … previous … instructions" has a triple
+        let n = |t: &str| features(t).hashes.len();
+        assert!(n("ignore previous instructions") > n("banana yellow fruitbowl"));
     }
 
     #[test]
@@ -503,7 +525,7 @@ mod tests {
                 flag: 40,
                 block: 70,
             }; SOURCES],
-            weights: (0..1024).map(|i| (i % 255) as i8).collect(),
+            weights: Cow::Owned((0..1024).map(|i| (i % 255) as u8).collect()),
         };
         assert_eq!(Model::from_bytes(&m.to_bytes()), Ok(m.clone()));
         assert_eq!(Model::from_bytes(b"nope"), Err(ModelError::Truncated));
@@ -531,7 +553,7 @@ mod tests {
                 flag: 40,
                 block: 70,
             }; SOURCES],
-            weights: vec![1; 1024],
+            weights: Cow::Owned(vec![1; 1024]),
         };
         for t in [
             "",

@@ -368,7 +368,7 @@ fn raw_q(m: &Model, e: &Example) -> f32 {
         .map(|(a, b)| {
             let s: i32 = e.feats[a..b]
                 .iter()
-                .map(|&f| m.weights[(f & mask) as usize] as i32)
+                .map(|&f| m.weight((f & mask) as u64))
                 .sum();
             m.bias + m.scale * s as f32 / model::norm((b - a) as u32)
         })
@@ -397,22 +397,15 @@ fn featurize(
     text: &str,
     bits: u32,
 ) -> Example {
-    let toks = model::tokens(text);
+    let f = model::features(text);
     let mask = (1u64 << bits) - 1;
-    let mut feats = Vec::new();
-    let mut offs = Vec::with_capacity(toks.len() + 1);
-    for i in 0..toks.len() {
-        offs.push(feats.len() as u32);
-        model::token_features(&toks, i, |h| feats.push((h & mask) as u32));
-    }
-    offs.push(feats.len() as u32);
     Example {
         group: group.to_string(),
         attack,
         source,
         split,
-        feats,
-        toks: offs,
+        feats: f.hashes.iter().map(|&h| (h & mask) as u32).collect(),
+        toks: f.offsets,
         text: text.to_string(),
     }
 }
@@ -432,7 +425,7 @@ impl Rng {
 /// Logistic regression with AdaGrad, on each example's highest-scoring
 /// window (the window the guest will judge), then quantised to i8 and given
 /// thresholds chosen on validation.
-fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
+fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'static> {
     let n = 1usize << p.bits;
     let mut w = vec![0f32; n];
     let mut g2 = vec![1e-6f32; n];
@@ -488,7 +481,7 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model {
     let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
     let weights = w
         .iter()
-        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8 as u8)
         .collect();
     let mut m = Model {
         bits: p.bits,
