@@ -238,41 +238,43 @@ async fn main() {
     .await;
     row("time tool (JavaScript): instantiate + invoke", &s, "");
 
-    // Scanner throughput.
+    // Scanner latency and throughput: the rules and the learned classifier,
+    // on a chat message, 1 KiB and 100 KiB of text.
     let short = "Could you summarise yesterday's deploy notes and list the open incidents for the payments team?";
-    let s = measure(2000, async || {
-        let r = rt
-            .scan("injection", short, types::ScanSource::UserMessage)
+    let line = |i: usize| {
+        format!("Line {i}: the build on staging passed; see the runbook for the rollback steps.\n")
+    };
+    let text = |bytes: usize| {
+        // ASCII lines of about 80 bytes, cut to exactly `bytes`.
+        let mut t: String = (0..bytes / 70 + 1).map(line).collect();
+        t.truncate(bytes);
+        t
+    };
+    let (kib, doc) = (text(1024), text(100 * 1024));
+    for scanner in ["injection", "classifier"] {
+        for (what, input, n, source) in [
+            (
+                "chat message (96 B)",
+                short,
+                2000,
+                types::ScanSource::UserMessage,
+            ),
+            ("1 KiB", kib.as_str(), 1000, types::ScanSource::Attachment),
+            ("100 KiB", doc.as_str(), 50, types::ScanSource::Attachment),
+        ] {
+            let s = measure(n, async || {
+                let r = rt.scan(scanner, input, source).await;
+                assert!(r.is_ok(), "{scanner}: {r:?}");
+            })
             .await;
-        assert!(r.is_ok());
-    })
-    .await;
-    let mbs = short.len() as f64 / s.p50.as_secs_f64() / 1e6;
-    row(
-        "injection scanner: short message (96 B)",
-        &s,
-        &format!("{mbs:.2} MB/s"),
-    );
-    let doc: String = (0..1200)
-        .map(|i| {
-            format!(
-                "Line {i}: the build on staging passed; see the runbook for the rollback steps.\n"
-            )
-        })
-        .collect();
-    let s = measure(100, async || {
-        let r = rt
-            .scan("injection", &doc, types::ScanSource::Attachment)
-            .await;
-        assert!(r.is_ok());
-    })
-    .await;
-    let mbs = doc.len() as f64 / s.p50.as_secs_f64() / 1e6;
-    row(
-        &format!("injection scanner: document ({} KiB)", doc.len() / 1024),
-        &s,
-        &format!("{mbs:.2} MB/s"),
-    );
+            let mbs = input.len() as f64 / s.p50.as_secs_f64() / 1e6;
+            row(
+                &format!("{scanner} scanner: {what}"),
+                &s,
+                &format!("{mbs:.2} MB/s"),
+            );
+        }
+    }
 
     // Group commit: durable inbox records from many concurrent writers.
     store_throughput(&tmp).await;

@@ -626,15 +626,19 @@ async fn scan(
     let known = kennel::gateway::known_guests(&runtime);
     let table = kennel::routing::RouteTable::from_config(&config, &known);
     let route = match chain {
-        Chain::Route(name) => table
-            .routes
-            .iter()
-            .find(|r| r.name == name)
-            .cloned()
-            .with_context(|| {
-                let names: Vec<&str> = table.routes.iter().map(|r| r.name.as_str()).collect();
-                format!("no route named `{name}` (routes: {})", names.join(", "))
-            })?,
+        // A route's chain is what `kennel run` would use: the config must be valid.
+        Chain::Route(name) => {
+            app::validate(&config, &runtime)?;
+            table
+                .routes
+                .iter()
+                .find(|r| r.name == name)
+                .cloned()
+                .with_context(|| {
+                    let names: Vec<&str> = table.routes.iter().map(|r| r.name.as_str()).collect();
+                    format!("no route named `{name}` (routes: {})", names.join(", "))
+                })?
+        }
         Chain::Scanners(list) => {
             if let Some(bad) = list.iter().find(|s| !known.scanners.contains(*s)) {
                 let have: Vec<&str> = known.scanners.iter().map(String::as_str).collect();
@@ -647,6 +651,7 @@ async fn scan(
             let mut r = table.routes.first().cloned().context("no route table")?;
             r.name = "scan".into();
             r.scanners = list;
+            r.scan_thresholds = Default::default();
             r.on_error = kennel::config::OnError::Block;
             r
         }
