@@ -145,6 +145,31 @@ corpora:
 train-scanner: corpora
     cargo run --release -q -p classifier --features train --bin train -- --out guests/rust/classifier/model.bin --report guests/rust/classifier/REPORT.txt
 
+# The scanner chains on the held-out slice of the corpora, through `kennel scan` (the wasm
+# guests, as a route runs them): rules alone, the classifier alone, and both.
+scanner-report: guests corpora
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release -q -p kennel --tests
+    out=target/classifier/held-out
+    cargo run --release -q -p classifier --features train --bin train -- --export $out >/dev/null
+    printf '%-32s %7s  %-24s %-24s %-24s\n' "held-out set" texts "injection" "classifier" "injection,classifier"
+    for f in $out/*.jsonl; do
+        n=$(wc -l < $f); row=""
+        for chain in injection classifier injection,classifier; do
+            r=$(./target/release/kennel scan --guests {{dist}} --data target/classifier/kennel --scanners $chain --summary $f)
+            case "$(basename $f)" in
+                attack-*) line=$(grep '^attacks' <<< "$r") ;;
+                *) line=$(grep '^benign' <<< "$r") ;;
+            esac
+            # "caught % / blocked %"
+            pcts=($(grep -o '([0-9.]* %)' <<< "$line" | tr -d '()% '))
+            row="$row $(printf '%-24s' "${pcts[0]} / ${pcts[1]}")"
+        done
+        printf '%-32s %7s %s\n' "$(basename $f .jsonl)" "$n" "$row"
+    done
+    echo "(each cell: flagged or blocked % / blocked %)"
+
 # Build the test-only guests (misbehaving tool, slow agent, HTTP probe in Python) into target/wasm32-wasip2/guest.
 test-guests: setup
     #!/usr/bin/env bash

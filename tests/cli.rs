@@ -468,12 +468,26 @@ fn scan_judges_lines_through_a_chain_and_reports_rates() {
         .collect();
     assert_eq!(
         words[0],
-        ["attacks", "3", "detected", "2", "(66.7", "%)"],
+        [
+            "attacks", "3", "detected", "2", "(66.7", "%)", "blocked", "2", "(66.7", "%)"
+        ],
         "{out}"
     );
     assert_eq!(
         words[1],
-        ["benign", "2", "false", "positives", "0", "(0.0", "%)"],
+        [
+            "benign",
+            "2",
+            "false",
+            "positives",
+            "0",
+            "(0.0",
+            "%)",
+            "blocked",
+            "0",
+            "(0.0",
+            "%)"
+        ],
         "{out}"
     );
     // One JSON object per line, plain-text lines too; the verdict names its scanner.
@@ -574,12 +588,26 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
         .collect();
     assert_eq!(
         words[0],
-        ["attacks", "4", "detected", "4", "(100.0", "%)"],
+        [
+            "attacks", "4", "detected", "4", "(100.0", "%)", "blocked", "4", "(100.0", "%)"
+        ],
         "{out}"
     );
     assert_eq!(
         words[1],
-        ["benign", "6", "false", "positives", "0", "(0.0", "%)"],
+        [
+            "benign",
+            "6",
+            "false",
+            "positives",
+            "0",
+            "(0.0",
+            "%)",
+            "blocked",
+            "0",
+            "(0.0",
+            "%)"
+        ],
         "{out}"
     );
 

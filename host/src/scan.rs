@@ -185,24 +185,34 @@ pub async fn judge(rt: &Runtime, route: &Route, input: &Input) -> Judged {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub attacks: u64,
+    /// Attacks flagged or blocked.
     pub detected: u64,
+    /// Attacks blocked.
+    pub blocked: u64,
     pub benign: u64,
+    /// Benign texts flagged or blocked.
     pub false_positives: u64,
+    /// Benign texts blocked.
+    pub benign_blocked: u64,
     pub unlabelled: u64,
 }
 
 impl Summary {
-    /// Counts one verdict: flag and block both count as caught.
+    /// Counts one verdict: flag and block both count as caught; blocks also
+    /// on their own.
     pub fn add(&mut self, label: Option<bool>, j: &Judged) {
-        let caught = j.verdict != "allow";
+        let caught = u64::from(j.verdict != "allow");
+        let blocked = u64::from(j.verdict == "block");
         match label {
             Some(true) => {
                 self.attacks += 1;
-                self.detected += u64::from(caught);
+                self.detected += caught;
+                self.blocked += blocked;
             }
             Some(false) => {
                 self.benign += 1;
-                self.false_positives += u64::from(caught);
+                self.false_positives += caught;
+                self.benign_blocked += blocked;
             }
             None => self.unlabelled += 1,
         }
@@ -217,13 +227,18 @@ impl Summary {
             }
         };
         format!(
-            "attacks  {:>6}  detected        {:>6}  ({})\nbenign   {:>6}  false positives {:>6}  ({})\n",
+            "attacks  {:>6}  detected        {:>6}  ({})  blocked {:>6}  ({})\n\
+             benign   {:>6}  false positives {:>6}  ({})  blocked {:>6}  ({})\n",
             self.attacks,
             self.detected,
             pct(self.detected, self.attacks),
+            self.blocked,
+            pct(self.blocked, self.attacks),
             self.benign,
             self.false_positives,
-            pct(self.false_positives, self.benign)
+            pct(self.false_positives, self.benign),
+            self.benign_blocked,
+            pct(self.benign_blocked, self.benign),
         )
     }
 }
@@ -280,12 +295,15 @@ mod tests {
             Summary {
                 attacks: 3,
                 detected: 2,
+                blocked: 1,
                 benign: 2,
                 false_positives: 1,
+                benign_blocked: 0,
                 unlabelled: 1
             }
         );
-        assert!(s.report().contains("(66.7 %)"));
-        assert!(s.report().contains("(50.0 %)"));
+        let r = s.report();
+        assert!(r.contains("(66.7 %)  blocked      1  (33.3 %)"), "{r}");
+        assert!(r.contains("(50.0 %)  blocked      0  (0.0 %)"), "{r}");
     }
 }

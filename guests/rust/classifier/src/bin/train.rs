@@ -1,6 +1,8 @@
 //! Trains the `classifier` scanner's model and reports how good it is.
 //!
 //! `train [--data DIR] [--out FILE | --check FILE] [--short] [--report FILE] [--misses]`
+//! `train --export DIR`: writes the held-out slice, one labelled JSONL file
+//! per family and benign kind, for `kennel scan --summary` (`just scanner-report`).
 //!
 //! Reads `families.jsonl` (attacks by source family) and `clean.jsonl`
 //! (benign chat, documents, tool output, hard negatives) written by
@@ -30,6 +32,8 @@ struct Opts {
     check: Option<PathBuf>,
     report: Option<PathBuf>,
     short: bool,
+    /// Write the held-out slice here (and train nothing).
+    export: Option<PathBuf>,
     /// Print each left-out family's lowest-scoring attacks and the top hard negatives.
     misses: bool,
 }
@@ -112,6 +116,7 @@ fn parse_args() -> Result<Opts, String> {
         report: None,
         short: false,
         misses: false,
+        export: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -127,6 +132,7 @@ fn parse_args() -> Result<Opts, String> {
             "--report" => o.report = Some(val()?),
             "--short" => o.short = true,
             "--misses" => o.misses = true,
+            "--export" => o.export = Some(val()?),
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -134,6 +140,9 @@ fn parse_args() -> Result<Opts, String> {
 }
 
 fn run(o: &Opts) -> Result<bool, String> {
+    if let Some(dir) = &o.export {
+        return export(&o.data, dir).map(|()| true);
+    }
     let p = if o.short { SHORT } else { FULL };
     let t0 = std::time::Instant::now();
     let examples = load(&o.data, p)?;
@@ -338,6 +347,41 @@ fn run(o: &Opts) -> Result<bool, String> {
         );
     }
     Ok(true)
+}
+
+/// Writes the held-out slice as `attack-FAMILY.jsonl` and `benign-KIND.jsonl`
+/// (`text`, `source`, `label`).
+fn export(data: &std::path::Path, dir: &std::path::Path) -> Result<(), String> {
+    let rows = corpus::read(data, |r| r.split == Split::HeldOut)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: std::collections::BTreeMap<String, String> = Default::default();
+    for r in &rows {
+        let name = format!(
+            "{}-{}.jsonl",
+            if r.attack { "attack" } else { "benign" },
+            r.group
+        );
+        let source = match r.source {
+            Source::UserMessage => "user-message",
+            Source::ToolOutput => "tool-output",
+            Source::Attachment => "attachment",
+            Source::ThreadContext => "thread-context",
+        };
+        let line = serde_json::json!({"text": r.text, "source": source, "label": r.attack});
+        let f = files.entry(name).or_default();
+        f.push_str(&line.to_string());
+        f.push('\n');
+    }
+    for (name, body) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, body).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    println!(
+        "wrote {} files of the held-out slice to {}",
+        files.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 fn pct(k: usize, n: usize) -> f64 {
