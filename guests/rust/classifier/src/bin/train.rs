@@ -168,8 +168,8 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     let _ = writeln!(
         report,
-        "{:<22} {:>6} {:>9} {:>9}",
-        "family", "texts", "blocked", "flagged+"
+        "{:<22} {:>6} {:>9} {:>9}   {:>9} {:>9} {:>9}",
+        "family", "texts", "blocked", "flagged+", "chat FP", "docs FP", "hard neg"
     );
     let mut lofo = Vec::new();
     for fam in &families {
@@ -177,13 +177,22 @@ fn run(o: &Opts) -> Result<bool, String> {
         let (n, b, f) = detection(&m, &examples, |e| {
             e.attack && e.group == *fam && e.split != Split::HeldOut
         });
+        // False positives (blocked) of this model on the held-out benign texts.
+        let fp = |kinds: &[&str]| {
+            let (k, bl, _) = detection(&m, &examples, |e| {
+                !e.attack && e.split == Split::HeldOut && kinds.contains(&e.group.as_str())
+            });
+            pct(bl, k)
+        };
+        let (hn, hb, _) = detection(&m, &examples, |e| e.group == "hard-negative");
         let _ = writeln!(
             report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%  (block at {} flag at {})",
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>5}/{hn}",
             pct(b, n),
             pct(f, n),
-            m.thresholds[0].block,
-            m.thresholds[0].flag
+            fp(&["chat"]),
+            fp(&["document", "tool-output"]),
+            hb,
         );
         if o.misses {
             let mut hs: Vec<(u32, &str)> = examples
@@ -324,13 +333,13 @@ fn run(o: &Opts) -> Result<bool, String> {
         model::fnv(0, &bytes),
         t0.elapsed().as_secs_f64()
     );
-    print!("{report}");
+    say(&report);
     if let Some(path) = &o.report {
         std::fs::write(path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(path) = &o.out {
         std::fs::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!("wrote {}", path.display());
+        say(&format!("wrote {}\n", path.display()));
     }
     if let Some(path) = &o.check {
         let have = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -341,10 +350,10 @@ fn run(o: &Opts) -> Result<bool, String> {
             );
             return Ok(false);
         }
-        println!(
-            "{} is what training produces (byte for byte)",
+        say(&format!(
+            "{} is what training produces (byte for byte)\n",
             path.display()
-        );
+        ));
     }
     Ok(true)
 }
@@ -376,12 +385,18 @@ fn export(data: &std::path::Path, dir: &std::path::Path) -> Result<(), String> {
         let path = dir.join(name);
         std::fs::write(&path, body).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    println!(
-        "wrote {} files of the held-out slice to {}",
+    say(&format!(
+        "wrote {} files of the held-out slice to {}\n",
         files.len(),
         dir.display()
-    );
+    ));
     Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) must not stop the model from being written.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
 fn pct(k: usize, n: usize) -> f64 {
