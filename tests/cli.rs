@@ -574,6 +574,48 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
         &common::dist("classifier"),
     ]);
     let data = tempfile::tempdir().expect("data");
+    // Each line's verdict and score.
+    let verdicts = |args: &[&str]| -> Vec<(String, u64, serde_json::Value)> {
+        let o = scan(g.path(), data.path(), args, PROBE);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("json");
+                (
+                    v["verdict"].as_str().unwrap_or("").to_string(),
+                    v["score"].as_u64().unwrap_or(0),
+                    v,
+                )
+            })
+            .collect()
+    };
+    let own = verdicts(&["--scanners", "classifier", "--json"]);
+    assert_eq!(own.len(), 10);
+    // No benign line is caught; the three plain attacks (a persona, a
+    // system-prompt grab, an instruction inside a tool result) are blocked.
+    assert!(own[..6].iter().all(|(v, _, _)| v == "allow"), "{own:?}");
+    assert!(
+        own[6..9].iter().all(|(v, s, _)| v == "block" && *s >= 30),
+        "{own:?}"
+    );
+    let f = &own[8].2["findings"][0];
+    assert_eq!(f["rule"], "learned-injection");
+    assert_eq!(f["scanner"], "classifier");
+    assert!(
+        f["excerpt"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty() && e.chars().count() <= 80),
+        "{f}"
+    );
+
+    // The summary counts exactly the per-line verdicts of the chain.
+    let chain = verdicts(&["--scanners", "injection,classifier", "--json"]);
+    let caught = |range: std::ops::Range<usize>| {
+        chain[range].iter().filter(|(v, _, _)| v != "allow").count()
+    };
+    let (attacks, benign) = (caught(6..10), caught(0..6));
+    assert!(attacks >= 3 && benign == 0, "{chain:?}");
     let o = scan(
         g.path(),
         data.path(),
@@ -587,78 +629,28 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert_eq!(
-        words[0],
-        [
-            "attacks", "4", "detected", "4", "(100.0", "%)", "blocked", "4", "(100.0", "%)"
-        ],
+        words[0][..4],
+        ["attacks", "4", "detected", &attacks.to_string()],
         "{out}"
     );
     assert_eq!(
-        words[1],
-        [
-            "benign",
-            "6",
-            "false",
-            "positives",
-            "0",
-            "(0.0",
-            "%)",
-            "blocked",
-            "0",
-            "(0.0",
-            "%)"
-        ],
+        words[1][..5],
+        ["benign", "6", "false", "positives", "0"],
         "{out}"
     );
 
-    // The classifier's own verdicts and scores, per line.
-    let verdicts = |args: &[&str]| -> Vec<(String, u64)> {
-        let o = scan(g.path(), data.path(), args, PROBE);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).expect("json");
-                (
-                    v["verdict"].as_str().unwrap_or("").to_string(),
-                    v["score"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect()
-    };
-    let own = verdicts(&["--scanners", "classifier", "--json"]);
-    assert!(own[..6].iter().all(|(v, _)| v == "allow"), "{own:?}");
-    assert!(
-        own[6..].iter().all(|(v, s)| v == "block" && *s >= 30),
-        "{own:?}"
-    );
-    let findings = scan(
-        g.path(),
-        data.path(),
-        &["--scanners", "classifier", "--json"],
-        PROBE,
-    );
-    let last: serde_json::Value =
-        serde_json::from_str(stdout(&findings).lines().last().unwrap_or("{}")).expect("json");
-    assert_eq!(last["findings"][0]["rule"], "learned-injection");
-    assert!(
-        last["findings"][0]["excerpt"]
-            .as_str()
-            .is_some_and(|e| e.contains("ignore the user")),
-        "{last}"
-    );
-
-    // A route that trusts tool output more and users less: the thresholds
-    // re-judge by the score, per source; the other sources keep the model's own.
-    let (tool_score, file_score) = (own[8].1 as u32, own[9].1 as u32);
+    // A route that trusts users less and tool output more: the thresholds
+    // re-judge by the score, per source; other sources keep the model's own.
+    let (user_score, tool_score) = (own[7].1 as u32, own[8].1 as u32);
+    assert!(user_score < 100 && tool_score > 30, "{own:?}");
     let cfg = data.path().join("kennel.toml");
     std::fs::write(
         &cfg,
         format!(
             "[[route]]\nname = \"r\"\nchannel = \"*\"\nagent = \"echo\"\nscanners = [\"classifier\"]\n\
-             [route.scan_thresholds.classifier]\ntool-output = {{ flag = 30, block = {} }}\nattachment = {{ flag = {}, block = 100 }}\n",
+             [route.scan_thresholds.classifier]\ntool-output = {{ flag = 30, block = {} }}\nuser-message = {{ flag = {}, block = 100 }}\n",
             tool_score + 1,
-            file_score + 1,
+            user_score + 1,
         ),
     )
     .expect("cfg");
@@ -670,9 +662,26 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
         "--json",
     ]);
     assert_eq!(routed[8].0, "flag", "{routed:?}");
-    assert_eq!(routed[9].0, "allow", "{routed:?}");
-    assert_eq!(routed[6].0, "block", "{routed:?}");
-    assert_eq!(routed[7].0, "block", "{routed:?}");
+    assert_eq!(routed[7].0, "allow", "{routed:?}");
+    // Every line: what the route's thresholds make of the model's score.
+    let sources = [
+        "user", "user", "user", "user", "tool", "file", "user", "user", "tool", "file",
+    ];
+    for (i, ((v, _, _), (own_v, score, _))) in routed.iter().zip(&own).enumerate() {
+        let score = *score as u32;
+        let by = |flag: u32, block: u32| match () {
+            _ if own_v == "allow" => "allow",
+            _ if score >= block => "block",
+            _ if score >= flag => "flag",
+            _ => "allow",
+        };
+        let want = match sources[i] {
+            "user" => by(user_score + 1, 100),
+            "tool" => by(30, tool_score + 1),
+            _ => own_v.as_str(),
+        };
+        assert_eq!(v, want, "line {i}: {routed:?}");
+    }
     // A threshold for a scanner the route does not run is a config error.
     std::fs::write(
         &cfg,

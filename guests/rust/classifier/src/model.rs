@@ -26,7 +26,7 @@ use std::borrow::Cow;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`tokens`] and [`token_features`]: bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 3;
+pub const FEATURES: u32 = 5;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -128,7 +128,7 @@ impl<'a> Model<'a> {
                 block: u(28 + i * 8),
             };
         }
-        let n = 1usize << bits;
+        let n = (1usize << bits) + CONCEPT_BUCKETS;
         let w = b.get(head..head + n).ok_or(ModelError::Truncated)?;
         Ok(Model {
             bits,
@@ -158,13 +158,18 @@ impl<'a> Model<'a> {
     /// offset where that window starts in the text.
     pub fn raw(&self, text: &str) -> (f32, usize) {
         let f = features(text);
-        let mask = (1u64 << self.bits) - 1;
+        let regular = 1usize << self.bits;
         let mut best = (f32::NEG_INFINITY, 0);
         for r in windows(f.len()) {
             let start = f.starts.get(r.start).map_or(0, |&s| s as usize);
-            let hashes = f.window(r);
-            let sum: i32 = hashes.iter().map(|&h| self.weight(h & mask)).sum();
-            let v = self.bias + self.scale * sum as f32 / norm(hashes.len() as u32);
+            let (mut sum, mut concepts) = ([0i32; 2], [0u32; 2]);
+            for &h in f.window(r) {
+                let b = bucket(self.bits, h);
+                let k = usize::from(b >= regular);
+                sum[k] += self.weight(b);
+                concepts[k] += 1;
+            }
+            let v = self.bias + self.scale * combine(sum.map(|x| x as f32), concepts);
             if v > best.0 {
                 best = (v, start);
             }
@@ -173,14 +178,37 @@ impl<'a> Model<'a> {
     }
 
     /// The quantised weight of a bucket.
-    pub fn weight(&self, bucket: u64) -> i32 {
-        self.weights[bucket as usize] as i8 as i32
+    pub fn weight(&self, bucket: usize) -> i32 {
+        self.weights[bucket] as i8 as i32
     }
 
     /// Score 0–100 (the probability of an attack, in percent).
     pub fn score(&self, text: &str) -> u32 {
         percent(self.raw(text).0)
     }
+}
+
+/// Concept features carry this bit; their weights are a separate block of
+/// [`CONCEPT_BUCKETS`] after the hashed ones, and their sum is normalised on
+/// its own: a few concept pairs in a window full of words the model never
+/// saw (another language, a new phrasing) are not diluted by them.
+pub const CONCEPT: u64 = 1 << 63;
+/// Weights of concept features (pairs and triples of 12 concepts).
+pub const CONCEPT_BUCKETS: usize = 4096;
+
+/// The weight index of a feature hash.
+pub fn bucket(bits: u32, h: u64) -> usize {
+    if h & CONCEPT != 0 {
+        (1usize << bits) + (h as usize & (CONCEPT_BUCKETS - 1))
+    } else {
+        h as usize & ((1usize << bits) - 1)
+    }
+}
+
+/// A window's raw score without the bias, from the weight sums and counts
+/// of its `[hashed, concept]` features.
+pub fn combine(sum: [f32; 2], count: [u32; 2]) -> f32 {
+    sum[0] / norm(count[0]) + sum[1] / (count[1].max(1) as f32).sqrt()
 }
 
 /// What the file records of the features: their version and the window.
@@ -250,16 +278,18 @@ pub fn concept(word: &str) -> u8 {
         | "circumvent" | "erase" | "reset" | "stop"
         // the same in de, es, it, pt, fr, ru, tr
         | "ignoriere" | "ignorieren" | "vergiss" | "ignora" | "ignorar" | "olvida" | "dimentica" | "esqueça"
-        | "oublie" | "ignorez" | "oubliez" | "игнорируй" | "игнорировать" | "забудь" | "unut" | "yoksay" => 1,
+        | "oublie" | "ignorez" | "oubliez" | "игнорируй" | "игнорировать" | "забудь" | "unut" | "yoksay"
+        | "تجاهل" | "انس" | "نادیده" | "فراموش" => 1,
         "previous" | "prior" | "above" | "earlier" | "preceding" | "initial" | "original"
         | "former" | "before" | "beginning" | "existing" | "current" | "vorherigen" | "vorherige" | "bisherigen" | "anteriores" | "anterior" | "precedenti"
-        | "précédentes" | "précédents" | "предыдущие" | "önceki" => 2,
+        | "précédentes" | "précédents" | "предыдущие" | "предыдущих" | "önceki" | "السابقة" | "قبلی" => 2,
         "instructions" | "instruction" | "rules" | "rule" | "guidelines" | "directives"
         | "prompt" | "prompts" | "constraints" | "restrictions" | "policies" | "policy"
         | "programming" | "orders" | "commands" | "guidance" | "task" | "tasks"
         | "configuration" | "anweisungen" | "regeln" | "instrucciones" | "reglas" | "istruzioni" | "regole"
         | "instruções" | "regras" | "consignes" | "règles" | "инструкции" | "правила" | "talimatları"
-        | "talimatlar" | "kuralları" | "kurallar" | "sistem" => 3,
+        | "talimatlar" | "talimatlarını" | "kuralları" | "kurallar" | "sistem" | "инструкций" | "befehle"
+        | "التعليمات" | "تعليمات" | "دستورالعمل" | "دستورات" => 3,
         "act" | "pretend" | "roleplay" | "role" | "persona" | "character" | "simulate"
         | "imagine" | "behave" | "become" | "play" | "impersonate" | "embody" | "hypothetical"
         | "story" | "fictional" => 4,
@@ -375,6 +405,29 @@ struct Builder {
     f: Features,
     /// Hash and concept of every token so far.
     tokens: Vec<(u64, u8)>,
+    /// The previous token when it was one Han or kana character.
+    han: Option<char>,
+}
+
+fn is_cjk_str(s: &str) -> bool {
+    let mut it = s.chars();
+    matches!((it.next(), it.next()), (Some(c), None) if is_cjk(c))
+}
+
+/// Concepts of two-character Han/kana words (see [`concept`]).
+fn han_concept(prev: char, this: &str) -> u8 {
+    let mut w = String::with_capacity(8);
+    w.push(prev);
+    w.push_str(this);
+    match w.as_str() {
+        "忽略" | "无视" | "無視" | "忘记" | "忘記" => 1,
+        "之前" | "以前" | "先前" | "上面" | "前面" => 2,
+        "指令" | "指示" | "规则" | "規則" | "提示" | "命令" => 3,
+        "扮演" | "假装" | "假裝" => 4,
+        "输出" | "輸出" | "打印" | "显示" | "泄露" => 6,
+        "系统" | "系統" | "秘密" | "密码" | "密碼" => 7,
+        _ => 0,
+    }
 }
 
 impl Builder {
@@ -384,11 +437,21 @@ impl Builder {
             return;
         }
         let h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
-        let c = if is_word { concept(buf) } else { 0 };
+        let c = match (is_word, self.han) {
+            (false, _) => 0,
+            // a Han or kana character: the word is it and the one before
+            (true, Some(prev)) if is_cjk_str(buf) => han_concept(prev, buf),
+            (true, _) => concept(buf),
+        };
+        self.han = buf
+            .chars()
+            .next()
+            .filter(|&ch| is_cjk(ch) && buf.len() == ch.len_utf8());
         let i = self.tokens.len();
         self.f.offsets.push(self.f.hashes.len() as u32);
         self.f.starts.push(start as u32);
         let out = &mut self.f.hashes;
+        let first = out.len();
         out.push(h);
         if i > 0 {
             out.push(mix(self.tokens[i - 1].0, h));
@@ -399,22 +462,30 @@ impl Builder {
                 ));
             }
         }
+        if is_word {
+            char_grams(buf, out);
+        }
+        for x in &mut out[first..] {
+            *x &= !CONCEPT;
+        }
         if c != 0 {
-            // Concept pairs and triples among the previous 6 tokens.
+            // Concept pairs and triples among the previous 6 tokens, in
+            // order and regardless of order (languages order them differently).
             let mut prev = self.tokens[i.saturating_sub(6)..i]
                 .iter()
                 .rev()
                 .map(|t| t.1)
                 .filter(|&c| c != 0);
             if let Some(p0) = prev.next() {
-                out.push(fnv(4, &[p0, c]));
+                out.push(fnv(4, &[p0, c]) | CONCEPT);
+                out.push(fnv(6, &[p0.min(c), p0.max(c)]) | CONCEPT);
                 if let Some(p1) = prev.next() {
-                    out.push(fnv(5, &[p1, p0, c]));
+                    out.push(fnv(5, &[p1, p0, c]) | CONCEPT);
+                    let mut set = [p1, p0, c];
+                    set.sort_unstable();
+                    out.push(fnv(7, &set) | CONCEPT);
                 }
             }
-        }
-        if is_word {
-            char_grams(buf, out);
         }
         self.tokens.push((h, c));
         buf.clear();
@@ -525,7 +596,11 @@ mod tests {
                 flag: 40,
                 block: 70,
             }; SOURCES],
-            weights: Cow::Owned((0..1024).map(|i| (i % 255) as u8).collect()),
+            weights: Cow::Owned(
+                (0..1024 + CONCEPT_BUCKETS)
+                    .map(|i| (i % 255) as u8)
+                    .collect(),
+            ),
         };
         assert_eq!(Model::from_bytes(&m.to_bytes()), Ok(m.clone()));
         assert_eq!(Model::from_bytes(b"nope"), Err(ModelError::Truncated));
@@ -553,7 +628,7 @@ mod tests {
                 flag: 40,
                 block: 70,
             }; SOURCES],
-            weights: Cow::Owned(vec![1; 1024]),
+            weights: Cow::Owned(vec![1; 1024 + CONCEPT_BUCKETS]),
         };
         for t in [
             "",

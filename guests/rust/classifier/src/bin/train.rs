@@ -63,8 +63,13 @@ const SHORT: Params = Params {
 const BLOCK_FP: f64 = 0.004;
 /// Weight of a benign tool result in training (a benign chat line weighs 1).
 const THIRD_PARTY_WEIGHT: f32 = 4.0;
+/// How often (percent of examples per epoch) training sees only the concept
+/// features of a window: without it, concepts stay weak beside the words
+/// they co-occur with, and a new language or phrasing goes unseen
+/// (leave-one-family-out: 64.8 % blocked without, 70.7 % with 20 %).
+const CONCEPTS_ALONE_PERCENT: u64 = 20;
 /// Weight of a hand-written hard negative: each stands for many messages.
-const HARD_NEGATIVE_WEIGHT: f32 = 8.0;
+const HARD_NEGATIVE_WEIGHT: f32 = 20.0;
 /// Score from which a text is flagged, whatever its source: the agent sees
 /// the flag, and a route's `scan_thresholds` can move the block threshold
 /// anywhere from here up (the host sees only findings the guest reports).
@@ -310,7 +315,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         shipped.thresholds[3].block
     );
     if o.misses {
-        for kind in ["chat", "document", "tool-output"] {
+        for kind in ["chat", "document", "tool-output", "hard-negative"] {
             let mut top: Vec<(u32, &str)> = examples
                 .iter()
                 .filter(|e| !e.attack && e.group == kind && e.split == Split::HeldOut)
@@ -422,14 +427,16 @@ fn detection(m: &Model, ex: &[Example], pick: impl Fn(&Example) -> bool) -> (usi
 
 /// The quantised model's raw score of an example (what the guest computes).
 fn raw_q(m: &Model, e: &Example) -> f32 {
-    let mask = (1u32 << m.bits) - 1;
+    let regular = 1u32 << m.bits;
     e.windows()
         .map(|(a, b)| {
-            let s: i32 = e.feats[a..b]
-                .iter()
-                .map(|&f| m.weight((f & mask) as u64))
-                .sum();
-            m.bias + m.scale * s as f32 / model::norm((b - a) as u32)
+            let (mut sum, mut n) = ([0f32; 2], [0u32; 2]);
+            for &f in &e.feats[a..b] {
+                let k = usize::from(f >= regular);
+                sum[k] += m.weight(f as usize) as f32;
+                n[k] += 1;
+            }
+            m.bias + m.scale * model::combine(sum, n)
         })
         .fold(f32::NEG_INFINITY, f32::max)
 }
@@ -457,13 +464,16 @@ fn featurize(
     bits: u32,
 ) -> Example {
     let f = model::features(text);
-    let mask = (1u64 << bits) - 1;
     Example {
         group: group.to_string(),
         attack,
         source,
         split,
-        feats: f.hashes.iter().map(|&h| (h & mask) as u32).collect(),
+        feats: f
+            .hashes
+            .iter()
+            .map(|&h| model::bucket(bits, h) as u32)
+            .collect(),
         toks: f.offsets,
         text: text.to_string(),
     }
@@ -485,7 +495,8 @@ impl Rng {
 /// window (the window the guest will judge), then quantised to i8 and given
 /// thresholds chosen on validation.
 fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'static> {
-    let n = 1usize << p.bits;
+    let regular = 1usize << p.bits;
+    let n = regular + model::CONCEPT_BUCKETS;
     let mut w = vec![0f32; n];
     let mut g2 = vec![1e-6f32; n];
     let mut bias = 0f32;
@@ -503,16 +514,29 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'s
         }
         for &i in &order {
             let e = &ex[i];
-            let Some((a, b, raw)) = e
+            // The window the guest would judge, with its sums per channel.
+            let score = |a: usize, b: usize| {
+                let (mut sum, mut n) = ([0f32; 2], [0u32; 2]);
+                for &f in &e.feats[a..b] {
+                    let k = usize::from(f as usize >= regular);
+                    sum[k] += w[f as usize];
+                    n[k] += 1;
+                }
+                (bias + model::combine(sum, n), n)
+            };
+            let Some((a, b, raw, n)) = e
                 .windows()
                 .map(|(a, b)| {
-                    let s: f32 = e.feats[a..b].iter().map(|&f| w[f as usize]).sum();
-                    (a, b, bias + s / model::norm((b - a) as u32))
+                    let (raw, n) = score(a, b);
+                    (a, b, raw, n)
                 })
-                .fold(None, |best: Option<(usize, usize, f32)>, x| match best {
-                    Some(bst) if bst.2 >= x.2 => Some(bst),
-                    _ => Some(x),
-                })
+                .fold(
+                    None,
+                    |best: Option<(usize, usize, f32, [u32; 2])>, x| match best {
+                        Some(bst) if bst.2 >= x.2 => Some(bst),
+                        _ => Some(x),
+                    },
+                )
             else {
                 continue;
             };
@@ -525,12 +549,37 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'s
                 (false, _) if e.group == "hard-negative" => HARD_NEGATIVE_WEIGHT,
                 (false, _) => 1.0,
             };
+            // Now and then the words are hidden: the concepts must then tell
+            // the classes apart on their own, as they must for a language or
+            // phrasing the model has never seen.
+            let words_off = rng.next() % 100 < CONCEPTS_ALONE_PERCENT;
+            let raw = if words_off {
+                let (mut sum, mut n) = (0f32, 0u32);
+                for &f in &e.feats[a..b] {
+                    if f as usize >= regular {
+                        sum += w[f as usize];
+                        n += 1;
+                    }
+                }
+                bias + model::combine([0.0, sum], [0, n])
+            } else {
+                raw
+            };
             let g = (model::sigmoid(raw as f64) as f32 - y) * weight;
-            let gi = g / model::norm((b - a) as u32);
+            // d raw / d w: 1/norm of the feature's channel (see `model::combine`).
+            let gi = [
+                g * model::combine([1.0, 0.0], [n[0], 0]),
+                g * model::combine([0.0, 1.0], [0, n[1]]),
+            ];
             for &f in &e.feats[a..b] {
                 let f = f as usize;
-                g2[f] += gi * gi;
-                w[f] -= p.lr * gi / g2[f].sqrt();
+                let concept = f >= regular;
+                if words_off && !concept {
+                    continue;
+                }
+                let gf = gi[usize::from(concept)];
+                g2[f] += gf * gf;
+                w[f] -= p.lr * gf / g2[f].sqrt();
             }
             bias_g2 += g * g;
             bias -= p.lr * g / bias_g2.sqrt();
