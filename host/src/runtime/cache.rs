@@ -17,6 +17,7 @@ use std::hash::{Hash, Hasher};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -70,12 +71,14 @@ impl CompileCache {
             .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
     }
 
-    /// Loads the component for `bytes` (whose hash is `sha256`) from cache or compiles it.
+    /// Loads the component of the file at `wasm` (whose content hashes to
+    /// `sha256`) from cache, or reads and compiles it. On a hit the file is
+    /// not read at all.
     pub fn load(
         &self,
         engine: &Engine,
         sha256: &str,
-        bytes: &[u8],
+        wasm: &Path,
     ) -> wasmtime::Result<(Component, Origin)> {
         if let Some(path) = self.path(sha256)
             && path.is_file()
@@ -94,7 +97,14 @@ impl CompileCache {
                 }
             }
         }
-        let component = Component::new(engine, bytes)?;
+        let bytes = std::fs::read(wasm)?;
+        // Replaced since it was hashed (hot swap): compiling it under the old
+        // key would poison the cache. The watcher loads the new file.
+        if super::hex(&Sha256::digest(&bytes)) != sha256 {
+            wasmtime::bail!("{} changed while it was being loaded", wasm.display());
+        }
+        let component = Component::new(engine, &bytes)?;
+        drop(bytes);
         if let Some(path) = self.path(sha256) {
             match store(&component, &path) {
                 Ok(()) => {
@@ -214,5 +224,33 @@ mod tests {
             "only cache files are pruned"
         );
         assert_eq!(prune(d.path(), 2000), 0);
+    }
+
+    #[test]
+    fn a_file_replaced_after_hashing_is_not_cached_under_the_old_hash() {
+        let engine = super::super::make_engine().expect("engine");
+        let d = tempfile::tempdir().expect("dir");
+        let cache = CompileCache::new(&engine, Some(d.path().join("cache")));
+        // The smallest component.
+        let wasm = d.path().join("g.wasm");
+        std::fs::write(&wasm, b"\0asm\x0d\0\x01\0").expect("write");
+        let stale = "00".repeat(32);
+        let e = cache.load(&engine, &stale, &wasm).err().expect("refused");
+        assert!(
+            e.to_string().contains("changed while it was being loaded"),
+            "{e}"
+        );
+        assert!(!cache.is_cached(&stale));
+        // With its real hash it compiles, is cached, and the next load is a hit.
+        let digest = super::super::file_digest(&wasm).expect("digest");
+        assert_eq!(digest.len, 8);
+        let (_, origin) = cache.load(&engine, &digest.sha256, &wasm).expect("compile");
+        assert_eq!(origin, Origin::Compiled);
+        assert!(cache.is_cached(&digest.sha256));
+        std::fs::remove_file(&wasm).expect("rm");
+        let (_, origin) = cache
+            .load(&engine, &digest.sha256, &wasm)
+            .expect("hit without the file");
+        assert_eq!(origin, Origin::Cached);
     }
 }

@@ -406,8 +406,8 @@ impl Runtime {
             .map(|m| m.len() < QUICK_COMPILE_BYTES as u64)
             .unwrap_or(true); // fails fast in `load_file`, with the reason
         small
-            && match std::fs::read(path) {
-                Ok(bytes) => self.inner.cache.is_cached(&hex(&Sha256::digest(&bytes))),
+            && match file_digest(path) {
+                Ok(d) => self.inner.cache.is_cached(&d.sha256),
                 Err(_) => true,
             }
     }
@@ -527,22 +527,25 @@ impl Runtime {
                 path: path.to_path_buf(),
             });
         }
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        // Hashed as a stream: on a cache hit the file's bytes are never held
+        // (a Python or JS guest is 10-20 MB, and glibc keeps what it freed).
+        let digest = file_digest(path).map_err(|source| LoadError::Read {
             name: name.clone(),
             path: path.to_path_buf(),
             source,
         })?;
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = digest.sha256.clone();
         let invalid = |reason: String| LoadError::Invalid {
             name: name.clone(),
             reason,
         };
-        if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        let head = &digest.head;
+        if digest.len < 8 || &head[0..4] != b"\0asm" {
             return Err(invalid(
                 "the file does not start with the WebAssembly magic bytes".into(),
             ));
         }
-        if bytes[4..8] == [1, 0, 0, 0] {
+        if head[4..8] == [1, 0, 0, 0] {
             return Err(invalid(
                 "this is a core WebAssembly module, not a component (build for wasm32-wasip2, or wrap it with `wasm-tools component new`)"
                     .into(),
@@ -552,7 +555,7 @@ impl Runtime {
         let (component, mut origin) = self
             .inner
             .cache
-            .load(&self.inner.engine, &sha, &bytes)
+            .load(&self.inner.engine, &sha, path)
             .map_err(|e| invalid(format!("{e:#}")))?;
         if compiled_outside {
             origin = Origin::Compiled;
@@ -601,7 +604,7 @@ impl Runtime {
             name,
             kind,
             version: sha[..12].to_string(),
-            size: bytes.len() as u64,
+            size: digest.len,
             loaded_at: SystemTime::now(),
             load_time: started.elapsed(),
             origin,
@@ -908,12 +911,47 @@ impl Runtime {
 pub fn compile_to_cache(cache_dir: &Path, wasm: &Path) -> Result<(), String> {
     let engine = make_engine().map_err(|e| e.to_string())?;
     let cache = cache::CompileCache::new(&engine, Some(cache_dir.to_path_buf()));
-    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
-    let sha = hex(&Sha256::digest(&bytes));
+    let d = file_digest(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
     cache
-        .load(&engine, &sha, &bytes)
+        .load(&engine, &d.sha256, wasm)
         .map(|_| ())
         .map_err(|e| format!("{e:#}"))
+}
+
+/// A guest file's SHA-256 (the cache key), length and first bytes.
+struct FileDigest {
+    sha256: String,
+    len: u64,
+    head: [u8; 8],
+}
+
+/// Hashes a file in 64 KiB pieces.
+fn file_digest(path: &Path) -> std::io::Result<FileDigest> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut len, mut head) = (0u64, [0u8; 8]);
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let at = len as usize + i;
+            if at >= 8 {
+                break;
+            }
+            head[at] = b;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok(FileDigest {
+        sha256: hex(&hasher.finalize()),
+        len,
+        head,
+    })
 }
 
 /// Returns the compiler's freed heap to the OS. Cranelift's peak for a
