@@ -442,6 +442,21 @@ fn scan(
     common::run_with_input(c, input, Duration::from_secs(60))
 }
 
+/// `kennel scan --scanners LIST --summary` over `input`: the words of its two lines.
+fn summary_words(
+    guests: &std::path::Path,
+    data: &std::path::Path,
+    scanners: &str,
+    input: &str,
+) -> Vec<Vec<String>> {
+    let o = scan(guests, data, &["--scanners", scanners, "--summary"], input);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
 #[test]
 fn scan_judges_lines_through_a_chain_and_reports_rates() {
     let g = bundled();
@@ -454,24 +469,13 @@ fn scan_judges_lines_through_a_chain_and_reports_rates() {
         "{\"text\":\"the weather is nice\",\"label\":\"attack\"}\n",
         "\n",
     );
-    let o = scan(
-        g.path(),
-        data.path(),
-        &["--scanners", "injection", "--summary"],
-        input,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    let words: Vec<Vec<&str>> = out
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let words = summary_words(g.path(), data.path(), "injection", input);
     assert_eq!(
         words[0],
         [
             "attacks", "3", "detected", "2", "(66.7", "%)", "blocked", "2", "(66.7", "%)"
         ],
-        "{out}"
+        "{words:?}"
     );
     assert_eq!(
         words[1],
@@ -488,7 +492,7 @@ fn scan_judges_lines_through_a_chain_and_reports_rates() {
             "(0.0",
             "%)"
         ],
-        "{out}"
+        "{words:?}"
     );
     // One JSON object per line, plain-text lines too; the verdict names its scanner.
     let o = scan(
@@ -616,27 +620,16 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
     };
     let (attacks, benign) = (caught(6..10), caught(0..6));
     assert!(attacks >= 3 && benign == 0, "{chain:?}");
-    let o = scan(
-        g.path(),
-        data.path(),
-        &["--scanners", "injection,classifier", "--summary"],
-        PROBE,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = stdout(&o);
-    let words: Vec<Vec<&str>> = out
-        .lines()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let words = summary_words(g.path(), data.path(), "injection,classifier", PROBE);
     assert_eq!(
         words[0][..4],
         ["attacks", "4", "detected", &attacks.to_string()],
-        "{out}"
+        "{words:?}"
     );
     assert_eq!(
         words[1][..5],
         ["benign", "6", "false", "positives", "0"],
-        "{out}"
+        "{words:?}"
     );
 
     // A route that trusts users less and tool output more: the thresholds
