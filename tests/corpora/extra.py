@@ -322,6 +322,22 @@ def django_docs(t):
     return out
 
 
+def chatterbot_other_languages(t) -> list:
+    """chatterbot-corpus's conversations in its 27 other languages: benign chat
+    that is not English (false positives of a multilingual lexicon)."""
+    z = wheel(t, "chatterbot")
+    line = re.compile(r"^\s*-\s+(?:-\s+)?(.*)$")
+    out = []
+    for name in sorted(n for n in z.namelist() if n.startswith("chatterbot_corpus/data/") and n.endswith(".yml")):
+        if "/data/english/" in name:
+            continue
+        for raw in z.read(name).decode("utf-8", "replace").splitlines():
+            m = line.match(raw)
+            if m and m.group(1).strip():
+                out.append(m.group(1).strip().strip("'\""))
+    return out
+
+
 def lines(path: pathlib.Path) -> list:
     return [l.strip() for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")]
 
@@ -360,6 +376,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
+    clean += [("chat-other-languages", "chatterbot-corpus-other", "user-message", x) for x in chatterbot_other_languages(t)]
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]

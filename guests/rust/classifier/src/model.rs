@@ -26,7 +26,7 @@ use std::borrow::Cow;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`tokens`] and [`token_features`]: bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 5;
+pub const FEATURES: u32 = 6;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -279,34 +279,41 @@ pub fn concept(word: &str) -> u8 {
         // the same in de, es, it, pt, fr, ru, tr
         | "ignoriere" | "ignorieren" | "vergiss" | "ignora" | "ignorar" | "olvida" | "dimentica" | "esqueça"
         | "oublie" | "ignorez" | "oubliez" | "игнорируй" | "игнорировать" | "забудь" | "unut" | "yoksay"
-        | "تجاهل" | "انس" | "نادیده" | "فراموش" => 1,
+        | "تجاهل" | "انس" | "نادیده" | "فراموش" 
+        | "ignoriert" | "vergessen" | "missachte" | "omite" | "olvidar" | "ignorare" | "dimenticare" | "esqueca" | "esquece" | "negeer" | "vergeet" | "проигнорируй" | "забыть" | "ігноруй" | "unutun" | "görmezden" | "abaikan" | "lupakan" | "zignoruj" | "ignoruj" | "zapomnij" | "무시하고" | "무시해" | "무시" => 1,
         "previous" | "prior" | "above" | "earlier" | "preceding" | "initial" | "original"
         | "former" | "before" | "beginning" | "existing" | "current" | "vorherigen" | "vorherige" | "bisherigen" | "anteriores" | "anterior" | "precedenti"
-        | "précédentes" | "précédents" | "предыдущие" | "предыдущих" | "önceki" | "السابقة" | "قبلی" => 2,
+        | "précédentes" | "précédents" | "предыдущие" | "предыдущих" | "önceki" | "السابقة" | "قبلی" 
+        | "obigen" | "früheren" | "previas" | "previos" | "précédente" | "antérieures" | "vorige" | "eerdere" | "прежние" | "попередні" | "yukarıdaki" | "sebelumnya" | "poprzednie" | "이전의" | "이전" => 2,
         "instructions" | "instruction" | "rules" | "rule" | "guidelines" | "directives"
         | "prompt" | "prompts" | "constraints" | "restrictions" | "policies" | "policy"
         | "programming" | "orders" | "commands" | "guidance" | "task" | "tasks"
         | "configuration" | "anweisungen" | "regeln" | "instrucciones" | "reglas" | "istruzioni" | "regole"
         | "instruções" | "regras" | "consignes" | "règles" | "инструкции" | "правила" | "talimatları"
         | "talimatlar" | "talimatlarını" | "kuralları" | "kurallar" | "sistem" | "инструкций" | "befehle"
-        | "التعليمات" | "تعليمات" | "دستورالعمل" | "دستورات" => 3,
+        | "التعليمات" | "تعليمات" | "دستورالعمل" | "دستورات" 
+        | "anweisung" | "vorgaben" | "richtlinien" | "órdenes" | "directrices" | "instrucoes" | "instructies" | "regels" | "указания" | "інструкції" | "talimat" | "yönergeleri" | "yönergelerini" | "القواعد" | "قوانین" | "instruksi" | "aturan" | "instrukcje" | "zasady" | "지시를" | "지시" | "지침을" | "규칙을" => 3,
         "act" | "pretend" | "roleplay" | "role" | "persona" | "character" | "simulate"
         | "imagine" | "behave" | "become" | "play" | "impersonate" | "embody" | "hypothetical"
         | "story" | "fictional" => 4,
         "unrestricted" | "unfiltered" | "uncensored" | "unlimited" | "jailbreak" | "jailbroken"
         | "dan" | "amoral" | "unethical" | "illegal" | "limits" | "limitations" | "filters"
         | "censorship" | "ethics" | "morals" | "boundaries" | "refuse" | "refusal"
-        | "disclaimers" | "warnings" => 5,
+        | "disclaimers" | "warnings" 
+        | "einschränkungen" | "uneingeschränkt" | "zensur" | "restricciones" | "censura" | "filtros" | "censure" | "filtres" | "ограничений" | "ограничения" | "цензуры" | "kısıtlamaları" | "sınırsız" | "sansürsüz" | "filtresiz" | "قيود" => 5,
         "reveal" | "print" | "output" | "show" | "repeat" | "display" | "leak" | "expose"
         | "disclose" | "spell" | "echo" | "include" | "return" | "verbatim" | "exactly"
-        | "dump" => 6,
+        | "dump" 
+        | "zeige" | "ausgeben" | "muestra" | "revela" | "imprime" | "repite" | "affiche" | "révèle" | "répète" | "выведи" | "покажи" | "раскрой" | "göster" | "tekrarla" | "أظهر" | "بنویس" => 6,
         "secret" | "secrets" | "password" | "passwords" | "key" | "token" | "tokens"
         | "credentials" | "confidential" | "hidden" | "internal" | "private" | "sensitive"
-        | "system" => 7,
+        | "system" 
+        | "systemprompt" | "geheim" | "sistema" | "secreto" | "système" | "системный" | "системные" | "системная" | "gizli" | "النظام" | "سیستمی" | "سیستم" => 7,
         "send" | "email" | "forward" | "transfer" | "upload" | "exfiltrate" | "delete" | "post"
         | "image" | "url" | "link" | "http" | "https" => 8,
         "important" | "urgent" | "immediately" | "must" | "crucial" | "critical" | "mandatory"
-        | "attention" | "new" | "updated" | "override_" | "priority" | "first" => 9,
+        | "attention" | "new" | "updated" | "override_" | "priority" | "first" 
+        | "désormais" | "теперь" | "отныне" | "artık" => 9,
         "ai" | "assistant" | "model" | "chatgpt" | "gpt" | "llm" | "bot" | "chatbot" | "claude"
         | "gemini" | "openai" | "you" | "your" | "yourself" => 10,
         "response" | "responses" | "answer" | "answers" | "reply" | "replies" | "says" | "say"
@@ -420,10 +427,11 @@ fn han_concept(prev: char, this: &str) -> u8 {
     w.push(prev);
     w.push_str(this);
     match w.as_str() {
-        "忽略" | "无视" | "無視" | "忘记" | "忘記" => 1,
-        "之前" | "以前" | "先前" | "上面" | "前面" => 2,
+        "忽略" | "无视" | "無視" | "忘记" | "忘記" | "忽視" | "忽视" => 1,
+        "之前" | "以前" | "先前" | "上面" | "前面" | "上述" => 2,
         "指令" | "指示" | "规则" | "規則" | "提示" | "命令" => 3,
         "扮演" | "假装" | "假裝" => 4,
+        "限制" | "审查" | "審查" => 5,
         "输出" | "輸出" | "打印" | "显示" | "泄露" => 6,
         "系统" | "系統" | "秘密" | "密码" | "密碼" => 7,
         _ => 0,

@@ -173,8 +173,8 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     let _ = writeln!(
         report,
-        "{:<22} {:>6} {:>9} {:>9}   {:>9} {:>9} {:>9}",
-        "family", "texts", "blocked", "flagged+", "chat FP", "docs FP", "hard neg"
+        "{:<22} {:>6} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9}",
+        "family", "texts", "blocked", "flagged+", "chat FP", "other FP", "docs FP", "hard neg"
     );
     let mut lofo = Vec::new();
     for fam in &families {
@@ -192,10 +192,11 @@ fn run(o: &Opts) -> Result<bool, String> {
         let (hn, hb, _) = detection(&m, &examples, |e| e.group == "hard-negative");
         let _ = writeln!(
             report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>5}/{hn}",
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn}",
             pct(b, n),
             pct(f, n),
             fp(&["chat"]),
+            fp(&["chat-other-languages"]),
             fp(&["document", "tool-output"]),
             hb,
         );
@@ -281,7 +282,13 @@ fn run(o: &Opts) -> Result<bool, String> {
         "{:<22} {:>6} {:>9} {:>9}",
         "benign kind", "texts", "blocked", "flagged+"
     );
-    for kind in ["chat", "document", "tool-output", "hard-negative"] {
+    for kind in [
+        "chat",
+        "chat-other-languages",
+        "document",
+        "tool-output",
+        "hard-negative",
+    ] {
         let (n, b, f) = detection(&shipped, &examples, |e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
         });
@@ -635,7 +642,7 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     };
     // Third-party text (files and tool results) shares one threshold: there
     // is too little benign tool output alone to set one.
-    let chat = val(&["chat", "hard-negative"]);
+    let chat = val(&["chat", "chat-other-languages", "hard-negative"]);
     let third_party = val(&["document", "tool-output"]);
     let pick = |s: &[u32]| Thresholds {
         flag: FLAG,
