@@ -1,5 +1,6 @@
 //! `classifier`: a learned prompt-injection scanner (hashed word and
-//! character n-grams, a linear model, scored over windows of the text).
+//! character n-grams plus a multilingual concept channel, a linear model,
+//! scored over windows of the text).
 //!
 //! Owns turning the model's score into a verdict for one text and source;
 //! the features and the model live in [`model`], the model file is
@@ -30,7 +31,7 @@ pub fn shipped() -> Result<&'static Model<'static>, String> {
         .map_err(Clone::clone)
 }
 
-/// A verdict without the WIT types (what the quality test and bench use).
+/// A verdict without the WIT types (what the quality test uses).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub level: Level,
