@@ -2,17 +2,20 @@
 //!
 //! Owns the one definition of the features (the trainer and the guest both
 //! call [`features`]), the model file format, and scoring. Pure: no I/O, no
-//! allocation beyond the token list of one text, no floating-point library
-//! calls whose result could differ between machines (the sigmoid is only
-//! applied to the final score).
+//! allocation beyond the features of one text, no floating-point library
+//! calls whose result could differ between machines (the sigmoid is built
+//! from basic operations).
 //!
-//! A text is split into tokens (lower-cased runs of letters/digits, and runs
-//! of symbols). Every token contributes hashed features: the word, the word
-//! pair ending at it, and the character 4-grams of the word with boundary
-//! marks. The score of a text is the highest score of any *window* of
-//! [`WINDOW`] tokens (step [`WINDOW`]/2): an instruction hidden in a long
-//! document scores as if it stood alone, and a long benign text does not add
-//! up to an attack.
+//! A text is split into tokens (lower-cased runs of letters/digits, one token
+//! per Han or kana character, runs of symbols). Every token contributes
+//! hashed features: the token, the pair and triple ending at it, the
+//! character 4-grams of a word with boundary marks, and — in a second channel
+//! with its own normalisation — pairs and triples of [`concept`]s. The score
+//! of a text is the highest score of any *window* of [`WINDOW`] tokens (step
+//! [`WINDOW`]/2): an instruction hidden in a long document scores as if it
+//! stood alone, and a long benign text does not add up to an attack.
+
+use std::borrow::Cow;
 
 /// Tokens per window.
 pub const WINDOW: usize = 32;
@@ -21,10 +24,8 @@ const MAX_WORD: usize = 24;
 /// Longest run of symbols kept as one token.
 const MAX_SYMBOLS: usize = 4;
 
-use std::borrow::Cow;
-
 const MAGIC: &[u8; 8] = b"KNLCLS01";
-/// Version of [`tokens`] and [`token_features`]: bump on any change to them,
+/// Version of [`features`] (and of [`concept`]): bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
 pub const FEATURES: u32 = 6;
 
