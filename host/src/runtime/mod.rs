@@ -937,12 +937,9 @@ fn file_digest(path: &Path) -> std::io::Result<FileDigest> {
         if n == 0 {
             break;
         }
-        for (i, &b) in buf[..n].iter().enumerate() {
-            let at = len as usize + i;
-            if at >= 8 {
-                break;
-            }
-            head[at] = b;
+        if let Some(gap) = head.get_mut(len as usize..) {
+            let take = gap.len().min(n);
+            gap[..take].copy_from_slice(&buf[..take]);
         }
         hasher.update(&buf[..n]);
         len += n as u64;

@@ -77,14 +77,25 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; SOURCES] = [
+        Source::UserMessage,
+        Source::ToolOutput,
+        Source::Attachment,
+        Source::ThreadContext,
+    ];
+
+    /// The WIT name, e.g. `tool-output`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::UserMessage => "user-message",
+            Source::ToolOutput => "tool-output",
+            Source::Attachment => "attachment",
+            Source::ThreadContext => "thread-context",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Source> {
-        Some(match s {
-            "user-message" => Source::UserMessage,
-            "tool-output" => Source::ToolOutput,
-            "attachment" => Source::Attachment,
-            "thread-context" => Source::ThreadContext,
-            _ => return None,
-        })
+        Source::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -424,10 +435,14 @@ fn is_cjk_str(s: &str) -> bool {
 
 /// Concepts of two-character Han/kana words (see [`concept`]).
 fn han_concept(prev: char, this: &str) -> u8 {
-    let mut w = String::with_capacity(8);
-    w.push(prev);
-    w.push_str(this);
-    match w.as_str() {
+    let mut w = [0u8; 12];
+    let n = prev.encode_utf8(&mut w).len();
+    let end = n + this.len();
+    let Some(rest) = w.get_mut(n..end) else {
+        return 0;
+    };
+    rest.copy_from_slice(this.as_bytes());
+    match core::str::from_utf8(&w[..end]).unwrap_or("") {
         "忽略" | "无视" | "無視" | "忘记" | "忘記" | "忽視" | "忽视" => 1,
         "之前" | "以前" | "先前" | "上面" | "前面" | "上述" => 2,
         "指令" | "指示" | "规则" | "規則" | "提示" | "命令" => 3,
@@ -566,6 +581,18 @@ mod tests {
         // concept pairs: "ignore … previous … instructions" has a triple
         let n = |t: &str| features(t).hashes.len();
         assert!(n("ignore previous instructions") > n("banana yellow fruitbowl"));
+    }
+
+    #[test]
+    fn sources_round_trip_their_wit_names() {
+        for s in Source::ALL {
+            assert_eq!(Source::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Source::parse("email"), None);
+        // two-character Han words are concepts; other pairs are not
+        assert_eq!(han_concept('忽', "略"), concept("ignore"));
+        assert_eq!(han_concept('指', "令"), concept("instructions"));
+        assert_eq!(han_concept('你', "好"), 0);
     }
 
     #[test]

@@ -246,37 +246,23 @@ fn run(o: &Opts) -> Result<bool, String> {
         "{:<22} {:>6} {:>9} {:>9}",
         "attack family", "texts", "blocked", "flagged+"
     );
-    for fam in &families {
-        let (n, b, f) = detection(&shipped, &examples, |e| {
-            e.attack && e.group == *fam && e.split == Split::HeldOut
-        });
-        let _ = writeln!(
-            report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%",
+    let held_out = |label: &str, decimals: usize, pick: &dyn Fn(&Example) -> bool| {
+        let (n, b, f) = detection(&shipped, &examples, |e| pick(e));
+        format!(
+            "{label:<22} {n:>6} {:>8.decimals$}% {:>8.decimals$}%\n",
             pct(b, n),
             pct(f, n)
-        );
+        )
+    };
+    for fam in &families {
+        report += &held_out(fam, 1, &|e| {
+            e.attack && e.group == *fam && e.split == Split::HeldOut
+        });
     }
-    let (n, b, f) = detection(&shipped, &examples, |e| {
-        e.attack && e.split == Split::HeldOut
-    });
-    let _ = writeln!(
-        report,
-        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
-        "all attacks",
-        pct(b, n),
-        pct(f, n)
-    );
-    let (n, b, f) = detection(&shipped, &examples, |e| {
+    report += &held_out("all attacks", 1, &|e| e.attack && e.split == Split::HeldOut);
+    report += &held_out("indirect (in docs/tools)", 1, &|e| {
         e.attack && e.split == Split::HeldOut && e.source != Source::UserMessage
     });
-    let _ = writeln!(
-        report,
-        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
-        "indirect (in docs/tools)",
-        pct(b, n),
-        pct(f, n)
-    );
     let _ = writeln!(
         report,
         "{:<22} {:>6} {:>9} {:>9}",
@@ -289,38 +275,25 @@ fn run(o: &Opts) -> Result<bool, String> {
         "tool-output",
         "hard-negative",
     ] {
-        let (n, b, f) = detection(&shipped, &examples, |e| {
+        report += &held_out(kind, 3, &|e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
         });
-        let _ = writeln!(
-            report,
-            "{kind:<22} {n:>6} {:>8.3}% {:>8.3}%",
-            pct(b, n),
-            pct(f, n)
-        );
     }
-    let (n, b, f) = detection(&shipped, &examples, |e| {
+    report += &held_out("hard-negative (all)", 3, &|e| {
         !e.attack && e.group == "hard-negative"
     });
-    let _ = writeln!(
-        report,
-        "{:<22} {n:>6} {:>8.3}% {:>8.3}%",
-        "hard-negative (all)",
-        pct(b, n),
-        pct(f, n)
-    );
-    let _ = writeln!(
-        report,
-        "thresholds (flag/block): user-message {}/{}, tool-output {}/{}, attachment {}/{}, thread-context {}/{}",
-        shipped.thresholds[0].flag,
-        shipped.thresholds[0].block,
-        shipped.thresholds[1].flag,
-        shipped.thresholds[1].block,
-        shipped.thresholds[2].flag,
-        shipped.thresholds[2].block,
-        shipped.thresholds[3].flag,
-        shipped.thresholds[3].block
-    );
+    let t: Vec<String> = Source::ALL
+        .iter()
+        .map(|&s| {
+            format!(
+                "{} {}/{}",
+                s.as_str(),
+                shipped.thresholds[s as usize].flag,
+                shipped.thresholds[s as usize].block
+            )
+        })
+        .collect();
+    let _ = writeln!(report, "thresholds (flag/block): {}", t.join(", "));
     if o.misses {
         for kind in ["chat", "document", "tool-output", "hard-negative"] {
             let mut top: Vec<(u32, &str)> = examples
@@ -382,13 +355,8 @@ fn export(data: &std::path::Path, dir: &std::path::Path) -> Result<(), String> {
             if r.attack { "attack" } else { "benign" },
             r.group
         );
-        let source = match r.source {
-            Source::UserMessage => "user-message",
-            Source::ToolOutput => "tool-output",
-            Source::Attachment => "attachment",
-            Source::ThreadContext => "thread-context",
-        };
-        let line = serde_json::json!({"text": r.text, "source": source, "label": r.attack});
+        let line =
+            serde_json::json!({"text": r.text, "source": r.source.as_str(), "label": r.attack});
         let f = files.entry(name).or_default();
         f.push_str(&line.to_string());
         f.push('\n');
