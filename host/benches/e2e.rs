@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fake_mattermost::FakeMm;
-use procstat::{cpu_secs, rss_mb};
+use procstat::{cpu_secs, rss_mb, rss_parts_mb};
 
 const T: Duration = Duration::from_secs(30);
 /// A configured route (served at once while big guests compile; the built-in
@@ -279,18 +279,23 @@ fn main() {
             });
         }
     });
+    let took = t.elapsed().as_secs_f64();
     let sessions_rss = rss_mb(pid);
+    let (anon, file) = rss_parts_mb(pid);
+    // Once every session worker has retired (idle for 10 s).
+    if !smoke {
+        std::thread::sleep(Duration::from_secs(12));
+    }
+    let retired_rss = rss_mb(pid);
     println!(
-        "{:<34} {:>8} {:>8} {:>8}  {many} one-message sessions in {:.1} s: RSS {sessions_rss:.1} MB",
-        "many sessions",
-        "-",
-        "-",
-        "-",
-        t.elapsed().as_secs_f64()
+        "{:<34} {:>8} {:>8} {:>8}  {many} one-message sessions in {took:.1} s: RSS {sessions_rss:.1} MB \
+         ({anon:.1} anonymous, {file:.1} file); {retired_rss:.1} MB once their workers retired",
+        "many sessions", "-", "-", "-",
     );
     json.insert(
         "many_sessions".into(),
-        serde_json::json!({"sessions": many, "rss_mb": sessions_rss}),
+        serde_json::json!({"sessions": many, "rss_mb": sessions_rss, "anon_mb": anon,
+            "file_mb": file, "retired_rss_mb": retired_rss}),
     );
 
     // Hot swap under load: echo ↔ a copy with other bytes, 20 times.

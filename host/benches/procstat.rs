@@ -18,11 +18,22 @@ pub fn cpu_secs(pid: u32) -> f64 {
 
 /// VmRSS of a process, in MB.
 pub fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
+}
+
+/// Anonymous (heap, stacks) and file-backed (the binary, mapped guests)
+/// parts of a process's RSS, in MB.
+pub fn rss_parts_mb(pid: u32) -> (f64, f64) {
+    (status_mb(pid, "RssAnon:"), status_mb(pid, "RssFile:"))
+}
+
+/// A `kB` field of `/proc/PID/status`, in MB.
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })

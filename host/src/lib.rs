@@ -16,6 +16,7 @@ pub mod init;
 pub mod llm;
 pub mod mattermost;
 pub mod mcp;
+pub mod memory;
 pub mod metrics;
 pub mod policy;
 pub mod replace;

@@ -372,6 +372,7 @@ enum PairAction {
 }
 
 fn main() -> ExitCode {
+    kennel::memory::limit_arenas();
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Run(_)) {
         "info"

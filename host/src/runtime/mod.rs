@@ -453,7 +453,8 @@ impl Runtime {
                 });
             }
         });
-        give_back_memory();
+        // Cranelift's peak for a Python or JS guest is hundreds of MB.
+        crate::memory::give_back();
         results
             .into_iter()
             .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
@@ -949,18 +950,6 @@ fn file_digest(path: &Path) -> std::io::Result<FileDigest> {
         len,
         head,
     })
-}
-
-/// Returns the compiler's freed heap to the OS. Cranelift's peak for a
-/// Python or JS guest is hundreds of MB; glibc keeps freed arenas mapped, so
-/// without this the process would stay at that peak for its whole life.
-fn give_back_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator; it has
-    // no preconditions and is thread-safe.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// The outcome of loading one guest file.

@@ -25,6 +25,7 @@
 //! | nothing left half done | a post still `received` after an error or a crash is retried with backoff (the reply found on the server, the stored answer, or a new turn); after [`MAX_ATTEMPTS`] the user gets an apology and the row is `failed`; an interrupted stream is finished or marked interrupted |
 //! | no flood | at most `max_reply_parts` posts per answer; full session queues answer "busy" |
 
+mod cache;
 mod events;
 mod http;
 mod jobs;
@@ -56,8 +57,9 @@ const LONG_ANSWER_FILE: &str = "answer.md";
 /// Reactions that replace `ack_reaction` when a turn ends.
 const ACK_DONE: &str = "white_check_mark";
 const ACK_FAILED: &str = "x";
-/// How long a verified username is trusted before it is looked up again.
-const USER_TTL: Duration = Duration::from_secs(300);
+/// How long a verified username, a channel's name and kind, or a team's
+/// name is trusted before it is looked up again (renames are seen then).
+const LOOKUP_TTL: Duration = Duration::from_secs(300);
 /// A turn still running after this long shows the typing indicator.
 const TYPING_DELAY: Duration = Duration::from_millis(800);
 /// Typing indicator refresh.
@@ -154,9 +156,9 @@ pub struct Bot {
     /// The allowlist and the config entries it was built from (rebuilt when a
     /// config reload changes them).
     allow: Mutex<(AllowList, Vec<String>)>,
-    users: Mutex<HashMap<String, (User, Instant)>>,
-    channels: Mutex<HashMap<String, ChannelInfo>>,
-    teams: Mutex<HashMap<String, String>>,
+    users: Mutex<cache::Cache<User>>,
+    channels: Mutex<cache::Cache<ChannelInfo>>,
+    teams: Mutex<cache::Cache<String>>,
     /// Posts being worked on now (never picked up by a retry meanwhile).
     in_flight: Mutex<HashSet<String>>,
     arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Box<Arrival>>>>,
@@ -214,9 +216,9 @@ pub async fn run(
         me,
         gateway,
         allow: Mutex::new((allow, cfg.access.allowed_users.clone())),
-        users: Mutex::new(HashMap::new()),
-        channels: Mutex::new(HashMap::new()),
-        teams: Mutex::new(HashMap::new()),
+        users: Mutex::new(cache::Cache::new(LOOKUP_TTL)),
+        channels: Mutex::new(cache::Cache::new(LOOKUP_TTL)),
+        teams: Mutex::new(cache::Cache::new(LOOKUP_TTL)),
         in_flight: Mutex::new(HashSet::new()),
         arrivals: Mutex::new(HashMap::new()),
         workers: Mutex::new(HashMap::new()),
@@ -1389,7 +1391,7 @@ impl Bot {
 
     async fn channel_info(&self, id: &str, meta: Option<&Meta>) -> Result<ChannelInfo, ApiError> {
         if let Some(c) = lock(&self.channels).get(id) {
-            return Ok(c.clone());
+            return Ok(c);
         }
         let (kind, name, display, team_id) = match meta.filter(|m| !m.channel_type.is_empty()) {
             Some(m) => (
@@ -1415,17 +1417,17 @@ impl Bot {
             kind: ChannelKind::from_mattermost(&kind),
             team,
         };
-        lock(&self.channels).insert(id.to_string(), info.clone());
+        lock(&self.channels).insert(id, info.clone());
         Ok(info)
     }
 
     async fn team_name(&self, id: &str) -> Option<String> {
         if let Some(n) = lock(&self.teams).get(id) {
-            return Some(n.clone());
+            return Some(n);
         }
         match self.api.team(id).await {
             Ok(t) => {
-                lock(&self.teams).insert(id.to_string(), t.name.clone());
+                lock(&self.teams).insert(id, t.name.clone());
                 Some(t.name)
             }
             Err(e) => {
@@ -1435,16 +1437,14 @@ impl Bot {
         }
     }
 
-    /// The user as the API reports it (cached for [`USER_TTL`]).
+    /// The user as the API reports it (cached for [`LOOKUP_TTL`]).
     async fn user(&self, id: &str) -> Option<User> {
-        if let Some((u, at)) = lock(&self.users).get(id)
-            && at.elapsed() < USER_TTL
-        {
-            return Some(u.clone());
+        if let Some(u) = lock(&self.users).get(id) {
+            return Some(u);
         }
         match self.api.user(id).await {
             Ok(u) => {
-                lock(&self.users).insert(id.to_string(), (u.clone(), Instant::now()));
+                lock(&self.users).insert(id, u.clone());
                 Some(u)
             }
             Err(e) => {
@@ -1637,9 +1637,27 @@ async fn next_or_retire<T, V>(
     let last = rx.try_recv();
     if last.is_none() {
         senders.remove(key);
+        let idle = senders.is_empty();
+        drop(senders);
+        retired(idle);
     }
     last
 }
+
+/// Counts a retired queue. The bot gives freed memory back to the OS when
+/// the last queue of a kind retires (it is idle) and after every
+/// [`TRIM_EVERY`] retirements (a busy bot that is never idle): a burst of
+/// sessions otherwise leaves its freed pages mapped for good.
+fn retired(idle: bool) {
+    static RETIRED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RETIRED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    if idle || n.is_multiple_of(TRIM_EVERY) {
+        tokio::task::spawn_blocking(crate::memory::give_back);
+    }
+}
+
+/// See [`retired`].
+const TRIM_EVERY: u64 = 1024;
 
 /// Counts an answered post in the metrics.
 fn count_outcome(kind: &crate::gateway::OutcomeKind, took: Duration) {
