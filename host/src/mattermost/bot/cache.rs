@@ -42,7 +42,7 @@ impl<V: Clone> Cache<V> {
 
     /// Stores `v` for `id`. When full, expired entries go first, then the
     /// oldest quarter (a sort once per quarter of the capacity, not per
-    /// insert).
+    /// insert). The map's own table stays sized for the capacity.
     pub fn insert(&mut self, id: &str, v: V) {
         if self.map.len() >= self.capacity && !self.map.contains_key(id) {
             self.map.retain(|_, (_, at)| at.elapsed() < self.ttl);
@@ -52,7 +52,6 @@ impl<V: Clone> Cache<V> {
                 let cut = ages[(self.capacity / 4).min(ages.len() - 1)];
                 self.map.retain(|_, (_, at)| *at > cut);
             }
-            self.map.shrink_to_fit();
         }
         self.map.insert(id.to_string(), (v, Instant::now()));
     }
