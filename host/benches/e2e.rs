@@ -14,7 +14,8 @@
 //! | start | to WebSocket ready: warm cache, and every bundled guest on an empty cache (then the first reply) |
 //!
 //! `--smoke` (run by `just test`) does a few of each and checks correctness,
-//! never speed. The fake server shares the 2 cores with the host, so the
+//! never speed. `--profile SECS` runs only the echo saturation, for SECS
+//! seconds, and prints the host's PID (to attach `perf` or `strace`). The fake server shares the 2 cores with the host, so the
 //! numbers are a floor of what the host can do, not a ceiling.
 
 #[path = "../../tests/common/mod.rs"]
@@ -165,6 +166,14 @@ fn saturate(
     serde_json::json!({"users": users, "secs": elapsed, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "rss_mb": rss})
 }
 
+/// `--profile SECS`: only the echo saturation run, for SECS seconds, with
+/// the host's PID on stderr (to attach `perf` or `strace`).
+fn profile_secs() -> Option<u64> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--profile")?;
+    args.get(at + 1)?.parse().ok()
+}
+
 fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
     let (seq_n, users, sat_secs, b2b, growth) = if smoke {
@@ -184,6 +193,11 @@ fn main() {
     let dir = tempfile::tempdir().expect("dir");
     let host = start(&mm, &token, dir.path());
     let pid = host.child.id();
+    if let Some(secs) = profile_secs() {
+        eprintln!("kennel pid {pid}: saturating for {secs} s");
+        saturate(&mm, &people[..users], secs, pid, "saturation (echo)");
+        return;
+    }
     let mut json = serde_json::Map::new();
 
     // Sequential: one message at a time, each in a fresh DM's session order.
@@ -282,9 +296,9 @@ fn main() {
     let took = t.elapsed().as_secs_f64();
     let sessions_rss = rss_mb(pid);
     let (anon, file) = rss_parts_mb(pid);
-    // Once every session worker has retired (idle for 10 s).
+    // Once every session worker has retired (idle for 2 s).
     if !smoke {
-        std::thread::sleep(Duration::from_secs(12));
+        std::thread::sleep(Duration::from_secs(4));
     }
     let retired_rss = rss_mb(pid);
     println!(

@@ -110,8 +110,12 @@ pub struct St {
     teams: HashMap<String, String>,
     channels: HashMap<String, Channel>,
     posts: Vec<Value>,
+    /// Post id → index in `posts` (posts are never removed, only marked deleted).
+    post_index: HashMap<String, usize>,
     /// pending_post_id → (post id, when): server-wide, kept [`PENDING_TTL_MS`].
     pending: HashMap<String, (String, i64)>,
+    /// The pending keys in the order they were stored (to expire them in order).
+    pending_order: std::collections::VecDeque<(String, i64)>,
     files: HashMap<String, File>,
     conns: HashMap<String, Conn>,
     faults: Faults,
@@ -127,7 +131,9 @@ pub struct St {
     pub pongs: u64,
     /// Reply post id and time by the `kennel_reply_to` it carries (for fast waits).
     replies: HashMap<String, (String, Instant)>,
-    replied: Arc<std::sync::Condvar>,
+    /// Who waits for a reply to a post: each is woken alone (a condition
+    /// variable for all would wake every waiting client on every reply).
+    reply_waiters: HashMap<String, Vec<std::sync::mpsc::Sender<Instant>>>,
     /// Custom slash commands (as the server stores them, token included).
     commands: Vec<Value>,
     pub reactions: Vec<Reaction>,
@@ -141,6 +147,39 @@ impl St {
     fn new_id(&mut self, prefix: char) -> String {
         self.counter += 1;
         format!("{prefix}{:025}", self.counter)
+    }
+
+    /// Stores a post (and indexes it by id).
+    fn push_post(&mut self, p: Value) {
+        let id = p["id"].as_str().unwrap_or("").to_string();
+        self.post_index.insert(id, self.posts.len());
+        self.posts.push(p);
+    }
+
+    /// Where the post with this id is in `posts`.
+    fn post_at(&self, id: &str) -> Option<usize> {
+        self.post_index.get(id).copied()
+    }
+
+    fn post(&self, id: &str) -> Option<&Value> {
+        self.post_at(id).map(|i| &self.posts[i])
+    }
+
+    fn post_mut(&mut self, id: &str) -> Option<&mut Value> {
+        self.post_at(id).map(|i| &mut self.posts[i])
+    }
+
+    /// Forgets pending_post_ids older than [`PENDING_TTL_MS`], oldest first.
+    fn expire_pending(&mut self, now: i64) {
+        while let Some((key, at)) = self.pending_order.front() {
+            if now - *at < PENDING_TTL_MS {
+                break;
+            }
+            if self.pending.get(key).is_some_and(|(_, t)| t == at) {
+                self.pending.remove(key);
+            }
+            self.pending_order.pop_front();
+        }
     }
 }
 
@@ -239,17 +278,26 @@ impl FakeMm {
     /// Waits until a reply to `post_id` exists; returns when it was created.
     pub fn wait_reply(&self, post_id: &str, timeout: Duration) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
-        let mut s = lock(&self.st);
-        loop {
+        let rx = {
+            let mut s = lock(&self.st);
             if let Some((_, at)) = s.replies.get(post_id) {
                 return Some(*at);
             }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let cv = s.replied.clone();
-            s = cv
-                .wait_timeout(s, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
+            let (tx, rx) = std::sync::mpsc::channel();
+            s.reply_waiters
+                .entry(post_id.to_string())
+                .or_default()
+                .push(tx);
+            rx
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(at) => Some(at),
+            Err(_) => {
+                let mut s = lock(&self.st);
+                s.reply_waiters.remove(post_id);
+                s.replies.get(post_id).map(|(_, at)| *at)
+            }
         }
     }
 
@@ -348,7 +396,7 @@ impl FakeMm {
     pub fn react(&self, post_id: &str) {
         let mut s = lock(&self.st);
         let now = now_ms();
-        if let Some(p) = s.posts.iter_mut().find(|p| p["id"] == post_id) {
+        if let Some(p) = s.post_mut(post_id) {
             p["update_at"] = json!(now);
             p["has_reactions"] = json!(true);
         }
@@ -382,7 +430,7 @@ impl FakeMm {
     pub fn silent_post(&self, user: &str, channel: &str, message: &str) -> Value {
         let mut s = lock(&self.st);
         let p = create_post_value(&mut s, user, channel, message, "", json!({}), vec![]);
-        s.posts.push(p.clone());
+        s.push_post(p.clone());
         p
     }
 
@@ -419,9 +467,8 @@ impl FakeMm {
     pub fn edit_post(&self, user: &str, post_id: &str, message: &str) -> Value {
         let mut s = lock(&self.st);
         let i = s
-            .posts
-            .iter()
-            .position(|p| p["id"] == post_id && p["user_id"] == user)
+            .post_at(post_id)
+            .filter(|i| s.posts[*i]["user_id"] == user)
             .expect("the user's post");
         let now = now_ms();
         s.posts[i]["message"] = json!(message);
@@ -790,9 +837,8 @@ fn create(
     }
     if !root_id.is_empty() {
         let root_ok = s
-            .posts
-            .iter()
-            .any(|p| p["id"] == root_id && p["root_id"] == "" && p["channel_id"] == channel);
+            .post(root_id)
+            .is_some_and(|p| p["root_id"] == "" && p["channel_id"] == channel);
         if !root_ok {
             return Err(Box::new(app_error(
                 400,
@@ -804,10 +850,10 @@ fn create(
     // Like the server: the key is server-wide (whoever made the earlier post)
     // and lives about 30 s; within that a repeat returns the earlier post.
     let now = now_ms();
-    s.pending.retain(|_, (_, at)| now - *at < PENDING_TTL_MS);
+    s.expire_pending(now);
     if !pending.is_empty()
         && let Some((existing, _)) = s.pending.get(pending).cloned()
-        && let Some(p) = s.posts.iter().find(|p| p["id"] == existing.as_str())
+        && let Some(p) = s.post(&existing)
     {
         return Ok(p.clone());
     }
@@ -842,28 +888,30 @@ fn create(
         p["pending_post_id"] = json!(pending);
         let id = p["id"].as_str().unwrap_or("").to_string();
         s.pending.insert(pending.to_string(), (id, now));
+        s.pending_order.push_back((pending.to_string(), now));
     }
     if !root_id.is_empty() {
         // A reply bumps its root's update_at (so `since` returns the root again).
         let at = p["create_at"].clone();
-        if let Some(root) = s.posts.iter_mut().find(|r| r["id"] == root_id) {
+        if let Some(root) = s.post_mut(root_id) {
             root["update_at"] = at.clone();
             root["last_reply_at"] = at;
         }
     }
     if let Some(to) = p["props"]["kennel_reply_to"].as_str() {
         let id = p["id"].as_str().unwrap_or("").to_string();
-        s.replies
-            .entry(to.to_string())
-            .or_insert((id, Instant::now()));
-        s.replied.notify_all();
+        let at = Instant::now();
+        s.replies.entry(to.to_string()).or_insert((id, at));
+        for w in s.reply_waiters.remove(to).unwrap_or_default() {
+            let _ = w.send(at);
+        }
     }
     store_and_broadcast(s, p.clone());
     Ok(p)
 }
 
 fn store_and_broadcast(s: &mut St, p: Value) {
-    s.posts.push(p.clone());
+    s.push_post(p.clone());
     let channel = p["channel_id"].as_str().unwrap_or("").to_string();
     let Some(ch) = s.channels.get(&channel).cloned() else {
         return;
@@ -1308,7 +1356,7 @@ async fn rest(
                     "Post Message property is longer than the maximum permitted length.",
                 );
             }
-            let Some(i) = s.posts.iter().position(|p| p["id"] == *id) else {
+            let Some(i) = s.post_at(id) else {
                 return app_error(404, "app.post.get.app_error", "Unable to get the post.");
             };
             if s.posts[i]["user_id"] != me.as_str() {
@@ -1340,7 +1388,7 @@ async fn rest(
             ok(200, p)
         }
         ("GET", ["posts", id, "thread"]) => {
-            let Some(post) = s.posts.iter().find(|p| p["id"] == *id) else {
+            let Some(post) = s.post(id) else {
                 return app_error(404, "app.post.get.app_error", "Unable to get the post.");
             };
             let root = match post["root_id"].as_str() {
@@ -1394,7 +1442,7 @@ async fn rest(
             remove_reaction(&mut s, &me, pid, emoji);
             ok(200, json!({"status": "OK"}))
         }
-        ("GET", ["posts", id]) => match s.posts.iter().find(|p| p["id"] == *id) {
+        ("GET", ["posts", id]) => match s.post(id) {
             Some(p) => ok(200, p.clone()),
             None => app_error(404, "app.post.get.app_error", "Unable to get the post."),
         },
@@ -1560,7 +1608,7 @@ fn mime_of(name: &str) -> String {
 /// `update_at` and broadcasts `reaction_added`; `None` for an unknown post.
 fn add_reaction(s: &mut St, user: &str, post_id: &str, emoji: &str) -> Option<Value> {
     let now = now_ms();
-    let i = s.posts.iter().position(|p| p["id"] == post_id)?;
+    let i = s.post_at(post_id)?;
     s.posts[i]["update_at"] = json!(now);
     s.posts[i]["has_reactions"] = json!(true);
     let channel = s.posts[i]["channel_id"].as_str().unwrap_or("").to_string();
@@ -1594,7 +1642,7 @@ fn remove_reaction(s: &mut St, user: &str, post_id: &str, emoji: &str) {
     }
     s.reaction_log.push((false, r));
     let now = now_ms();
-    let Some(i) = s.posts.iter().position(|p| p["id"] == post_id) else {
+    let Some(i) = s.post_at(post_id) else {
         return;
     };
     s.posts[i]["update_at"] = json!(now);

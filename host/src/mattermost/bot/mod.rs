@@ -67,8 +67,10 @@ const TYPING_EVERY: Duration = Duration::from_secs(4);
 /// Minimum gap between two edits of a streamed reply; a streamed answer that
 /// completes sooner is posted once, without edits.
 pub const STREAM_EDIT_GAP: Duration = Duration::from_secs(1);
-/// Idle per-session workers exit after this long.
-const WORKER_IDLE: Duration = Duration::from_secs(10);
+/// Idle per-channel and per-session queues retire after this long. A new
+/// one costs a task spawn; an idle one holds ~1.5 KB, so a burst of 10,000
+/// one-message sessions would otherwise keep ~15 MB alive for this long.
+const WORKER_IDLE: Duration = Duration::from_secs(2);
 /// Attempts to answer a post before the user gets an apology.
 pub const MAX_ATTEMPTS: u32 = 4;
 /// Catch-up re-reads this far behind a channel's cursor (posts recorded out
