@@ -133,7 +133,8 @@ pub struct St {
     replies: HashMap<String, (String, Instant)>,
     /// Who waits for a reply to a post: each is woken alone (a condition
     /// variable for all would wake every waiting client on every reply).
-    reply_waiters: HashMap<String, Vec<std::sync::mpsc::Sender<Instant>>>,
+    reply_waiters: HashMap<String, Vec<(u64, std::sync::mpsc::Sender<Instant>)>>,
+    waiter_seq: u64,
     /// Custom slash commands (as the server stores them, token included).
     commands: Vec<Value>,
     pub reactions: Vec<Reaction>,
@@ -284,21 +285,28 @@ impl FakeMm {
                 return Some(*at);
             }
             let (tx, rx) = std::sync::mpsc::channel();
+            s.waiter_seq += 1;
+            let me = s.waiter_seq;
             s.reply_waiters
                 .entry(post_id.to_string())
                 .or_default()
-                .push(tx);
-            rx
+                .push((me, tx));
+            (me, rx)
         };
+        let (me, rx) = rx;
         let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(at) => Some(at),
-            Err(_) => {
-                let mut s = lock(&self.st);
+        if let Ok(at) = rx.recv_timeout(left) {
+            return Some(at);
+        }
+        // Timed out: stop waiting (only this waiter), then one last look.
+        let mut s = lock(&self.st);
+        if let Some(w) = s.reply_waiters.get_mut(post_id) {
+            w.retain(|(id, _)| *id != me);
+            if w.is_empty() {
                 s.reply_waiters.remove(post_id);
-                s.replies.get(post_id).map(|(_, at)| *at)
             }
         }
+        s.replies.get(post_id).map(|(_, at)| *at)
     }
 
     /// Every post by `user`, in every channel.
@@ -902,7 +910,7 @@ fn create(
         let id = p["id"].as_str().unwrap_or("").to_string();
         let at = Instant::now();
         s.replies.entry(to.to_string()).or_insert((id, at));
-        for w in s.reply_waiters.remove(to).unwrap_or_default() {
+        for (_, w) in s.reply_waiters.remove(to).unwrap_or_default() {
             let _ = w.send(at);
         }
     }
