@@ -1010,6 +1010,32 @@ fn a_config_reload_changes_who_is_allowed() {
 // ---- issue 8: faults and attacks ------------------------------------------------
 
 #[test]
+fn the_fake_server_dedups_pending_post_ids_server_wide_for_30_s() {
+    let w = World::new();
+    let t0 = fake_mattermost::now_ms();
+    let a = w.mm.create_as(&w.alice, &w.town, "one", "k1");
+    let b = w.mm.create_as(&w.alice, &w.town, "two", "k1");
+    // Like the server: a repeat returns the earlier post, whoever sends it.
+    let c = w.mm.create_as(&w.mallory, &w.town, "three", "k1");
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(a["id"], c["id"]);
+    assert_eq!(msg(&b), "one");
+    let k2 = w.mm.create_as(&w.alice, &w.town, "four", "k2");
+    // Within the window nothing expires; after it, the key is free again.
+    w.mm.expire_pending_as_of(t0 + 29_000);
+    assert_eq!(
+        w.mm.create_as(&w.alice, &w.town, "five", "k1")["id"],
+        a["id"]
+    );
+    w.mm.expire_pending_as_of(fake_mattermost::now_ms() + 30_001);
+    let d = w.mm.create_as(&w.alice, &w.town, "six", "k1");
+    let e = w.mm.create_as(&w.alice, &w.town, "seven", "k2");
+    assert_ne!(d["id"], a["id"]);
+    assert_ne!(e["id"], k2["id"]);
+    assert_eq!(msg(&d), "six");
+}
+
+#[test]
 fn a_pre_posted_pending_id_does_not_swallow_the_answer() {
     let w = World::new();
     let llm = FakeLlm::start();

@@ -400,6 +400,12 @@ impl FakeMm {
         p
     }
 
+    /// Forgets the pending_post_ids that are too old at `now` (ms), as the
+    /// next create at that time would (for tests of the dedup window).
+    pub fn expire_pending_as_of(&self, now: i64) {
+        lock(&self.st).expire_pending(now);
+    }
+
     /// A reaction: bumps the post's `update_at` like the server does.
     pub fn react(&self, post_id: &str) {
         let mut s = lock(&self.st);
