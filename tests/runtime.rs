@@ -49,6 +49,20 @@ fn misbehave_dir(limits: &str) -> tempfile::TempDir {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_memory_survives_between_calls() {
+    // Pooled memory slots are reused; whatever a call wrote (a static
+    // counter, a 2 MiB buffer) must be gone for the next one, every time.
+    let d = misbehave_dir("");
+    let rt = runtime(d.path());
+    for _ in 0..25 {
+        let s = rt.tool_invoke("misbehave", r#"{"mode":"scribble"}"#).await;
+        assert_eq!(s, Ok(Ok("scribbled".into())));
+        let p = rt.tool_invoke("misbehave", r#"{"mode":"peek"}"#).await;
+        assert_eq!(p, Ok(Ok(r#"{"calls":1,"dirty":0}"#.into())));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn infinite_loop_fails_with_cpu_error() {
     let d = misbehave_dir("cpu_ms = 200\n");
     let rt = runtime(d.path());

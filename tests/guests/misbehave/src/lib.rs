@@ -3,11 +3,24 @@
 //! `print` (16 MiB to stdout), `stderr` (a few lines), `echo` (returns the arguments),
 //! `log` (floods the host's `log` import), `big` (returns 1 MiB), `ambient`
 //! (tries files, directories, the environment, arguments and a socket, and
-//! reports what it got).
+//! reports what it got), `scribble` (fills a 2 MiB static buffer and bumps a
+//! static counter), `peek` (reports the counter and how many bytes of the
+//! buffer are not zero: a fresh instance must see `1` and `0`).
 
 wit_bindgen::generate!({ path: "../../../wit", world: "tool", generate_all });
 
 struct Misbehave;
+
+/// Bigger than the host's keep-resident size, so a reused memory slot is
+/// reset both ways (rewritten in place, and released).
+const BUF_LEN: usize = 2 << 20;
+static mut BUF: [u8; BUF_LEN] = [0; BUF_LEN];
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Calls of this instance so far (this one included).
+fn count_call() -> u32 {
+    CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+}
 
 impl Guest for Misbehave {
     fn describe() -> ToolSpec {
@@ -57,6 +70,20 @@ impl Guest for Misbehave {
             Ok(format!(
                 "{{\"file\":{file},\"dir\":{dir},\"cwd\":{cwd},\"env\":{env},\"args\":{args},\"socket\":{socket},\"create\":{create}}}"
             ))
+        } else if arguments.contains("\"scribble\"") {
+            count_call();
+            let buf = &raw mut BUF;
+            // SAFETY: one call runs at a time in an instance (no threads).
+            unsafe { std::ptr::write_bytes(buf.cast::<u8>(), 0xAB, BUF_LEN) };
+            Ok("scribbled".into())
+        } else if arguments.contains("\"peek\"") {
+            let calls = count_call();
+            let buf = &raw const BUF;
+            // SAFETY: as above; the buffer is initialised (zeros or 0xAB).
+            let dirty = (0..BUF_LEN)
+                .filter(|i| unsafe { std::ptr::read_volatile(buf.cast::<u8>().add(*i)) } != 0)
+                .count();
+            Ok(format!("{{\"calls\":{calls},\"dirty\":{dirty}}}"))
         } else if arguments.contains("\"stderr\"") {
             eprintln!("hello from stderr");
             Ok("ok".into())
