@@ -14,8 +14,8 @@
 //! | start | to WebSocket ready: warm cache, and every bundled guest on an empty cache (then the first reply) |
 //!
 //! `--smoke` (run by `just test`) does a few of each and checks correctness,
-//! never speed. `--profile SECS` runs only the echo saturation, for SECS
-//! seconds, and prints the host's PID (to attach `perf` or `strace`). The fake server shares the 2 cores with the host, so the
+//! never speed. `--profile SECS` runs only the echo saturation (with
+//! `--assistant`: the assistant's), for SECS seconds, and prints the host's PID (to attach `perf` or `strace`). The fake server shares the 2 cores with the host, so the
 //! numbers are a floor of what the host can do, not a ceiling.
 
 #[path = "../../tests/common/mod.rs"]
@@ -166,7 +166,22 @@ fn saturate(
     serde_json::json!({"users": users, "secs": elapsed, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "rss_mb": rss})
 }
 
-/// `--profile SECS`: only the echo saturation run, for SECS seconds, with
+/// `kennel run` with the `assistant` agent on every channel, talking to `llm`.
+fn start_assistant(
+    mm: &FakeMm,
+    token: &str,
+    dir: &std::path::Path,
+    llm: &fake_llm::FakeLlm,
+) -> (Host, Duration) {
+    let cfg = format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
+        llm.base_url()
+    );
+    let guests = common::guest_dir(&[&common::dist("assistant")]);
+    start_with(mm, token, dir, guests, &common::cache_dir(), &cfg)
+}
+
+/// `--profile SECS` (`--assistant`): only the echo (assistant) saturation run, for SECS seconds, with
 /// the host's PID on stderr (to attach `perf` or `strace`).
 fn profile_secs() -> Option<u64> {
     let args: Vec<String> = std::env::args().collect();
@@ -194,6 +209,16 @@ fn main() {
     let host = start(&mm, &token, dir.path());
     let pid = host.child.id();
     if let Some(secs) = profile_secs() {
+        if std::env::args().any(|a| a == "--assistant") {
+            drop(host);
+            let llm = fake_llm::FakeLlm::start();
+            llm.set_default(fake_llm::Step::Text("ok".into()));
+            let (h, _) = start_assistant(&mm, &token, dir.path(), &llm);
+            let pid = h.child.id();
+            eprintln!("kennel pid {pid}: saturating for {secs} s");
+            saturate(&mm, &people[..users], secs, pid, "saturation (assistant + LLM)");
+            return;
+        }
         eprintln!("kennel pid {pid}: saturating for {secs} s");
         saturate(&mm, &people[..users], secs, pid, "saturation (echo)");
         return;
@@ -401,18 +426,7 @@ fn main() {
     let llm = fake_llm::FakeLlm::start();
     llm.set_default(fake_llm::Step::Text("ok".into()));
     let llm_dir = tempfile::tempdir().expect("dir");
-    let llm_cfg = format!(
-        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\n",
-        llm.base_url()
-    );
-    let (h, _) = start_with(
-        &mm,
-        &token,
-        llm_dir.path(),
-        common::guest_dir(&[&common::dist("assistant")]),
-        &common::cache_dir(),
-        &llm_cfg,
-    );
+    let (h, _) = start_assistant(&mm, &token, llm_dir.path(), &llm);
     let v = saturate(
         &mm,
         &people[..users],
