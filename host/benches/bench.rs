@@ -279,6 +279,13 @@ async fn main() {
         }
     }
 
+    // What the warm pooled slots keep resident after all of the above
+    // (every bundled guest loaded, in this process).
+    println!(
+        "RSS of this process after the runtime runs: {:.1} MB",
+        rss_mb(std::process::id())
+    );
+
     // Group commit: durable inbox records from many concurrent writers.
     store_throughput(&tmp).await;
 

@@ -216,7 +216,13 @@ fn main() {
             let (h, _) = start_assistant(&mm, &token, dir.path(), &llm);
             let pid = h.child.id();
             eprintln!("kennel pid {pid}: saturating for {secs} s");
-            saturate(&mm, &people[..users], secs, pid, "saturation (assistant + LLM)");
+            saturate(
+                &mm,
+                &people[..users],
+                secs,
+                pid,
+                "saturation (assistant + LLM)",
+            );
             return;
         }
         eprintln!("kennel pid {pid}: saturating for {secs} s");
