@@ -135,6 +135,9 @@ pub struct St {
     /// variable for all would wake every waiting client on every reply).
     reply_waiters: HashMap<String, Vec<(u64, std::sync::mpsc::Sender<Instant>)>>,
     waiter_seq: u64,
+    /// When each post's `posted` event was handed to the WebSocket
+    /// connections (for the host's own share of a reply's latency).
+    event_sent: HashMap<String, Instant>,
     /// Custom slash commands (as the server stores them, token included).
     commands: Vec<Value>,
     pub reactions: Vec<Reaction>,
@@ -307,6 +310,16 @@ impl FakeMm {
             }
         }
         s.replies.get(post_id).map(|(_, at)| *at)
+    }
+
+    /// From the `posted` event of `post_id` being sent to the reply to it
+    /// arriving: the host's share of the latency (the fake server's own
+    /// work and the client's wake-up left out).
+    pub fn host_time(&self, post_id: &str) -> Option<Duration> {
+        let s = lock(&self.st);
+        let sent = s.event_sent.get(post_id)?;
+        let (_, at) = s.replies.get(post_id)?;
+        Some(at.saturating_duration_since(*sent))
     }
 
     /// Every post by `user`, in every channel.
@@ -973,6 +986,8 @@ fn store_and_broadcast(s: &mut St, p: Value) {
         data
     };
     broadcast(s, &ch, "posted", &data_for);
+    let id = p["id"].as_str().unwrap_or("").to_string();
+    s.event_sent.insert(id, Instant::now());
 }
 
 fn broadcast(s: &mut St, ch: &Channel, event: &str, data_for: &dyn Fn(&str) -> Value) {
