@@ -4,7 +4,7 @@
 //!
 //! | run | what |
 //! |---|---|
-//! | sequential | 200 DMs one after another: post → reply latency p50/p95/p99 |
+//! | sequential | 200 DMs one after another: post → reply latency p50/p95/p99, and the host's share (`posted` event sent → reply received, timed in the fake server) |
 //! | saturation | 50 users, no think time, 10 s: replies/s, p50/p99, host CPU per message, RSS |
 //! | back-to-back | 20 messages, each sent the instant the previous reply arrives: all answered once, in order |
 //! | growth | one session, 200 turns: p50 of turns 1–20 against 181–200 |
