@@ -15,8 +15,10 @@
 //!
 //! `--smoke` (run by `just test`) does a few of each and checks correctness,
 //! never speed. `--profile SECS` runs only the echo saturation (with
-//! `--assistant`: the assistant's), for SECS seconds, and prints the host's PID (to attach `perf` or `strace`). The fake server shares the 2 cores with the host, so the
-//! numbers are a floor of what the host can do, not a ceiling.
+//! `--assistant`: the assistant's) for SECS seconds and prints the host's
+//! PID, to attach `perf` or `strace`. The fake server shares the 2 cores
+//! with the host, so the numbers are a floor of what the host can do, not a
+//! ceiling.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -117,11 +119,16 @@ fn pct(v: &mut [Duration], p: usize) -> f64 {
 
 /// Posts and waits for the reply; returns post → reply latency.
 fn ask(mm: &FakeMm, user: &str, channel: &str, text: &str) -> Duration {
+    ask_post(mm, user, channel, text).0
+}
+
+/// As [`ask`], also returning the post's id.
+fn ask_post(mm: &FakeMm, user: &str, channel: &str, text: &str) -> (Duration, String) {
     let sent = Instant::now();
     let p = mm.user_post(user, channel, text, None);
-    let id = p["id"].as_str().expect("id");
-    let at = mm.wait_reply(id, T).expect("a reply within 30 s");
-    at.saturating_duration_since(sent)
+    let id = p["id"].as_str().expect("id").to_string();
+    let at = mm.wait_reply(&id, T).expect("a reply within 30 s");
+    (at.saturating_duration_since(sent), id)
 }
 
 /// Every user posts again the moment their reply arrives, for `secs`.
@@ -181,12 +188,33 @@ fn start_assistant(
     start_with(mm, token, dir, guests, &common::cache_dir(), &cfg)
 }
 
-/// `--profile SECS` (`--assistant`): only the echo (assistant) saturation run, for SECS seconds, with
-/// the host's PID on stderr (to attach `perf` or `strace`).
+/// The SECS of `--profile SECS`, if given.
 fn profile_secs() -> Option<u64> {
     let args: Vec<String> = std::env::args().collect();
     let at = args.iter().position(|a| a == "--profile")?;
     args.get(at + 1)?.parse().ok()
+}
+
+/// The `--profile` run: one saturation, echo or (`--assistant`) assistant.
+fn profile(
+    mm: &FakeMm,
+    token: &str,
+    dir: &std::path::Path,
+    people: &[(String, String)],
+    secs: u64,
+) {
+    let llm = fake_llm::FakeLlm::start();
+    llm.set_default(fake_llm::Step::Text("ok".into()));
+    let (host, label) = match std::env::args().any(|a| a == "--assistant") {
+        true => (
+            start_assistant(mm, token, dir, &llm).0,
+            "saturation (assistant + LLM)",
+        ),
+        false => (start(mm, token, dir), "saturation (echo)"),
+    };
+    let pid = host.child.id();
+    eprintln!("kennel pid {pid}: saturating for {secs} s");
+    saturate(mm, people, secs, pid, label);
 }
 
 fn main() {
@@ -206,29 +234,11 @@ fn main() {
         })
         .collect();
     let dir = tempfile::tempdir().expect("dir");
+    if let Some(secs) = profile_secs() {
+        return profile(&mm, &token, dir.path(), &people[..users], secs);
+    }
     let host = start(&mm, &token, dir.path());
     let pid = host.child.id();
-    if let Some(secs) = profile_secs() {
-        if std::env::args().any(|a| a == "--assistant") {
-            drop(host);
-            let llm = fake_llm::FakeLlm::start();
-            llm.set_default(fake_llm::Step::Text("ok".into()));
-            let (h, _) = start_assistant(&mm, &token, dir.path(), &llm);
-            let pid = h.child.id();
-            eprintln!("kennel pid {pid}: saturating for {secs} s");
-            saturate(
-                &mm,
-                &people[..users],
-                secs,
-                pid,
-                "saturation (assistant + LLM)",
-            );
-            return;
-        }
-        eprintln!("kennel pid {pid}: saturating for {secs} s");
-        saturate(&mm, &people[..users], secs, pid, "saturation (echo)");
-        return;
-    }
     let mut json = serde_json::Map::new();
 
     // Sequential: one message at a time, each in a fresh DM's session order.
@@ -236,12 +246,9 @@ fn main() {
     let mut host_lat = Vec::with_capacity(seq_n);
     for i in 0..seq_n {
         let (u, dm) = &people[i % people.len()];
-        let sent = Instant::now();
-        let p = mm.user_post(u, dm, &format!("seq {i}"), None);
-        let id = p["id"].as_str().expect("id");
-        let at = mm.wait_reply(id, T).expect("a reply within 30 s");
-        lat.push(at.saturating_duration_since(sent));
-        host_lat.push(mm.host_time(id).expect("event and reply times"));
+        let (took, id) = ask_post(&mm, u, dm, &format!("seq {i}"));
+        lat.push(took);
+        host_lat.push(mm.host_time(&id).expect("event and reply times"));
     }
     let (p50, p95, p99) = (pct(&mut lat, 50), pct(&mut lat, 95), pct(&mut lat, 99));
     let (h50, h95, h99) = (

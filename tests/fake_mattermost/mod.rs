@@ -282,7 +282,7 @@ impl FakeMm {
     /// Waits until a reply to `post_id` exists; returns when it was created.
     pub fn wait_reply(&self, post_id: &str, timeout: Duration) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
-        let rx = {
+        let (me, rx) = {
             let mut s = lock(&self.st);
             if let Some((_, at)) = s.replies.get(post_id) {
                 return Some(*at);
@@ -296,7 +296,6 @@ impl FakeMm {
                 .push((me, tx));
             (me, rx)
         };
-        let (me, rx) = rx;
         let left = deadline.saturating_duration_since(Instant::now());
         if let Ok(at) = rx.recv_timeout(left) {
             return Some(at);
