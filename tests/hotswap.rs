@@ -257,6 +257,35 @@ async fn deleting_unloads_and_returning_reloads() {
     assert_eq!(reply.expect("ok").text, "version v0");
 }
 
+/// A swapped-in guest is loaded once: reading its files (as every load and
+/// any backup or `sha256sum` does) is not a change. Before this was
+/// checked, each reload's own read of the file triggered the next reload,
+/// every ~0.3 s for the life of the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_guest_file_does_not_reload_it() {
+    let s = setup().await;
+    deploy(s.dir.path(), "agent", &s.echo);
+    wait_version(
+        &s.rt,
+        "agent",
+        Some(&version_of(&s.echo)),
+        Duration::from_secs(10),
+    )
+    .await;
+    let loaded = s.rt.get("agent").expect("loaded");
+    for _ in 0..3 {
+        std::fs::read(s.dir.path().join("agent.wasm")).expect("read");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let now = s.rt.get("agent").expect("still loaded");
+    assert!(
+        Arc::ptr_eq(&loaded, &now),
+        "the guest was reloaded without a change (loaded at {:?}, then at {:?})",
+        loaded.loaded_at,
+        now.loaded_at
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_limits_file_reloads_the_guest() {
     let s = setup().await;

@@ -41,7 +41,9 @@ impl Watcher {
         let dir = rt.guest_dir().to_path_buf();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
         let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-            if let Ok(ev) = ev {
+            if let Ok(ev) = ev
+                && changes_content(&ev.kind)
+            {
                 for p in ev.paths {
                     let _ = tx.send(p);
                 }
@@ -75,6 +77,18 @@ impl Watcher {
             _watcher: watcher,
             task,
         })
+    }
+}
+
+/// Whether an event can mean a new file content or a removal. Opening and
+/// reading (inotify's `IN_OPEN`, `IN_CLOSE_NOWRITE`) cannot — and counting
+/// them made every reload, which reads the file, trigger the next one.
+fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
     }
 }
 
