@@ -44,6 +44,7 @@ pub use jobs::{Job, Refused, Run, RunState, Target};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
@@ -321,6 +322,28 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// A queued write's acknowledgement, for as many waiters as need it:
+/// `Ok` once the write is durable, else why it was not written.
+#[derive(Clone)]
+pub struct Durable(Shared<BoxFuture<'static, std::result::Result<(), String>>>);
+
+impl Durable {
+    /// Already durable (nothing was queued).
+    pub fn done() -> Durable {
+        Durable(futures_util::future::ready(Ok(())).boxed().shared())
+    }
+
+    pub async fn wait(&self) -> std::result::Result<(), String> {
+        self.0.clone().await
+    }
+}
+
+impl std::fmt::Debug for Durable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Durable")
+    }
+}
+
 /// Handle to the database. Share it behind an `Arc`; reads are one read
 /// transaction each, writes are group-committed.
 pub struct Store {
@@ -406,6 +429,41 @@ impl Store {
                 Ok(Ok(entry))
             })
             .await
+    }
+
+    /// As [`Store::inbox_record`], but returns as soon as the write is
+    /// queued, with the entry it writes: the caller may start work on the
+    /// post at once and must wait for [`Durable`] before anything leaves
+    /// the host. The caller must already know the post is new (it checked
+    /// [`Store::inbox_get`] and holds the post as in flight); if the row
+    /// exists after all, nothing is written and `Durable` fails.
+    pub fn inbox_record_queued(
+        &self,
+        post_id: &str,
+        channel_id: &str,
+        create_at: u64,
+    ) -> Result<(InboxEntry, Durable)> {
+        let post = post_id.to_string();
+        let entry = InboxEntry::received(channel_id.to_string(), create_at, random_token(12)?);
+        let row = entry.clone();
+        let ack = self.writer.submit(move |tx| {
+            let mut t = tx.open_table(INBOX).map_err(db)?;
+            if t.get(post.as_str()).map_err(db)?.is_some() {
+                return Ok(false);
+            }
+            t.insert(post.as_str(), encode(&row)?.as_slice())
+                .map_err(db)?;
+            raise_cursor(tx, &row.channel_id, row.created_at)?;
+            Ok(true)
+        })?;
+        let durable = async move {
+            match writer::Writer::acked(ack).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the post was already in the inbox".to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        Ok((entry, Durable(durable.boxed().shared())))
     }
 
     /// Opens a finished post again (its author edited it: an answered post
@@ -1455,6 +1513,35 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = Store::open(dir.path()).expect("open");
         (dir, s)
+    }
+
+    /// The queued record: the entry comes back at once, the row and the
+    /// cursor are there once `Durable` resolves, a later write's
+    /// acknowledgement implies the row is durable (one writer, in order),
+    /// and a row that exists already is neither overwritten nor reported
+    /// as written.
+    #[tokio::test]
+    async fn a_queued_inbox_record_is_durable_when_acknowledged() {
+        let (_d, s) = open();
+        let (entry, durable) = s.inbox_record_queued("p1", "c1", 10).expect("queue");
+        assert_eq!(entry.state, InboxState::Received);
+        assert_eq!(entry.pending_seed.len(), 12);
+        durable.wait().await.expect("durable");
+        durable.wait().await.expect("a second waiter sees the same");
+        assert_eq!(s.inbox_get("p1").expect("read"), Some(entry.clone()));
+        assert_eq!(s.cursors().expect("cursors"), vec![("c1".to_string(), 10)]);
+
+        let (_, queued) = s.inbox_record_queued("p2", "c1", 20).expect("queue");
+        s.memory_set("a", "user:1", "k", "v", Quota::default())
+            .await
+            .expect("later write");
+        assert!(s.inbox_get("p2").expect("read").is_some(), "in order");
+        queued.wait().await.expect("durable");
+
+        let (other, again) = s.inbox_record_queued("p1", "c1", 10).expect("queue");
+        assert_ne!(other.pending_seed, entry.pending_seed);
+        assert!(again.wait().await.is_err(), "p1 was known");
+        assert_eq!(s.inbox_get("p1").expect("read"), Some(entry));
     }
 
     #[tokio::test]

@@ -25,6 +25,9 @@ const MAX_BATCH: usize = 512;
 
 type OpResult = Result<(), StoreError>;
 
+/// Where a submitted operation's result arrives.
+pub(super) type Ack<T> = oneshot::Receiver<Result<T, StoreError>>;
+
 /// One queued write with its acknowledgement.
 pub(super) trait Op: Send {
     fn apply(&mut self, tx: &WriteTransaction) -> OpResult;
@@ -82,6 +85,18 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     {
+        Self::acked(self.submit(f)?).await
+    }
+
+    /// Queues `f` and returns at once; the receiver gets its result once
+    /// the transaction holding it has committed. Operations are applied in
+    /// the order they were queued, so a later write's acknowledgement
+    /// implies every earlier one is durable too.
+    pub(super) fn submit<T, F>(&self, f: F) -> Result<Ack<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
         let (ack, rx) = oneshot::channel();
         let op = Box::new(TypedOp { f, out: None, ack });
         self.tx
@@ -89,6 +104,11 @@ impl Writer {
             .ok_or_else(|| StoreError::Db("the store is closed".into()))?
             .send(op)
             .map_err(|_| StoreError::Db("the store writer has stopped".into()))?;
+        Ok(rx)
+    }
+
+    /// Waits for a submitted operation's result.
+    pub(super) async fn acked<T>(rx: Ack<T>) -> Result<T, StoreError> {
         rx.await
             .map_err(|_| StoreError::Db("the store writer has stopped".into()))?
     }

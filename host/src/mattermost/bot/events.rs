@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Bot, Source, lock};
 use crate::config::EditMode;
 use crate::mattermost::api::Post;
-use crate::store::{InboxState, Vote, now_ms};
+use crate::store::{Durable, InboxState, Vote, now_ms};
 
 /// The vote a reaction stands for: 👍 is up, 👎 is down, others are no vote.
 fn vote_of(emoji: &str) -> Option<bool> {
@@ -57,6 +57,8 @@ impl Bot {
     }
 
     async fn edited(self: Arc<Self>, post: Post) {
+        // A post recorded a moment ago may not be committed yet.
+        let _ = self.recorded(&post.id).await;
         let entry = match self.store().inbox_get(&post.id) {
             Ok(Some(e)) => e,
             Ok(None) => return,
@@ -72,7 +74,10 @@ impl Bot {
             }
             InboxState::Replied | InboxState::Skipped if self.answer_again(&entry, &post) => {
                 // Claimed before the row turns `received`: the retry task must not take it too.
-                if !lock(&self.in_flight).insert(post.id.clone()) {
+                if lock(&self.in_flight)
+                    .insert(post.id.clone(), Durable::done())
+                    .is_some()
+                {
                     return;
                 }
                 match self.store().inbox_reopen(&post.id).await {

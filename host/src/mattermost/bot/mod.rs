@@ -30,7 +30,7 @@ mod events;
 mod http;
 mod jobs;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,7 @@ use crate::policy::AllowList;
 use crate::routing::{ChannelInfo, ChannelKind};
 use crate::runtime::BoxFuture;
 use crate::session;
-use crate::store::{InboxEntry, InboxState, Retention, Store, TurnRecord, now_ms};
+use crate::store::{Durable, InboxEntry, InboxState, Retention, Store, TurnRecord, now_ms};
 
 /// Why a post was skipped when it did not address the bot (an edit that
 /// adds the mention makes it answerable).
@@ -161,8 +161,10 @@ pub struct Bot {
     users: Mutex<cache::Cache<User>>,
     channels: Mutex<cache::Cache<ChannelInfo>>,
     teams: Mutex<cache::Cache<String>>,
-    /// Posts being worked on now (never picked up by a retry meanwhile).
-    in_flight: Mutex<HashSet<String>>,
+    /// Posts being worked on now (never picked up by a retry meanwhile),
+    /// each with its inbox row's acknowledgement: a live post's turn starts
+    /// while the row is being committed, and nothing is posted before it is.
+    in_flight: Mutex<HashMap<String, Durable>>,
     arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Box<Arrival>>>>,
     workers: Mutex<HashMap<String, mpsc::Sender<Job>>>,
     turns: Semaphore,
@@ -221,7 +223,7 @@ pub async fn run(
         users: Mutex::new(cache::Cache::new(LOOKUP_TTL)),
         channels: Mutex::new(cache::Cache::new(LOOKUP_TTL)),
         teams: Mutex::new(cache::Cache::new(LOOKUP_TTL)),
-        in_flight: Mutex::new(HashSet::new()),
+        in_flight: Mutex::new(HashMap::new()),
         arrivals: Mutex::new(HashMap::new()),
         workers: Mutex::new(HashMap::new()),
         turns: Semaphore::new(cfg.mattermost.max_concurrent_turns.max(1)),
@@ -487,25 +489,57 @@ impl Bot {
     /// Records the post; `None` when it must not be worked on now (known
     /// already, in progress, or the store failed — then a retry or the next
     /// catch-up picks it up).
+    ///
+    /// A new post is claimed in memory first (so a second copy of it, from
+    /// catch-up or a repeated event, stops here), then its row is queued
+    /// without waiting for the commit: the turn runs meanwhile, and the row
+    /// usually shares a commit with the turn's first write (one disk sync
+    /// fewer per message). [`Bot::deliver_and_finish`] and the streamer wait
+    /// for the row before posting anything.
     async fn record(&self, post: &Post, source: Source) -> Option<InboxEntry> {
         if source == Source::Retry {
             return self.store().inbox_get(&post.id).ok().flatten();
         }
-        match self
-            .store()
-            .inbox_record(&post.id, &post.channel_id, post.create_at.max(0) as u64)
-            .await
+        if lock(&self.in_flight)
+            .insert(post.id.clone(), Durable::done())
+            .is_some()
         {
-            Ok(Ok(entry)) => {
+            return None; // being worked on
+        }
+        let queued = match self.store().inbox_get(&post.id) {
+            Ok(None) => self.store().inbox_record_queued(
+                &post.id,
+                &post.channel_id,
+                post.create_at.max(0) as u64,
+            ),
+            Ok(Some(_)) => {
+                // A duplicate; a `received` one is the retry task's.
+                lock(&self.in_flight).remove(&post.id);
+                return None;
+            }
+            Err(e) => Err(e),
+        };
+        match queued {
+            Ok((entry, durable)) => {
                 crate::metrics::post("received");
-                lock(&self.in_flight).insert(post.id.clone());
+                lock(&self.in_flight).insert(post.id.clone(), durable);
                 Some(entry)
             }
-            Ok(Err(_)) => None, // a duplicate; a `received` one is the retry task's
             Err(e) => {
+                lock(&self.in_flight).remove(&post.id);
                 tracing::error!(post = %post.id, "cannot record the post in the inbox; not answering it now: {e}");
                 None
             }
+        }
+    }
+
+    /// Waits until the post's inbox row is durable (at once for a post not
+    /// recorded by this process just now).
+    async fn recorded(&self, post_id: &str) -> Result<(), String> {
+        let durable = lock(&self.in_flight).get(post_id).cloned();
+        match durable {
+            Some(d) => d.wait().await,
+            None => Ok(()),
         }
     }
 
@@ -716,7 +750,11 @@ impl Bot {
         self.acknowledge(&post.id, Ack::Working(entry.attempts > 1))
             .await;
         let typing = self.typing_after_delay(&post, root.clone());
-        let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone());
+        let recorded = lock(&self.in_flight)
+            .get(&post.id)
+            .cloned()
+            .unwrap_or_else(Durable::done);
+        let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone(), recorded);
         let started = Instant::now();
         let result = self.gateway.handle(admitted, Some(streamer.sink())).await;
         typing.abort();
@@ -990,6 +1028,13 @@ impl Bot {
         existing: &[Post],
         record: Option<TurnRecord>,
     ) {
+        if let Err(e) = self.recorded(&post.id).await {
+            // Nothing was posted; the cursor did not move past the post, so
+            // the next catch-up reads it again.
+            tracing::error!(post = %post.id, "the post's inbox row was not written; not answering it now: {e}");
+            lock(&self.in_flight).remove(&post.id);
+            return;
+        }
         match self.deliver(post, entry, out, root, existing).await {
             Ok(ids) => {
                 tracing::info!(post = %post.id, replies = ids.len(), "answered");
@@ -1164,10 +1209,13 @@ impl Bot {
         };
         let now = now_ms();
         for (id, entry) in unfinished {
-            if (!all && entry.next_try_at > now) || lock(&self.in_flight).contains(&id) {
+            if (!all && entry.next_try_at > now)
+                || lock(&self.in_flight)
+                    .insert(id.clone(), Durable::done())
+                    .is_some()
+            {
                 continue;
             }
-            lock(&self.in_flight).insert(id.clone());
             let bot = self.clone();
             tokio::spawn(async move { bot.retry(id, entry).await });
         }
@@ -1757,7 +1805,14 @@ struct Streamer {
 }
 
 impl Streamer {
-    fn start(api: Api, post: &Post, entry: &InboxEntry, root: Option<String>) -> Streamer {
+    /// Nothing is posted before `recorded` (the post's inbox row) is durable.
+    fn start(
+        api: Api,
+        post: &Post,
+        entry: &InboxEntry,
+        root: Option<String>,
+        recorded: Durable,
+    ) -> Streamer {
         let (tx, mut rx) = tokio::sync::watch::channel(String::new());
         let (channel, reply_to) = (post.channel_id.clone(), post.id.clone());
         let pending = entry.pending_id(0);
@@ -1782,6 +1837,9 @@ impl Streamer {
                 let text = preview(&rx.borrow_and_update());
                 if text.is_empty() || text == shown {
                     continue;
+                }
+                if created.is_none() && recorded.wait().await.is_err() {
+                    return None; // the caller sees the failure too and posts nothing
                 }
                 let props = json!({ "kennel_reply_to": reply_to, "kennel_part": 0, "kennel_streaming": true });
                 let r = match &created {
