@@ -27,9 +27,10 @@
 //! | `job_runs` | (job id, due ms) | [`Run`] (JSON) |
 //!
 //! Invariants:
-//! - the inbox entry of a post is written before any work on it, in the same
-//!   transaction that advances its channel's cursor (so the cursor never
-//!   passes a post that is not recorded), and moves forward only
+//! - the inbox entry of a post is queued before any work on it and durable
+//!   before anything is posted for it ([`Store::inbox_record_queued`]), in
+//!   the same transaction that advances its channel's cursor (so the cursor
+//!   never passes a post that is not recorded), and moves forward only
 //!   (`received` → `replied`/`skipped`/`failed`);
 //! - a turn once appended is never rewritten (retention deletes whole turns);
 //! - a memory write that would exceed a quota writes nothing and says which.

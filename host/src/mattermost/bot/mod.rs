@@ -2,8 +2,8 @@
 //! gateway calls and posts the answers, exactly once.
 //!
 //! Per post: drop own, system, deleted and edited posts → **record** in the
-//! inbox (one write that also raises the channel cursor; a known post is a
-//! duplicate) → catch-up window → addressing → bots and webhooks (ignored
+//! inbox (one write that also raises the channel cursor, queued without
+//! waiting for its commit; a known or in-flight post is a duplicate) → catch-up window → addressing → bots and webhooks (ignored
 //! unless the route sets `allow_bots`) → access gate → the session's bounded
 //! queue → a turn slot (at most `max_concurrent_turns` at once; more wait) →
 //! attachments → gateway → **reply** → inbox `replied` with the transcript
@@ -21,7 +21,7 @@
 //! | promise | how |
 //! |---|---|
 //! | no post lost | the cursor only moves with an inbox record; catch-up re-reads from `cursor − 5 min` and keeps what the inbox does not know; channels with posts the bot never saw are discovered on every (re)connect (`last_post_at` against the last time the host was alive) |
-//! | none answered twice | the inbox row is written before any work; reply parts carry random `pending_post_id`s stored with the row, and a create's answer counts only if it is the bot's own post with this post's `kennel_reply_to` and part |
+//! | none answered twice | the post is claimed in memory and its inbox row queued before any work, and nothing is posted for it before that row is durable (a crash before then leaves the cursor behind the post: catch-up reads it again); reply parts carry random `pending_post_id`s stored with the row, and a create's answer counts only if it is the bot's own post with this post's `kennel_reply_to` and part |
 //! | nothing left half done | a post still `received` after an error or a crash is retried with backoff (the reply found on the server, the stored answer, or a new turn); after [`MAX_ATTEMPTS`] the user gets an apology and the row is `failed`; an interrupted stream is finished or marked interrupted |
 //! | no flood | at most `max_reply_parts` posts per answer; full session queues answer "busy" |
 
