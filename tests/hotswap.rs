@@ -35,6 +35,18 @@ async fn wait_version(rt: &Runtime, name: &str, want: Option<&str>, timeout: Dur
     }
 }
 
+/// Deploys `bytes` as `agent` and waits until that version serves.
+async fn swap_to(s: &Setup, bytes: &[u8]) {
+    deploy(s.dir.path(), "agent", bytes);
+    wait_version(
+        &s.rt,
+        "agent",
+        Some(&version_of(bytes)),
+        Duration::from_secs(10),
+    )
+    .await;
+}
+
 fn version_of(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
@@ -144,14 +156,7 @@ async fn a_call_in_flight_finishes_on_the_old_version_which_is_then_freed() {
         .await
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    deploy(s.dir.path(), "agent", &s.echo);
-    wait_version(
-        &s.rt,
-        "agent",
-        Some(&version_of(&s.echo)),
-        Duration::from_secs(10),
-    )
-    .await;
+    swap_to(&s, &s.echo).await;
     assert!(
         old.upgrade().is_some(),
         "the old version is alive while its call runs"
@@ -237,14 +242,7 @@ async fn deleting_unloads_and_returning_reloads() {
         )
         .await;
     assert!(matches!(r, Err(GuestError::NotLoaded(..))));
-    deploy(s.dir.path(), "agent", &s.slow);
-    wait_version(
-        &s.rt,
-        "agent",
-        Some(&version_of(&s.slow)),
-        Duration::from_secs(10),
-    )
-    .await;
+    swap_to(&s, &s.slow).await;
     let (reply, _) =
         s.rt.run_agent(
             "agent",
@@ -264,14 +262,7 @@ async fn deleting_unloads_and_returning_reloads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_a_guest_file_does_not_reload_it() {
     let s = setup().await;
-    deploy(s.dir.path(), "agent", &s.echo);
-    wait_version(
-        &s.rt,
-        "agent",
-        Some(&version_of(&s.echo)),
-        Duration::from_secs(10),
-    )
-    .await;
+    swap_to(&s, &s.echo).await;
     let loaded = s.rt.get("agent").expect("loaded");
     for _ in 0..3 {
         std::fs::read(s.dir.path().join("agent.wasm")).expect("read");

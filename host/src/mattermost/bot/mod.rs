@@ -3,8 +3,9 @@
 //!
 //! Per post: drop own, system, deleted and edited posts → **record** in the
 //! inbox (one write that also raises the channel cursor, queued without
-//! waiting for its commit; a known or in-flight post is a duplicate) → catch-up window → addressing → bots and webhooks (ignored
-//! unless the route sets `allow_bots`) → access gate → the session's bounded
+//! waiting for its commit; a known or in-flight post is a duplicate) →
+//! catch-up window → addressing → bots and webhooks (ignored unless the
+//! route sets `allow_bots`) → access gate → the session's bounded
 //! queue → a turn slot (at most `max_concurrent_turns` at once; more wait) →
 //! attachments → gateway → **reply** → inbox `replied` with the transcript
 //! and usage in the same write.
@@ -533,14 +534,18 @@ impl Bot {
         }
     }
 
-    /// Waits until the post's inbox row is durable (at once for a post not
-    /// recorded by this process just now).
+    /// The acknowledgement of the post's inbox row (already done for a post
+    /// not recorded by this process just now).
+    fn durable(&self, post_id: &str) -> Durable {
+        lock(&self.in_flight)
+            .get(post_id)
+            .cloned()
+            .unwrap_or_else(Durable::done)
+    }
+
+    /// Waits until the post's inbox row is durable.
     async fn recorded(&self, post_id: &str) -> Result<(), String> {
-        let durable = lock(&self.in_flight).get(post_id).cloned();
-        match durable {
-            Some(d) => d.wait().await,
-            None => Ok(()),
-        }
+        self.durable(post_id).wait().await
     }
 
     /// Why a recorded post is not to be answered (not addressed, from a bot…).
@@ -750,10 +755,7 @@ impl Bot {
         self.acknowledge(&post.id, Ack::Working(entry.attempts > 1))
             .await;
         let typing = self.typing_after_delay(&post, root.clone());
-        let recorded = lock(&self.in_flight)
-            .get(&post.id)
-            .cloned()
-            .unwrap_or_else(Durable::done);
+        let recorded = self.durable(&post.id);
         let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone(), recorded);
         let started = Instant::now();
         let result = self.gateway.handle(admitted, Some(streamer.sink())).await;
