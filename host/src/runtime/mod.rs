@@ -26,6 +26,7 @@ mod cache;
 mod host;
 pub mod limits;
 pub mod net;
+mod ticker;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -221,6 +222,8 @@ struct Inner {
     settled: tokio::sync::Notify,
     /// The `kennel` binary to compile in (see [`Runtime::compile_in_child`]).
     compiler: std::sync::OnceLock<PathBuf>,
+    /// Guest calls under way (the epoch ticker runs only while there are).
+    activity: Arc<ticker::Activity>,
 }
 
 /// Cheap-to-clone handle to the runtime.
@@ -239,7 +242,8 @@ impl Runtime {
         let plain_linker =
             make_linker(&engine, false).map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let cache = cache::CompileCache::new(&engine, opts.cache_dir.clone());
-        start_ticker(&engine);
+        let activity = Arc::new(ticker::Activity::default());
+        ticker::start(&engine, activity.clone());
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
@@ -254,6 +258,7 @@ impl Runtime {
                 pending: std::sync::Mutex::new(Default::default()),
                 settled: tokio::sync::Notify::new(),
                 compiler: std::sync::OnceLock::new(),
+                activity,
             }),
         })
     }
@@ -681,7 +686,9 @@ impl Runtime {
         F: AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
     {
         let limit = Duration::from_millis(guest.limits.timeout_ms);
+        let busy = self.inner.activity.busy();
         let result = tokio::time::timeout(limit, f(&mut store)).await;
+        drop(busy);
         let state = store.data();
         state.flush_output();
         let name = guest.name.clone();
@@ -1019,26 +1026,6 @@ fn make_engine() -> wasmtime::Result<Engine> {
     cfg.cranelift_opt_level(wasmtime::OptLevel::Speed);
     cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&cfg)
-}
-
-/// Advances the epoch every [`TICK`] on a thread that holds only a weak
-/// reference, so dropping the last `Engine` ends the thread.
-fn start_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    let spawned = std::thread::Builder::new()
-        .name("kennel-epoch".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(TICK);
-                match weak.upgrade() {
-                    Some(e) => e.increment_epoch(),
-                    None => return,
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the epoch ticker thread ({e}); CPU limits will not apply");
-    }
 }
 
 /// Decides the kind from the component's exports and checks its imports are
