@@ -326,16 +326,18 @@ pub fn now_ms() -> u64 {
 /// A queued write's acknowledgement, for as many waiters as need it:
 /// `Ok` once the write is durable, else why it was not written.
 #[derive(Clone)]
-pub struct Durable(Shared<BoxFuture<'static, std::result::Result<(), String>>>);
+pub enum Durable {
+    /// Nothing is waiting to be written.
+    Done,
+    Pending(Shared<BoxFuture<'static, std::result::Result<(), String>>>),
+}
 
 impl Durable {
-    /// Already durable (nothing was queued).
-    pub fn done() -> Durable {
-        Durable(futures_util::future::ready(Ok(())).boxed().shared())
-    }
-
     pub async fn wait(&self) -> std::result::Result<(), String> {
-        self.0.clone().await
+        match self {
+            Durable::Done => Ok(()),
+            Durable::Pending(ack) => ack.clone().await,
+        }
     }
 }
 
@@ -415,19 +417,14 @@ impl Store {
         channel_id: &str,
         create_at: u64,
     ) -> Result<std::result::Result<InboxEntry, InboxEntry>> {
-        let (post_id, channel_id) = (post_id.to_string(), channel_id.to_string());
-        let seed = random_token(12)?;
+        let post = post_id.to_string();
+        let row = InboxEntry::received(channel_id.to_string(), create_at, random_token(12)?);
         self.writer
             .write(move |tx| {
-                let mut t = tx.open_table(INBOX).map_err(db)?;
-                if let Some(v) = t.get(post_id.as_str()).map_err(db)? {
-                    return Ok(Err(decode::<InboxEntry>(v.value())?));
-                }
-                let entry = InboxEntry::received(channel_id.clone(), create_at, seed.clone());
-                t.insert(post_id.as_str(), encode(&entry)?.as_slice())
-                    .map_err(db)?;
-                raise_cursor(tx, &channel_id, create_at)?;
-                Ok(Ok(entry))
+                Ok(match insert_inbox_row(tx, &post, &row)? {
+                    Some(existing) => Err(existing),
+                    None => Ok(row.clone()),
+                })
             })
             .await
     }
@@ -447,16 +444,9 @@ impl Store {
         let post = post_id.to_string();
         let entry = InboxEntry::received(channel_id.to_string(), create_at, random_token(12)?);
         let row = entry.clone();
-        let ack = self.writer.submit(move |tx| {
-            let mut t = tx.open_table(INBOX).map_err(db)?;
-            if t.get(post.as_str()).map_err(db)?.is_some() {
-                return Ok(false);
-            }
-            t.insert(post.as_str(), encode(&row)?.as_slice())
-                .map_err(db)?;
-            raise_cursor(tx, &row.channel_id, row.created_at)?;
-            Ok(true)
-        })?;
+        let ack = self
+            .writer
+            .submit(move |tx| Ok(insert_inbox_row(tx, &post, &row)?.is_none()))?;
         let durable = async move {
             match writer::Writer::acked(ack).await {
                 Ok(true) => Ok(()),
@@ -464,7 +454,7 @@ impl Store {
                 Err(e) => Err(e.to_string()),
             }
         };
-        Ok((entry, Durable(durable.boxed().shared())))
+        Ok((entry, Durable::Pending(durable.boxed().shared())))
     }
 
     /// Opens a finished post again (its author edited it: an answered post
@@ -1186,6 +1176,22 @@ fn migrate_1_to_2(tx: &WriteTransaction) -> Result<()> {
         adjust_use(tx, &a, &s, 1, bytes as i64)?;
     }
     Ok(())
+}
+
+/// Writes `row` as the inbox entry of `post` and raises its channel's
+/// cursor, unless the post has an entry already: then nothing is written
+/// and the existing entry is returned.
+fn insert_inbox_row(
+    tx: &WriteTransaction,
+    post: &str,
+    row: &InboxEntry,
+) -> Result<Option<InboxEntry>> {
+    let mut t = tx.open_table(INBOX).map_err(db)?;
+    if let Some(v) = t.get(post).map_err(db)? {
+        return Ok(Some(decode::<InboxEntry>(v.value())?));
+    }
+    t.insert(post, encode(row)?.as_slice()).map_err(db)?;
+    raise_cursor(tx, &row.channel_id, row.created_at).map(|()| None)
 }
 
 fn raise_cursor(tx: &WriteTransaction, channel_id: &str, at: u64) -> Result<()> {

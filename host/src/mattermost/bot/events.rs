@@ -75,7 +75,7 @@ impl Bot {
             InboxState::Replied | InboxState::Skipped if self.answer_again(&entry, &post) => {
                 // Claimed before the row turns `received`: the retry task must not take it too.
                 if lock(&self.in_flight)
-                    .insert(post.id.clone(), Durable::done())
+                    .insert(post.id.clone(), Durable::Done)
                     .is_some()
                 {
                     return;

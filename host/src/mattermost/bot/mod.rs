@@ -504,7 +504,7 @@ impl Bot {
             return self.store().inbox_get(&post.id).ok().flatten();
         }
         if lock(&self.in_flight)
-            .insert(post.id.clone(), Durable::done())
+            .insert(post.id.clone(), Durable::Done)
             .is_some()
         {
             return None; // being worked on
@@ -542,7 +542,7 @@ impl Bot {
         lock(&self.in_flight)
             .get(post_id)
             .cloned()
-            .unwrap_or_else(Durable::done)
+            .unwrap_or(Durable::Done)
     }
 
     /// Waits until the post's inbox row is durable.
@@ -1215,7 +1215,7 @@ impl Bot {
         for (id, entry) in unfinished {
             if (!all && entry.next_try_at > now)
                 || lock(&self.in_flight)
-                    .insert(id.clone(), Durable::done())
+                    .insert(id.clone(), Durable::Done)
                     .is_some()
             {
                 continue;
