@@ -50,9 +50,8 @@ fn wait_job_posts(w: &World, job: &str, n: usize) -> Vec<Value> {
 
 /// A local time `secs` from now, as `at = "…"` takes it (UTC).
 fn at_in(secs: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::seconds(secs))
-        .format("%Y-%m-%dT%H:%M:%S")
-        .to_string()
+    let t = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs);
+    t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 fn cli(data: &Path, args: &[&str]) -> String {

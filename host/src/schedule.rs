@@ -7,8 +7,9 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde::{Deserialize, Serialize};
 
 /// How a job repeats.
@@ -77,7 +78,7 @@ pub fn parse(
             Ok(Timing::Every { ms })
         }
         (None, None, Some(a)) => Ok(Timing::At {
-            ms: parse_local(a, tz)?,
+            ms: parse_local(a, &tz, tz_name)?,
         }),
         _ => Err(TimingError(
             "give exactly one of `cron`, `every` or `at`".into(),
@@ -85,39 +86,48 @@ pub fn parse(
     }
 }
 
-fn parse_tz(name: &str) -> Result<Tz, TimingError> {
-    name.parse::<Tz>().map_err(|_| {
+/// A time zone by IANA name, from the system's tz database (`TZDIR`,
+/// `/usr/share/zoneinfo`) or, where it has none, the copy built in.
+fn parse_tz(name: &str) -> Result<TimeZone, TimingError> {
+    TimeZone::get(name).map_err(|_| {
         TimingError(format!(
             "unknown time zone `{name}`; use an IANA name such as \"Europe/Berlin\" or \"UTC\""
         ))
     })
 }
 
-/// `2026-12-24T09:00` (local to `tz`), with optional seconds, or an RFC 3339
-/// time with an offset.
-fn parse_local(s: &str, tz: Tz) -> Result<u64, TimingError> {
+/// `2026-12-24T09:00` (local to `tz`, named `tz_name`), with optional
+/// seconds, or an RFC 3339 time with an offset. A local time that a clock
+/// change skips is an error; one it repeats is its earlier instant.
+fn parse_local(s: &str, tz: &TimeZone, tz_name: &str) -> Result<u64, TimingError> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_millis().max(0) as u64);
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t.as_millisecond().max(0) as u64);
     }
-    let naive = [
+    let civil = [
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%d %H:%M:%S",
         "%Y-%m-%d %H:%M",
     ]
     .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .find_map(|f| DateTime::strptime(f, s).ok())
     .ok_or_else(|| {
         TimingError(format!(
             "at `{s}` is not a time; write e.g. \"2026-12-24T09:00\" (in the schedule's timezone)"
         ))
     })?;
-    let local = tz
-        .from_local_datetime(&naive)
-        .earliest()
-        .ok_or_else(|| TimingError(format!("at `{s}` does not exist in {tz} (a clock change)")))?;
-    Ok(local.timestamp_millis().max(0) as u64)
+    let ambiguous = tz.to_ambiguous_timestamp(civil);
+    let local = match ambiguous.offset() {
+        AmbiguousOffset::Gap { .. } => None,
+        _ => ambiguous.earlier().ok(),
+    }
+    .ok_or_else(|| {
+        TimingError(format!(
+            "at `{s}` does not exist in {tz_name} (a clock change)"
+        ))
+    })?;
+    Ok(local.as_millisecond().max(0) as u64)
 }
 
 impl Timing {
@@ -137,11 +147,9 @@ impl Timing {
             Timing::Cron { pattern, timezone } => {
                 let cron = croner::Cron::from_str(pattern).ok()?;
                 let tz = parse_tz(timezone).ok()?;
-                let start = tz.from_utc_datetime(
-                    &Utc.timestamp_millis_opt(after as i64).single()?.naive_utc(),
-                );
+                let start = Timestamp::from_millisecond(after as i64).ok()?.to_zoned(tz);
                 let next = cron.find_next_occurrence(&start, false).ok()?;
-                let ms = next.timestamp_millis().max(0) as u64;
+                let ms = next.timestamp().as_millisecond().max(0) as u64;
                 (ms > after).then_some(ms)
             }
         }
@@ -224,9 +232,39 @@ mod tests {
     const HOUR: u64 = 60 * MIN;
 
     fn ms(s: &str) -> u64 {
-        DateTime::parse_from_rfc3339(s)
-            .expect("time")
-            .timestamp_millis() as u64
+        s.parse::<Timestamp>().expect("time").as_millisecond() as u64
+    }
+
+    #[test]
+    fn at_is_local_to_its_zone_through_clock_changes() {
+        let at = |a: &str| parse(None, None, Some(a), Some("Europe/Berlin"));
+        let due = |t: Timing| match t {
+            Timing::At { ms } => ms,
+            other => panic!("not at: {other:?}"),
+        };
+        // Winter (UTC+1), with or without seconds, `T` or a space.
+        for a in [
+            "2026-12-24T09:00",
+            "2026-12-24 09:00",
+            "2026-12-24T09:00:00",
+        ] {
+            assert_eq!(due(at(a).expect(a)), ms("2026-12-24T08:00:00Z"), "{a}");
+        }
+        // An explicit offset wins over the zone.
+        assert_eq!(
+            due(at("2026-12-24T09:00:00+05:00").expect("rfc3339")),
+            ms("2026-12-24T04:00:00Z")
+        );
+        // 02:30 on 29 March 2026 is skipped in Berlin (clocks go 02:00 -> 03:00).
+        let gap = at("2026-03-29T02:30").expect_err("a skipped time");
+        assert!(gap.0.contains("does not exist in Europe/Berlin"), "{gap}");
+        // 02:30 on 25 October 2026 happens twice: the first (still UTC+2).
+        assert_eq!(
+            due(at("2026-10-25T02:30").expect("repeated time")),
+            ms("2026-10-25T00:30:00Z")
+        );
+        // A date alone is not a time.
+        assert!(at("2026-12-24").is_err());
     }
 
     #[test]
