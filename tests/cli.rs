@@ -694,3 +694,31 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
         stderr(&o)
     );
 }
+
+/// The binary is linked with packed relative relocations (`host/build.rs`)
+/// wherever the glibc it runs on can load them (2.36 on): without them its
+/// 2.5 MB relocation table stays resident in every process.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_packs_its_relative_relocations() {
+    const SHT_RELR: u32 = 19;
+    let elf = std::fs::read(env!("CARGO_BIN_EXE_kennel")).expect("read the binary");
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().expect("4 bytes"));
+    let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().expect("8 bytes"));
+    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
+    let (shoff, shentsize, shnum) = (u64_at(0x28) as usize, u16_at(0x3a), u16_at(0x3c));
+    let types: Vec<u32> = (0..shnum)
+        .map(|i| u32_at(shoff + i * shentsize + 4))
+        .collect();
+    // SAFETY: gnu_get_libc_version returns a static NUL-terminated string.
+    let glibc = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+    let glibc = glibc.to_str().expect("version");
+    let mut parts = glibc.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let new_enough = (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (2, 36);
+    assert_eq!(
+        types.contains(&SHT_RELR),
+        new_enough,
+        "glibc {glibc}: a .relr.dyn section is expected exactly from 2.36 on"
+    );
+}
