@@ -178,6 +178,7 @@ fn store(component: &Component, path: &Path) -> Result<(), String> {
 /// `path`. A later load then pages in only what it touches, in the small
 /// folios of a read from disk, as after a reboot. Best effort: a failure
 /// costs memory, never correctness.
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
 fn drop_from_page_cache(path: &Path) {
     #[cfg(target_os = "linux")]
     if let Ok(f) = std::fs::File::open(path) {
