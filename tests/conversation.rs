@@ -687,6 +687,30 @@ fn an_edit_before_the_answer_is_what_gets_answered() {
     );
 }
 
+/// An edit that arrives while its post still waits behind another one in
+/// the channel (not yet recorded by the host) is not lost: the answer uses
+/// the edited text. The first post's admission is held up by a slow team
+/// lookup, so the second is still unrecorded when its edit arrives.
+#[test]
+fn an_edit_of_a_post_not_yet_recorded_is_what_gets_answered() {
+    let (w, _g, _data, k) = started("");
+    w.mm.delay_teams(Duration::from_millis(800));
+    w.mm.user_post(&w.alice, &w.town, "@kennelbot one", None);
+    let p = w.mm.user_post(&w.alice, &w.town, "@kennelbot draft", None);
+    let id = p["id"].as_str().expect("id");
+    w.mm.edit_post(&w.alice, id, "@kennelbot final");
+    w.mm.wait_posts(&w.bot, &w.town, 2, T);
+    settle();
+    let replies: Vec<String> = w.mm.posts_by(&w.bot, &w.town).iter().map(msg).collect();
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert!(replies[0].starts_with("echo: one"), "{replies:?}");
+    assert!(
+        replies[1].starts_with("echo: final"),
+        "the draft was answered: {replies:?}\n{}",
+        k.logs()
+    );
+}
+
 #[test]
 fn edit_mode_reanswer_answers_an_edited_post_again() {
     let (w, _g, _data, _k) = started("[mattermost]\nedit_mode = \"reanswer\"\n");

@@ -97,6 +97,7 @@ struct Faults {
     refuse_ws: bool,
     /// Every file download waits this long first (a slow file store).
     file_delay: Duration,
+    team_delay: Duration,
     /// The next N `POST /posts` are refused with 400 …
     reject_creates: u32,
     /// … after this many more succeed.
@@ -603,6 +604,11 @@ impl FakeMm {
         lock(&self.st).faults.file_delay = d;
     }
 
+    /// Makes every `GET /teams/{id}` wait `d` before answering.
+    pub fn delay_teams(&self, d: Duration) {
+        lock(&self.st).faults.team_delay = d;
+    }
+
     pub fn fail_next(&self, n: u32) {
         lock(&self.st).faults.server_errors = n;
     }
@@ -1026,11 +1032,13 @@ async fn rest(
     raw: axum::body::Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    if path.starts_with("/api/v4/files/") {
-        let delay = lock(&st).faults.file_delay;
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+    let delay = match path.as_str() {
+        p if p.starts_with("/api/v4/files/") => lock(&st).faults.file_delay,
+        p if p.starts_with("/api/v4/teams/") => lock(&st).faults.team_delay,
+        _ => Duration::ZERO,
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     // Read before the state is locked (a lock is never held across an await).
     let form = match (

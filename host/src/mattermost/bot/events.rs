@@ -11,6 +11,13 @@ use crate::config::EditMode;
 use crate::mattermost::api::Post;
 use crate::store::{Durable, InboxState, Vote, now_ms};
 
+/// How old (by its `create_at`) a post not yet recorded may be for an edit
+/// of it to be kept for its answer.
+const EARLY_EDIT_MS: u64 = 60_000;
+
+/// Edits of posts not yet recorded kept at once.
+const MAX_EARLY_EDITS: usize = 256;
+
 /// The vote a reaction stands for: 👍 is up, 👎 is down, others are no vote.
 fn vote_of(emoji: &str) -> Option<bool> {
     match emoji {
@@ -61,7 +68,7 @@ impl Bot {
         let _ = self.recorded(&post.id).await;
         let entry = match self.store().inbox_get(&post.id) {
             Ok(Some(e)) => e,
-            Ok(None) => return,
+            Ok(None) => return self.edited_before_recorded(post),
             Err(e) => {
                 tracing::error!(post = %post.id, "cannot read the inbox for an edit: {e}");
                 return;
@@ -96,6 +103,35 @@ impl Bot {
             }
             _ => {}
         }
+    }
+
+    /// An edit of a post the host has not recorded yet: its `posted` event
+    /// may still wait behind another post in the channel's queue. The new
+    /// text is kept for the answer (which takes it from `edits`; finishing
+    /// the post drops it). Only for recent posts, and at most
+    /// [`MAX_EARLY_EDITS`] at once, so edits of posts the host never sees
+    /// cannot pile up.
+    fn edited_before_recorded(&self, post: Post) {
+        let age = now_ms().saturating_sub(post.create_at.max(0) as u64);
+        if age > EARLY_EDIT_MS {
+            return;
+        }
+        {
+            let mut edits = lock(&self.edits);
+            if edits.len() >= MAX_EARLY_EDITS && !edits.contains_key(&post.id) {
+                return;
+            }
+            edits.insert(post.id.clone(), post.message.clone());
+        }
+        // Recorded and finished in the meantime: the edit came too late for
+        // that answer and must not stick to a later one.
+        if let Ok(Some(e)) = self.store().inbox_get(&post.id)
+            && e.state != InboxState::Received
+        {
+            lock(&self.edits).remove(&post.id);
+            return;
+        }
+        tracing::info!(post = %post.id, "post edited before it was recorded; answering the new text");
     }
 
     /// Whether an edit of a finished post is answered: an answered post
