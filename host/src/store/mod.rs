@@ -51,7 +51,8 @@ use serde::{Deserialize, Serialize};
 
 /// Schema version written by this build. Bump with a migration in [`Store::open`].
 /// 2: inbox attempts/pending seed/answer, `memory_use`, `bindings`; cursors hold `create_at`.
-pub const SCHEMA_VERSION: u64 = 2;
+/// 3: `inbox_open`, the index of `received` posts.
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// redb's page cache. Its default (1 GiB) lets a long-running bot's RSS grow
 /// with every page it ever touched; the hot set (recent inbox rows, the
@@ -63,6 +64,11 @@ const CACHE_BYTES: usize = 8 << 20;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const INBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("inbox");
+/// The inbox's `received` posts (post id → when its next attempt is due),
+/// kept with every inbox write: the once-a-second look for due retries
+/// reads these few rows instead of decoding the whole inbox, which holds
+/// every post seen within the retention window.
+const INBOX_OPEN: TableDefinition<&str, u64> = TableDefinition::new("inbox_open");
 const TRANSCRIPTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("transcripts");
 const SESSIONS: TableDefinition<&str, u64> = TableDefinition::new("sessions");
 const MEMORY: TableDefinition<(&str, &str, &str), &str> = TableDefinition::new("memory");
@@ -550,8 +556,7 @@ impl Store {
                     return Ok(None);
                 }
                 e.at = now_ms();
-                t.insert(post_id.as_str(), encode(&e)?.as_slice())
-                    .map_err(db)?;
+                put_entry(tx, &mut t, &post_id, &e)?;
                 Ok(Some(e))
             })
             .await
@@ -582,8 +587,7 @@ impl Store {
                     e.reply_ids = reply_ids.clone();
                     e.reason = reason.clone();
                     e.answer = None;
-                    t.insert(post_id.as_str(), encode(&e)?.as_slice())
-                        .map_err(db)?;
+                    put_entry(tx, &mut t, &post_id, &e)?;
                 }
                 if let Some(r) = &record {
                     write_record(tx, r)?;
@@ -612,13 +616,16 @@ impl Store {
     /// Posts recorded but never finished (work interrupted by a crash or an error).
     pub fn inbox_unfinished(&self) -> Result<Vec<(String, InboxEntry)>> {
         self.read(|tx| {
+            let open = tx.open_table(INBOX_OPEN).map_err(db)?;
             let t = tx.open_table(INBOX).map_err(db)?;
             let mut out = Vec::new();
-            for row in t.iter().map_err(db)? {
-                let (k, v) = row.map_err(db)?;
-                let e: InboxEntry = decode(v.value())?;
-                if e.state == InboxState::Received {
-                    out.push((k.value().to_string(), e));
+            for row in open.iter().map_err(db)? {
+                let post = row.map_err(db)?.0.value().to_string();
+                if let Some(v) = t.get(post.as_str()).map_err(db)? {
+                    let e: InboxEntry = decode(v.value())?;
+                    if e.state == InboxState::Received {
+                        out.push((post, e));
+                    }
                 }
             }
             Ok(out)
@@ -1128,6 +1135,7 @@ fn init(db: &Database, path: &Path) -> Result<()> {
         });
     }
     tx.open_table(INBOX).map_err(db_e)?;
+    tx.open_table(INBOX_OPEN).map_err(db_e)?;
     tx.open_table(TRANSCRIPTS).map_err(db_e)?;
     tx.open_table(SESSIONS).map_err(db_e)?;
     tx.open_table(MEMORY).map_err(db_e)?;
@@ -1144,6 +1152,9 @@ fn init(db: &Database, path: &Path) -> Result<()> {
     if found == Some(1) {
         migrate_1_to_2(&tx)?;
     }
+    if matches!(found, Some(1 | 2)) {
+        migrate_2_to_3(&tx)?;
+    }
     if found != Some(SCHEMA_VERSION) {
         let mut meta = tx.open_table(META).map_err(db_e)?;
         meta.insert("schema_version", SCHEMA_VERSION)
@@ -1154,6 +1165,20 @@ fn init(db: &Database, path: &Path) -> Result<()> {
 
 fn db_e<E: Into<redb::Error>>(e: E) -> StoreError {
     db(e)
+}
+
+/// 2 → 3: index the inbox's `received` posts.
+fn migrate_2_to_3(tx: &WriteTransaction) -> Result<()> {
+    let t = tx.open_table(INBOX).map_err(db)?;
+    let mut open = tx.open_table(INBOX_OPEN).map_err(db)?;
+    for row in t.iter().map_err(db)? {
+        let (k, v) = row.map_err(db)?;
+        let e: InboxEntry = decode(v.value())?;
+        if e.state == InboxState::Received {
+            open.insert(k.value(), e.next_try_at).map_err(db)?;
+        }
+    }
+    Ok(())
 }
 
 /// 1 → 2: count memory usage per scope; v1 cursors held `update_at`, which
@@ -1190,8 +1215,25 @@ fn insert_inbox_row(
     if let Some(v) = t.get(post).map_err(db)? {
         return Ok(Some(decode::<InboxEntry>(v.value())?));
     }
-    t.insert(post, encode(row)?.as_slice()).map_err(db)?;
+    put_entry(tx, &mut t, post, row)?;
     raise_cursor(tx, &row.channel_id, row.created_at).map(|()| None)
+}
+
+/// Writes an inbox entry and keeps [`INBOX_OPEN`] in step with its state.
+/// Every inbox write goes through here.
+fn put_entry(
+    tx: &WriteTransaction,
+    inbox: &mut redb::Table<&str, &[u8]>,
+    post: &str,
+    e: &InboxEntry,
+) -> Result<()> {
+    inbox.insert(post, encode(e)?.as_slice()).map_err(db)?;
+    let mut open = tx.open_table(INBOX_OPEN).map_err(db)?;
+    match e.state {
+        InboxState::Received => open.insert(post, e.next_try_at).map(drop),
+        _ => open.remove(post).map(drop),
+    }
+    .map_err(db)
 }
 
 fn raise_cursor(tx: &WriteTransaction, channel_id: &str, at: u64) -> Result<()> {
@@ -1595,6 +1637,82 @@ mod tests {
         };
         assert_eq!(s.maintain(drop_all).await.expect("maintain").inbox, 1);
         assert_eq!(s.inbox_len().expect("len"), 0);
+    }
+
+    /// `inbox_open` follows every state change, and the look for due
+    /// retries reads only it: an undecodable finished row (which a scan
+    /// of the whole inbox would trip on) is never read.
+    #[tokio::test]
+    async fn only_received_posts_are_read_for_retries() {
+        let (_d, s) = open();
+        let open_ids = |s: &Store| -> Vec<String> {
+            let mut v: Vec<String> = s
+                .inbox_unfinished()
+                .expect("unfinished")
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            v.sort();
+            v
+        };
+        assert!(s.inbox_record("a", "c", 1).await.expect("rec").is_ok());
+        let (_, durable) = s.inbox_record_queued("b", "c", 2).expect("queue");
+        durable.wait().await.expect("durable");
+        assert!(s.inbox_record("c", "c", 3).await.expect("rec").is_ok());
+        assert_eq!(open_ids(&s), ["a", "b", "c"]);
+        s.inbox_finish("a", InboxState::Replied, &[], "", None)
+            .await
+            .expect("finish");
+        s.inbox_finish("b", InboxState::Skipped, &[], "", None)
+            .await
+            .expect("finish");
+        assert_eq!(open_ids(&s), ["c"]);
+        let retried = s.inbox_retry("c", 5_000).await.expect("retry");
+        let due = s.inbox_unfinished().expect("unfinished");
+        assert_eq!(due[0].1, retried.expect("received"));
+        assert!(s.inbox_reopen("b").await.expect("reopen").is_some());
+        assert_eq!(open_ids(&s), ["b", "c"]);
+        s.writer
+            .write(|tx| {
+                let mut t = tx.open_table(INBOX).map_err(db)?;
+                t.insert("a", b"not json".as_slice()).map_err(db)?;
+                Ok(())
+            })
+            .await
+            .expect("corrupt a finished row");
+        assert_eq!(open_ids(&s), ["b", "c"]);
+    }
+
+    /// A version-2 store (no `inbox_open`) gets the index built on open.
+    #[tokio::test]
+    async fn opening_a_version_2_store_indexes_its_received_posts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let s = Store::open(dir.path()).expect("open");
+            assert!(s.inbox_record("open", "c", 1).await.expect("rec").is_ok());
+            assert!(s.inbox_record("done", "c", 2).await.expect("rec").is_ok());
+            s.inbox_finish("done", InboxState::Replied, &[], "", None)
+                .await
+                .expect("finish");
+            s.writer
+                .write(|tx| {
+                    tx.delete_table(INBOX_OPEN).map_err(db)?;
+                    let mut meta = tx.open_table(META).map_err(db)?;
+                    meta.insert("schema_version", 2).map_err(db)?;
+                    Ok(())
+                })
+                .await
+                .expect("make it version 2");
+        }
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.stats().expect("stats").schema_version, SCHEMA_VERSION);
+        let open: Vec<String> = s
+            .inbox_unfinished()
+            .expect("unfinished")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(open, ["open"]);
     }
 
     #[tokio::test]
