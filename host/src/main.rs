@@ -372,15 +372,18 @@ enum PairAction {
 }
 
 /// Async worker threads: one per core but one (at least one), unless
-/// `TOKIO_WORKER_THREADS` sets them (`None`: tokio reads it). The main
-/// thread runs the Mattermost event loop and the store writer has a thread
-/// of its own, so a worker per core kept more threads busy than there are
-/// cores. Measured on 2 cores (`cargo bench -p kennel --bench e2e --
+/// `TOKIO_WORKER_THREADS` sets them (`None`: tokio reads it). The store
+/// writer has a thread of its own, so a worker per core kept more threads
+/// busy than there are cores. Measured on 2 cores (`cargo bench -p kennel --bench e2e --
 /// --profile 20`), 1 worker instead of 2: echo saturation 3,430 → 3,634
 /// replies/s at 0.326 → 0.282 ms host CPU per message (p99 27 → 36 ms),
 /// assistant 2,174 → 2,256 replies/s at 0.507 → 0.440 ms, sequential host
 /// overhead p50 0.83 → 0.74 ms. A long guest call still yields to others
-/// every epoch tick.
+/// every epoch tick. `kennel run` spawns its event loop onto the workers
+/// too, so the main thread only waits: with the loop on the main thread
+/// every event was handed from one thread to another, and the echo
+/// saturation took 0.306–0.322 ms host CPU per message against
+/// 0.284–0.298 ms on the worker (interleaved runs, the VM's fast phases).
 fn worker_threads(cores: usize, env_set: bool) -> Option<usize> {
     (!env_set).then(|| cores.saturating_sub(1).max(1))
 }
@@ -978,7 +981,12 @@ async fn serve(common: Common, ctx: &Ctx) -> Result<ExitCode> {
             _ = term.recv() => {}
         }
     };
-    kennel::mattermost::run(app.gateway.clone(), opts, shutdown).await?;
+    // On a worker, not on this thread: the event loop, the turns and the
+    // replies then share one thread's wake-ups instead of handing every
+    // event across threads (see `worker_threads`).
+    tokio::spawn(kennel::mattermost::run(app.gateway.clone(), opts, shutdown))
+        .await
+        .context("the bot's event loop failed")??;
     Ok(ExitCode::SUCCESS)
 }
 
