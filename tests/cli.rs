@@ -722,3 +722,80 @@ fn the_binary_packs_its_relative_relocations() {
         "glibc {glibc}: a .relr.dyn section is expected exactly from 2.36 on"
     );
 }
+
+/// `kill -9` of the host takes its compile child with it: no compiler is
+/// left holding cores and memory for seconds, racing the next start's own
+/// compile of the same file. The JavaScript guest takes seconds to compile,
+/// so its child is certainly still running when the host is killed.
+#[test]
+fn a_killed_host_leaves_no_compiler_running() {
+    let guests = common::guest_dir(&[&common::dist("time")]);
+    let (data, cache) = (
+        tempfile::tempdir().expect("data"),
+        tempfile::tempdir().expect("cache"),
+    );
+    let mut host = common::cmd()
+        .env("KENNEL_CACHE_DIR", cache.path())
+        .arg("chat")
+        .arg("--guests")
+        .arg(guests.path())
+        .arg("--data")
+        .arg(data.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn kennel chat");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let compiler = loop {
+        if let Some(pid) = child_running(host.id(), "compile") {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no compile child appeared"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    host.kill().expect("kill -9");
+    host.wait().expect("reap");
+    // The signal arrives at once; a compile left to finish takes seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while is_alive(compiler) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the compile child {compiler} outlived its host"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A live child of `parent` whose command line has `word` as an argument.
+fn child_running(parent: u32, word: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        // `pid (comm) state ppid …`; comm may hold spaces, so split after ')'.
+        let ppid: u32 = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let has = cmdline.split(|b| *b == 0).any(|a| a == word.as_bytes());
+        (ppid == parent && has && is_alive(pid)).then_some(pid)
+    })
+}
+
+/// Running, not gone and not a zombie waiting for a reaper.
+fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().to_string())
+        })
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}

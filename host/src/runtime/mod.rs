@@ -376,17 +376,18 @@ impl Runtime {
         if self.inner.cache.is_cached(sha) {
             return false;
         }
-        // Its output is captured: an orphaned child must not hold the
-        // parent's stderr open (a pipe reader would wait for it).
-        let out = std::process::Command::new(exe)
-            .arg("compile")
+        // Its output is captured: the child must not hold the parent's
+        // stderr open (a pipe reader would wait for it).
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("compile")
             .arg("--cache-dir")
             .arg(dir)
             .arg(path)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .output();
+            .stderr(std::process::Stdio::piped());
+        dies_with_parent(&mut cmd);
+        let out = cmd.output();
         match out {
             Ok(o) if o.status.success() => true,
             Ok(o) => {
@@ -1130,6 +1131,36 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// The child is killed when this process dies (`PR_SET_PDEATHSIG`), so a
+/// `kennel` stopped by `kill -9` leaves no compiler running on: it would
+/// hold cores and hundreds of MB for seconds, racing the restarted
+/// process's own compile of the same file. The signal follows the thread
+/// that spawned the child; [`Runtime::compile_outside`] waits on that
+/// thread until the child exits, so it cannot fire early.
+fn dies_with_parent(cmd: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: the closure runs in the forked child before exec and calls
+        // only async-signal-safe functions (prctl, getppid, _exit).
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent died before the call: nobody would get the result.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }
 
 fn hex(bytes: &[u8]) -> String {
