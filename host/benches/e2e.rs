@@ -7,7 +7,7 @@
 //! | sequential | 200 DMs one after another: post → reply latency p50/p95/p99, and the host's share (`posted` event sent → reply received, timed in the fake server) |
 //! | saturation | 50 users, no think time, 10 s: replies/s, p50/p99, host CPU per message, RSS |
 //! | back-to-back | 20 messages, each sent the instant the previous reply arrives: all answered once, in order |
-//! | growth | one session, 200 turns: p50 of turns 1–20 against 181–200 |
+//! | growth | 200-turn sessions: p50 of turns 1–20 against 181–200, three pairs of sessions asked in turn so both windows share the same seconds |
 //! | many sessions | 10,000 one-message sessions from fresh users: RSS |
 //! | hot swap | 20 swaps of the agent under load: file written → serving, failed calls |
 //! | saturation (assistant) | as above with the `assistant` agent and the fake OpenAI-compatible server |
@@ -306,25 +306,42 @@ fn main() {
         serde_json::json!({"n": b2b, "in_order": in_order}),
     );
 
-    // Growth: one long session.
-    let (u, dm) = &people[1];
-    let mut lat: Vec<Duration> = (0..growth)
-        .map(|i| ask(&mm, u, dm, &format!("grow {i}")))
-        .collect();
+    // Growth: turns 1–w of fresh sessions against turns (growth-w+1)–growth
+    // of sessions grown first, asked in turn (old, young, old, …) so that
+    // both windows are timed in the same seconds: this machine's slow and
+    // fast periods (±40 %) otherwise land in one window and not the other.
+    let pairs = if smoke { 1 } else { 3 };
+    let session = |tag: &str, k: usize| {
+        let u = mm.add_user(&format!("{tag}{k}"), false).0;
+        let dm = mm.dm(&bot, &u);
+        (u, dm)
+    };
+    let old: Vec<(String, String)> = (0..pairs).map(|k| session("grown", k)).collect();
+    let young: Vec<(String, String)> = (0..pairs).map(|k| session("young", k)).collect();
     let w = (growth / 10).max(1);
-    let mut first: Vec<Duration> = lat[..w].to_vec();
-    let mut last: Vec<Duration> = lat.split_off(growth - w);
+    for (u, dm) in &old {
+        for i in 0..growth - w {
+            ask(&mm, u, dm, &format!("grow {i}"));
+        }
+    }
+    let (mut first, mut last) = (Vec::new(), Vec::new());
+    for i in 0..w {
+        for ((ou, odm), (yu, ydm)) in old.iter().zip(&young) {
+            last.push(ask(&mm, ou, odm, &format!("grow {}", growth - w + i)));
+            first.push(ask(&mm, yu, ydm, &format!("grow {i}")));
+        }
+    }
     let (a, b) = (pct(&mut first, 50), pct(&mut last, 50));
     println!(
-        "{:<34} {a:>8.2} {b:>8.2} {:>8}  p50 of turns 1–{w} vs {}–{growth} ({:+.0} %)",
-        "growth (one session)",
+        "{:<34} {a:>8.2} {b:>8.2} {:>8}  p50 of turns 1–{w} vs {}–{growth}, {pairs} session pair(s) asked in turn ({:+.0} %)",
+        "growth (session length)",
         "-",
         growth - w + 1,
         (b / a - 1.0) * 100.0
     );
     json.insert(
         "growth".into(),
-        serde_json::json!({"turns": growth, "first_p50_ms": a, "last_p50_ms": b}),
+        serde_json::json!({"turns": growth, "sessions": pairs, "first_p50_ms": a, "last_p50_ms": b}),
     );
 
     // Many short sessions: one message each from fresh users.
