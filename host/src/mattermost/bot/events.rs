@@ -2,7 +2,9 @@
 //! reactions on the bot's posts (`reaction_added` / `reaction_removed`,
 //! recorded as feedback). Each is handled off the event loop.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -17,6 +19,54 @@ const EARLY_EDIT_MS: u64 = 60_000;
 
 /// Edits of posts not yet recorded kept at once.
 const MAX_EARLY_EDITS: usize = 256;
+
+/// Edited texts of posts not answered yet, by post id, taken when their
+/// turn starts. An *early* edit (its post not recorded yet) carries the
+/// time it arrived: at most [`MAX_EARLY_EDITS`] are kept, and when they
+/// are all taken, those older than [`EARLY_EDIT_MS`] make room (their post
+/// never arrived, e.g. it was deleted before a catch-up found it), so edits
+/// of posts the host never records cannot fill the map for good.
+#[derive(Default)]
+pub(super) struct Edits {
+    texts: HashMap<String, (String, Option<Instant>)>,
+}
+
+impl Edits {
+    /// The new text of a recorded post still waiting for its turn.
+    pub(super) fn set(&mut self, post: &str, text: &str) {
+        self.texts
+            .insert(post.to_string(), (text.to_string(), None));
+    }
+
+    /// The new text of a post not recorded yet; `false` when it cannot be kept.
+    pub(super) fn set_early(&mut self, post: &str, text: &str, now: Instant) -> bool {
+        if !self.texts.contains_key(post) && self.early() >= MAX_EARLY_EDITS {
+            let stale = Duration::from_millis(EARLY_EDIT_MS);
+            self.texts
+                .retain(|_, (_, at)| at.is_none_or(|t| now.saturating_duration_since(t) < stale));
+            if self.early() >= MAX_EARLY_EDITS {
+                return false;
+            }
+        }
+        self.texts
+            .insert(post.to_string(), (text.to_string(), Some(now)));
+        true
+    }
+
+    /// Takes the text for the post's turn.
+    pub(super) fn take(&mut self, post: &str) -> Option<String> {
+        self.texts.remove(post).map(|(text, _)| text)
+    }
+
+    /// Drops what is kept for a post (it was finished).
+    pub(super) fn forget(&mut self, post: &str) {
+        self.texts.remove(post);
+    }
+
+    fn early(&self) -> usize {
+        self.texts.values().filter(|(_, at)| at.is_some()).count()
+    }
+}
 
 /// The vote a reaction stands for: 👍 is up, 👎 is down, others are no vote.
 fn vote_of(emoji: &str) -> Option<bool> {
@@ -77,7 +127,7 @@ impl Bot {
         match entry.state {
             InboxState::Received => {
                 tracing::info!(post = %post.id, "post edited before its answer; answering the new text");
-                lock(&self.edits).insert(post.id.clone(), post.message.clone());
+                lock(&self.edits).set(&post.id, &post.message);
             }
             InboxState::Replied | InboxState::Skipped if self.answer_again(&entry, &post) => {
                 // Claimed before the row turns `received`: the retry task must not take it too.
@@ -109,26 +159,22 @@ impl Bot {
     /// may still wait behind another post in the channel's queue. The new
     /// text is kept for the answer (which takes it from `edits`; finishing
     /// the post drops it). Only for recent posts, and at most
-    /// [`MAX_EARLY_EDITS`] at once, so edits of posts the host never sees
-    /// cannot pile up.
+    /// [`MAX_EARLY_EDITS`] at once (see [`Edits`]).
     fn edited_before_recorded(&self, post: Post) {
         let age = now_ms().saturating_sub(post.create_at.max(0) as u64);
         if age > EARLY_EDIT_MS {
             return;
         }
-        {
-            let mut edits = lock(&self.edits);
-            if edits.len() >= MAX_EARLY_EDITS && !edits.contains_key(&post.id) {
-                return;
-            }
-            edits.insert(post.id.clone(), post.message.clone());
+        if !lock(&self.edits).set_early(&post.id, &post.message, Instant::now()) {
+            tracing::warn!(post = %post.id, "too many edits of posts not recorded yet; this one is not kept");
+            return;
         }
         // Recorded and finished in the meantime: the edit came too late for
         // that answer and must not stick to a later one.
         if let Ok(Some(e)) = self.store().inbox_get(&post.id)
             && e.state != InboxState::Received
         {
-            lock(&self.edits).remove(&post.id);
+            lock(&self.edits).forget(&post.id);
             return;
         }
         tracing::info!(post = %post.id, "post edited before it was recorded; answering the new text");
@@ -206,5 +252,38 @@ impl Bot {
             }
             Err(e) => tracing::error!(post = %r.post_id, "cannot record feedback: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Early edits are capped; when the cap is reached, those older than
+    /// the window make room, fresh ones never do, and edits of recorded
+    /// posts neither count nor expire.
+    #[test]
+    fn early_edits_are_capped_and_stale_ones_make_room() {
+        let t0 = Instant::now();
+        let mut e = Edits::default();
+        e.set("recorded", "kept");
+        for i in 0..MAX_EARLY_EDITS {
+            assert!(e.set_early(&format!("p{i}"), "x", t0), "{i}");
+        }
+        let soon = t0 + Duration::from_millis(EARLY_EDIT_MS / 2);
+        assert!(!e.set_early("one-more", "x", soon), "full of fresh ones");
+        assert!(e.set_early("p7", "newer", soon), "a known post is updated");
+        let late = t0 + Duration::from_millis(EARLY_EDIT_MS + 1);
+        assert!(e.set_early("after", "y", late), "stale ones made room");
+        assert_eq!(
+            e.early(),
+            2,
+            "only p7 (updated later) and the new one are left"
+        );
+        assert_eq!(e.take("p7").as_deref(), Some("newer"));
+        assert_eq!(e.take("p0"), None, "expired");
+        assert_eq!(e.take("recorded").as_deref(), Some("kept"));
+        e.forget("after");
+        assert_eq!(e.take("after"), None);
     }
 }

@@ -180,8 +180,8 @@ pub struct Bot {
     connected: std::sync::atomic::AtomicBool,
     /// Command tokens of the registered `/kennel` slash command, by team id.
     command_tokens: Mutex<HashMap<String, String>>,
-    /// Edited text of posts not answered yet, by post id (used when their turn starts).
-    edits: Mutex<HashMap<String, String>>,
+    /// Edited text of posts not answered yet (used when their turn starts).
+    edits: Mutex<events::Edits>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -234,7 +234,7 @@ pub async fn run(
         jobs: Default::default(),
         connected: std::sync::atomic::AtomicBool::new(false),
         command_tokens: Mutex::new(HashMap::new()),
-        edits: Mutex::new(HashMap::new()),
+        edits: Mutex::new(events::Edits::default()),
     });
     let data = store.path().parent().unwrap_or(std::path::Path::new("."));
     let _control = control::serve(bot.clone(), data).map_err(BotError::Config)?;
@@ -750,7 +750,7 @@ impl Bot {
         if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        let admitted = match lock(&self.edits).remove(&post.id) {
+        let admitted = match lock(&self.edits).take(&post.id) {
             Some(text) => admitted.with_text(text::strip_mention(&text, &self.me.username)),
             None => admitted,
         };
@@ -1166,7 +1166,7 @@ impl Bot {
             tracing::error!(post = %post_id, "cannot update the inbox: {e}");
         }
         lock(&self.in_flight).remove(post_id);
-        lock(&self.edits).remove(post_id);
+        lock(&self.edits).forget(post_id);
     }
 
     /// Runs forever: notes that the host is alive, retries due posts,
