@@ -1026,8 +1026,59 @@ impl Store {
     /// Deletes what retention allows: finished inbox rows, old and unreachable
     /// transcript turns (old `/reset` generations, turns beyond `max_turns`),
     /// old usage rows and expired pairing codes.
+    ///
+    /// The rows are found in a read transaction on a blocking thread: the
+    /// scan decodes every inbox row and transcript turn, and in the writer
+    /// it would hold up every write meanwhile (each message's record and
+    /// finish). They are then deleted [`MAINTAIN_BATCH`] at a time, each
+    /// batch checking again the rows that can change after the scan (a post
+    /// reopened by an edit, a usage row used again, a pairing code renewed).
     pub async fn maintain(&self, r: Retention) -> Result<Removed> {
-        self.writer.write(move |tx| maintain_tx(tx, r)).await
+        let now = now_ms();
+        let database = self.db.clone();
+        let doomed = tokio::task::spawn_blocking(move || {
+            let tx = database.begin_read().map_err(db)?;
+            doomed_rows(&tx, r, now)
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("the retention scan stopped: {e}")))??;
+        self.remove_doomed(doomed, r, now).await
+    }
+
+    async fn remove_doomed(&self, d: Doomed, r: Retention, now: u64) -> Result<Removed> {
+        let inbox_cutoff = now.saturating_sub(r.inbox_ms);
+        let data_cutoff = now.saturating_sub(r.data_ms);
+        Ok(Removed {
+            // Finished job runs: kept as long as the inbox keeps answered posts.
+            runs: self
+                .writer
+                .write(move |tx| jobs::prune_runs(tx, inbox_cutoff))
+                .await?,
+            inbox: self
+                .batched(d.inbox, remove_old_inbox, inbox_cutoff)
+                .await?,
+            turns: self.batched(d.turns, remove_turns, 0).await?,
+            usage: self.batched(d.usage, remove_old_usage, data_cutoff).await?,
+            codes: self.batched(d.codes, remove_expired_codes, now).await?,
+        })
+    }
+
+    /// Runs `remove(tx, keys, limit)` over `keys` in batches, one write each.
+    async fn batched<K: Clone + Send + 'static>(
+        &self,
+        keys: Vec<K>,
+        remove: fn(&WriteTransaction, &[K], u64) -> Result<usize>,
+        limit: u64,
+    ) -> Result<usize> {
+        let mut n = 0;
+        for chunk in keys.chunks(MAINTAIN_BATCH) {
+            let chunk = chunk.to_vec();
+            n += self
+                .writer
+                .write(move |tx| remove(tx, &chunk, limit))
+                .await?;
+        }
+        Ok(n)
     }
 
     /// Table sizes and the oldest turn.
@@ -1352,109 +1403,156 @@ fn adjust_use(tx: &WriteTransaction, agent: &str, scope: &str, dk: i64, dbytes: 
     Ok(())
 }
 
-fn maintain_tx(tx: &WriteTransaction, r: Retention) -> Result<Removed> {
-    let now = now_ms();
-    let mut removed = Removed {
-        // Finished job runs: kept as long as the inbox keeps answered posts.
-        runs: jobs::prune_runs(tx, now.saturating_sub(r.inbox_ms))?,
-        ..Default::default()
-    };
-    {
-        let mut t = tx.open_table(INBOX).map_err(db)?;
-        let cutoff = now.saturating_sub(r.inbox_ms);
-        let mut old = Vec::new();
-        for row in t.iter().map_err(db)? {
+/// Rows deleted in one write by [`Store::maintain`]: bounds how long one
+/// batch holds up the messages' writes.
+const MAINTAIN_BATCH: usize = 1_000;
+
+/// What retention allows to delete, found by [`doomed_rows`].
+#[derive(Debug, Default)]
+struct Doomed {
+    inbox: Vec<String>,
+    turns: Vec<(String, u64)>,
+    usage: Vec<(String, String, String)>,
+    codes: Vec<String>,
+}
+
+fn doomed_rows(tx: &redb::ReadTransaction, r: Retention, now: u64) -> Result<Doomed> {
+    let mut d = Doomed::default();
+    let inbox_cutoff = now.saturating_sub(r.inbox_ms);
+    for row in tx.open_table(INBOX).map_err(db)?.iter().map_err(db)? {
+        let (k, v) = row.map_err(db)?;
+        if is_old_inbox(&decode(v.value())?, inbox_cutoff) {
+            d.inbox.push(k.value().to_string());
+        }
+    }
+    d.turns = doomed_turns(tx, r, now)?;
+    if r.data_ms > 0 {
+        let cutoff = now.saturating_sub(r.data_ms);
+        for row in tx.open_table(USAGE).map_err(db)?.iter().map_err(db)? {
             let (k, v) = row.map_err(db)?;
-            let e: InboxEntry = decode(v.value())?;
-            if e.state != InboxState::Received && e.at < cutoff {
-                old.push(k.value().to_string());
+            if decode::<Usage>(v.value())?.last_used < cutoff {
+                let (a, b, c) = k.value();
+                d.usage.push((a.to_string(), b.to_string(), c.to_string()));
             }
         }
-        for k in &old {
-            t.remove(k.as_str()).map_err(db)?;
-        }
-        removed.inbox = old.len();
     }
-    // Transcripts: by age, by generation (a reset session is never read
-    // again) and beyond the longest context any route reads.
+    for row in tx.open_table(PAIRING).map_err(db)?.iter().map_err(db)? {
+        let (k, v) = row.map_err(db)?;
+        if decode::<PairingCode>(v.value())?.expires_at <= now {
+            d.codes.push(k.value().to_string());
+        }
+    }
+    Ok(d)
+}
+
+/// Transcript turns by age, by generation (a reset session is never read
+/// again) and beyond the longest context any route reads. Each reason only
+/// grows with time (a turn never gets younger, a generation never comes
+/// back, later turns only push older ones further back), so a turn found
+/// here may be deleted without a second look.
+fn doomed_turns(tx: &redb::ReadTransaction, r: Retention, now: u64) -> Result<Vec<(String, u64)>> {
     let generations: std::collections::HashMap<String, u64> = {
-        let t = tx.open_table(SESSIONS).map_err(db)?;
         let mut m = std::collections::HashMap::new();
-        for row in t.iter().map_err(db)? {
+        for row in tx.open_table(SESSIONS).map_err(db)?.iter().map_err(db)? {
             let (k, v) = row.map_err(db)?;
             m.insert(k.value().to_string(), v.value());
         }
         m
     };
-    {
-        let mut t = tx.open_table(TRANSCRIPTS).map_err(db)?;
-        let cutoff = if r.data_ms == 0 {
-            0
+    let cutoff = if r.data_ms == 0 {
+        0
+    } else {
+        now.saturating_sub(r.data_ms)
+    };
+    let mut doomed: Vec<(String, u64)> = Vec::new();
+    let mut per_session: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    for row in tx.open_table(TRANSCRIPTS).map_err(db)?.iter().map_err(db)? {
+        let (k, v) = row.map_err(db)?;
+        let (sid, seq) = k.value();
+        let turn: Turn = decode(v.value())?;
+        let stale_gen = sid
+            .rsplit_once('#')
+            .and_then(|(base, g)| Some((generations.get(base).copied()?, g.parse::<u64>().ok()?)))
+            .is_some_and(|(current, g)| g < current);
+        if stale_gen || turn.at < cutoff {
+            doomed.push((sid.to_string(), seq));
         } else {
-            now.saturating_sub(r.data_ms)
+            per_session.entry(sid.to_string()).or_default().push(seq);
+        }
+    }
+    for (sid, seqs) in per_session {
+        if r.max_turns > 0 && seqs.len() > r.max_turns {
+            let extra = seqs.len() - r.max_turns;
+            doomed.extend(seqs.into_iter().take(extra).map(|s| (sid.clone(), s)));
+        }
+    }
+    Ok(doomed)
+}
+
+fn is_old_inbox(e: &InboxEntry, cutoff: u64) -> bool {
+    e.state != InboxState::Received && e.at < cutoff
+}
+
+fn remove_old_inbox(tx: &WriteTransaction, keys: &[String], cutoff: u64) -> Result<usize> {
+    let mut t = tx.open_table(INBOX).map_err(db)?;
+    let mut n = 0;
+    for k in keys {
+        let old = match t.get(k.as_str()).map_err(db)? {
+            Some(v) => is_old_inbox(&decode(v.value())?, cutoff),
+            None => false,
         };
-        let mut doomed: Vec<(String, u64)> = Vec::new();
-        let mut per_session: std::collections::HashMap<String, Vec<u64>> = Default::default();
-        for row in t.iter().map_err(db)? {
-            let (k, v) = row.map_err(db)?;
-            let (sid, seq) = k.value();
-            let turn: Turn = decode(v.value())?;
-            let stale_gen = sid
-                .rsplit_once('#')
-                .and_then(|(base, g)| {
-                    Some((generations.get(base).copied()?, g.parse::<u64>().ok()?))
-                })
-                .is_some_and(|(current, g)| g < current);
-            if stale_gen || turn.at < cutoff {
-                doomed.push((sid.to_string(), seq));
-            } else {
-                per_session.entry(sid.to_string()).or_default().push(seq);
-            }
-        }
-        for (sid, seqs) in per_session {
-            if r.max_turns > 0 && seqs.len() > r.max_turns {
-                let extra = seqs.len() - r.max_turns;
-                doomed.extend(seqs.into_iter().take(extra).map(|s| (sid.clone(), s)));
-            }
-        }
-        for (sid, seq) in &doomed {
-            t.remove((sid.as_str(), *seq)).map_err(db)?;
-        }
-        removed.turns = doomed.len();
-    }
-    if r.data_ms > 0 {
-        let mut t = tx.open_table(USAGE).map_err(db)?;
-        let cutoff = now.saturating_sub(r.data_ms);
-        let mut old = Vec::new();
-        for row in t.iter().map_err(db)? {
-            let (k, v) = row.map_err(db)?;
-            let u: Usage = decode(v.value())?;
-            if u.last_used < cutoff {
-                let (a, b, c) = k.value();
-                old.push((a.to_string(), b.to_string(), c.to_string()));
-            }
-        }
-        for (a, b, c) in &old {
-            t.remove((a.as_str(), b.as_str(), c.as_str())).map_err(db)?;
-        }
-        removed.usage = old.len();
-    }
-    {
-        let mut t = tx.open_table(PAIRING).map_err(db)?;
-        let mut old = Vec::new();
-        for row in t.iter().map_err(db)? {
-            let (k, v) = row.map_err(db)?;
-            let c: PairingCode = decode(v.value())?;
-            if c.expires_at <= now {
-                old.push(k.value().to_string());
-            }
-        }
-        for k in &old {
+        if old {
             t.remove(k.as_str()).map_err(db)?;
+            n += 1;
         }
-        removed.codes = old.len();
     }
-    Ok(removed)
+    Ok(n)
+}
+
+fn remove_turns(tx: &WriteTransaction, keys: &[(String, u64)], _: u64) -> Result<usize> {
+    let mut t = tx.open_table(TRANSCRIPTS).map_err(db)?;
+    let mut n = 0;
+    for (sid, seq) in keys {
+        n += usize::from(t.remove((sid.as_str(), *seq)).map_err(db)?.is_some());
+    }
+    Ok(n)
+}
+
+fn remove_old_usage(
+    tx: &WriteTransaction,
+    keys: &[(String, String, String)],
+    cutoff: u64,
+) -> Result<usize> {
+    let mut t = tx.open_table(USAGE).map_err(db)?;
+    let mut n = 0;
+    for (a, b, c) in keys {
+        let key = (a.as_str(), b.as_str(), c.as_str());
+        let old = match t.get(key).map_err(db)? {
+            Some(v) => decode::<Usage>(v.value())?.last_used < cutoff,
+            None => false,
+        };
+        if old {
+            t.remove(key).map_err(db)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn remove_expired_codes(tx: &WriteTransaction, keys: &[String], now: u64) -> Result<usize> {
+    let mut t = tx.open_table(PAIRING).map_err(db)?;
+    let mut n = 0;
+    for k in keys {
+        let expired = match t.get(k.as_str()).map_err(db)? {
+            Some(v) => decode::<PairingCode>(v.value())?.expires_at <= now,
+            None => false,
+        };
+        if expired {
+            t.remove(k.as_str()).map_err(db)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -1681,6 +1779,37 @@ mod tests {
             .await
             .expect("corrupt a finished row");
         assert_eq!(open_ids(&s), ["b", "c"]);
+    }
+
+    /// Retention finds its rows in a read transaction and deletes them
+    /// later: a post reopened (by an edit) or a usage row used again in
+    /// between is kept; the rest goes.
+    #[tokio::test]
+    async fn retention_checks_again_what_changed_after_its_scan() {
+        let (_d, s) = open();
+        for p in ["reopened", "gone"] {
+            assert!(s.inbox_record(p, "c", 1).await.expect("rec").is_ok());
+            s.inbox_finish(p, InboxState::Replied, &[], "", None)
+                .await
+                .expect("finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let r = Retention {
+            inbox_ms: 1,
+            data_ms: 0,
+            max_turns: 0,
+        };
+        let now = now_ms();
+        let doomed = doomed_rows(&s.db.begin_read().expect("read"), r, now).expect("scan");
+        let mut found = doomed.inbox.clone();
+        found.sort();
+        assert_eq!(found, ["gone", "reopened"]);
+        assert!(s.inbox_reopen("reopened").await.expect("reopen").is_some());
+        let removed = s.remove_doomed(doomed, r, now).await.expect("remove");
+        assert_eq!(removed.inbox, 1);
+        assert!(s.inbox_get("gone").expect("get").is_none());
+        let kept = s.inbox_get("reopened").expect("get").expect("kept");
+        assert_eq!(kept.state, InboxState::Received);
     }
 
     /// A version-2 store (no `inbox_open`) gets the index built on open.
