@@ -613,7 +613,9 @@ impl Store {
         })
     }
 
-    /// Posts recorded but never finished (work interrupted by a crash or an error).
+    /// Posts recorded but never finished (work interrupted by a crash or an
+    /// error). A row that cannot be decoded is logged and left out, so one
+    /// bad row does not stop the retries of all the others.
     pub fn inbox_unfinished(&self) -> Result<Vec<(String, InboxEntry)>> {
         self.read(|tx| {
             let open = tx.open_table(INBOX_OPEN).map_err(db)?;
@@ -621,10 +623,14 @@ impl Store {
             let mut out = Vec::new();
             for row in open.iter().map_err(db)? {
                 let post = row.map_err(db)?.0.value().to_string();
-                if let Some(v) = t.get(post.as_str()).map_err(db)? {
-                    let e: InboxEntry = decode(v.value())?;
-                    if e.state == InboxState::Received {
-                        out.push((post, e));
+                let Some(v) = t.get(post.as_str()).map_err(db)? else {
+                    continue;
+                };
+                match decode::<InboxEntry>(v.value()) {
+                    Ok(e) if e.state == InboxState::Received => out.push((post, e)),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(post = %post, "the inbox row of a post waiting for an answer cannot be read; not retrying it: {e}");
                     }
                 }
             }
@@ -1739,7 +1745,8 @@ mod tests {
 
     /// `inbox_open` follows every state change, and the look for due
     /// retries reads only it: an undecodable finished row (which a scan
-    /// of the whole inbox would trip on) is never read.
+    /// of the whole inbox would trip on) is never read, and an undecodable
+    /// waiting one is left out without stopping the others.
     #[tokio::test]
     async fn only_received_posts_are_read_for_retries() {
         let (_d, s) = open();
@@ -1779,6 +1786,15 @@ mod tests {
             .await
             .expect("corrupt a finished row");
         assert_eq!(open_ids(&s), ["b", "c"]);
+        s.writer
+            .write(|tx| {
+                let mut t = tx.open_table(INBOX).map_err(db)?;
+                t.insert("b", b"not json either".as_slice()).map_err(db)?;
+                Ok(())
+            })
+            .await
+            .expect("corrupt a waiting row");
+        assert_eq!(open_ids(&s), ["c"], "the others are still retried");
     }
 
     /// Retention finds its rows in a read transaction and deletes them
