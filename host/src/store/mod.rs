@@ -1436,7 +1436,7 @@ fn doomed_rows(tx: &redb::ReadTransaction, r: Retention, now: u64) -> Result<Doo
         let cutoff = now.saturating_sub(r.data_ms);
         for row in tx.open_table(USAGE).map_err(db)?.iter().map_err(db)? {
             let (k, v) = row.map_err(db)?;
-            if decode::<Usage>(v.value())?.last_used < cutoff {
+            if is_old_usage(&decode(v.value())?, cutoff) {
                 let (a, b, c) = k.value();
                 d.usage.push((a.to_string(), b.to_string(), c.to_string()));
             }
@@ -1444,7 +1444,7 @@ fn doomed_rows(tx: &redb::ReadTransaction, r: Retention, now: u64) -> Result<Doo
     }
     for row in tx.open_table(PAIRING).map_err(db)?.iter().map_err(db)? {
         let (k, v) = row.map_err(db)?;
-        if decode::<PairingCode>(v.value())?.expires_at <= now {
+        if is_expired(&decode(v.value())?, now) {
             d.codes.push(k.value().to_string());
         }
     }
@@ -1499,20 +1499,43 @@ fn is_old_inbox(e: &InboxEntry, cutoff: u64) -> bool {
     e.state != InboxState::Received && e.at < cutoff
 }
 
-fn remove_old_inbox(tx: &WriteTransaction, keys: &[String], cutoff: u64) -> Result<usize> {
-    let mut t = tx.open_table(INBOX).map_err(db)?;
+fn is_old_usage(u: &Usage, cutoff: u64) -> bool {
+    u.last_used < cutoff
+}
+
+fn is_expired(c: &PairingCode, now: u64) -> bool {
+    c.expires_at <= now
+}
+
+/// Removes those of `keys` whose row still matches `doomed` (rows can
+/// change between the scan and the write).
+fn remove_still_doomed<T: for<'de> Deserialize<'de>>(
+    tx: &WriteTransaction,
+    def: TableDefinition<&str, &[u8]>,
+    keys: &[String],
+    doomed: impl Fn(&T) -> bool,
+) -> Result<usize> {
+    let mut t = tx.open_table(def).map_err(db)?;
     let mut n = 0;
     for k in keys {
-        let old = match t.get(k.as_str()).map_err(db)? {
-            Some(v) => is_old_inbox(&decode(v.value())?, cutoff),
+        let gone = match t.get(k.as_str()).map_err(db)? {
+            Some(v) => doomed(&decode(v.value())?),
             None => false,
         };
-        if old {
+        if gone {
             t.remove(k.as_str()).map_err(db)?;
             n += 1;
         }
     }
     Ok(n)
+}
+
+fn remove_old_inbox(tx: &WriteTransaction, keys: &[String], cutoff: u64) -> Result<usize> {
+    remove_still_doomed(tx, INBOX, keys, |e: &InboxEntry| is_old_inbox(e, cutoff))
+}
+
+fn remove_expired_codes(tx: &WriteTransaction, keys: &[String], now: u64) -> Result<usize> {
+    remove_still_doomed(tx, PAIRING, keys, |c: &PairingCode| is_expired(c, now))
 }
 
 fn remove_turns(tx: &WriteTransaction, keys: &[(String, u64)], _: u64) -> Result<usize> {
@@ -1524,6 +1547,7 @@ fn remove_turns(tx: &WriteTransaction, keys: &[(String, u64)], _: u64) -> Result
     Ok(n)
 }
 
+/// As [`remove_still_doomed`], for the usage table's three-part keys.
 fn remove_old_usage(
     tx: &WriteTransaction,
     keys: &[(String, String, String)],
@@ -1534,27 +1558,11 @@ fn remove_old_usage(
     for (a, b, c) in keys {
         let key = (a.as_str(), b.as_str(), c.as_str());
         let old = match t.get(key).map_err(db)? {
-            Some(v) => decode::<Usage>(v.value())?.last_used < cutoff,
+            Some(v) => is_old_usage(&decode(v.value())?, cutoff),
             None => false,
         };
         if old {
             t.remove(key).map_err(db)?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
-fn remove_expired_codes(tx: &WriteTransaction, keys: &[String], now: u64) -> Result<usize> {
-    let mut t = tx.open_table(PAIRING).map_err(db)?;
-    let mut n = 0;
-    for k in keys {
-        let expired = match t.get(k.as_str()).map_err(db)? {
-            Some(v) => decode::<PairingCode>(v.value())?.expires_at <= now,
-            None => false,
-        };
-        if expired {
-            t.remove(k.as_str()).map_err(db)?;
             n += 1;
         }
     }
@@ -1777,23 +1785,16 @@ mod tests {
         assert_eq!(due[0].1, retried.expect("received"));
         assert!(s.inbox_reopen("b").await.expect("reopen").is_some());
         assert_eq!(open_ids(&s), ["b", "c"]);
-        s.writer
-            .write(|tx| {
+        let corrupt = |post: &'static str| {
+            s.writer.write(move |tx| {
                 let mut t = tx.open_table(INBOX).map_err(db)?;
-                t.insert("a", b"not json".as_slice()).map_err(db)?;
+                t.insert(post, b"not json".as_slice()).map_err(db)?;
                 Ok(())
             })
-            .await
-            .expect("corrupt a finished row");
+        };
+        corrupt("a").await.expect("corrupt a finished row");
         assert_eq!(open_ids(&s), ["b", "c"]);
-        s.writer
-            .write(|tx| {
-                let mut t = tx.open_table(INBOX).map_err(db)?;
-                t.insert("b", b"not json either".as_slice()).map_err(db)?;
-                Ok(())
-            })
-            .await
-            .expect("corrupt a waiting row");
+        corrupt("b").await.expect("corrupt a waiting row");
         assert_eq!(open_ids(&s), ["c"], "the others are still retried");
     }
 
