@@ -52,6 +52,13 @@ bench: guests test-guests
     cargo bench -q -p kennel --bench e2e
     cargo bench -q -p kennel --bench kennel-bench
 
+# Profile which functions a start and the first turns run (kennel chat under valgrind)
+# and write host/layout/startup.order, which the linker uses to place them together.
+startup-order: guests
+    cargo build --release -q -p kennel --tests
+    python3 host/layout/order.py target/release/kennel {{dist}} host/layout/startup.order
+    cargo build --release -q -p kennel --tests
+
 # Install what a fresh machine lacks: the wasm target and the guest toolchains (project-local).
 setup:
     #!/usr/bin/env bash

@@ -695,21 +695,88 @@ fn the_classifier_judges_through_kennel_scan_and_a_route_moves_its_thresholds() 
     );
 }
 
+/// The `kennel` binary's ELF section headers and symbols, read by hand
+/// (64-bit little-endian only, which is all the tests below run on).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+struct Elf {
+    bytes: Vec<u8>,
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+impl Elf {
+    const SHT_SYMTAB: u32 = 2;
+    const STT_FUNC: u8 = 2;
+
+    fn kennel() -> Elf {
+        let bytes = std::fs::read(env!("CARGO_BIN_EXE_kennel")).expect("read the binary");
+        assert_eq!(&bytes[..5], b"\x7fELF\x02", "a 64-bit ELF file");
+        Elf { bytes }
+    }
+
+    fn u16_at(&self, o: usize) -> usize {
+        u16::from_le_bytes([self.bytes[o], self.bytes[o + 1]]) as usize
+    }
+
+    fn u32_at(&self, o: usize) -> u32 {
+        u32::from_le_bytes(self.bytes[o..o + 4].try_into().expect("4 bytes"))
+    }
+
+    fn u64_at(&self, o: usize) -> u64 {
+        u64::from_le_bytes(self.bytes[o..o + 8].try_into().expect("8 bytes"))
+    }
+
+    /// Each section header's offset in the file.
+    fn sections(&self) -> Vec<usize> {
+        let (shoff, size, n) = (
+            self.u64_at(0x28) as usize,
+            self.u16_at(0x3a),
+            self.u16_at(0x3c),
+        );
+        (0..n).map(|i| shoff + i * size).collect()
+    }
+
+    fn section_type(&self, header: usize) -> u32 {
+        self.u32_at(header + 4)
+    }
+
+    /// Every function symbol: name → (address, size).
+    fn functions(&self) -> std::collections::HashMap<String, (u64, u64)> {
+        let sections = self.sections();
+        let symtab = *sections
+            .iter()
+            .find(|h| self.section_type(**h) == Elf::SHT_SYMTAB)
+            .expect("a symbol table (the binary is not stripped)");
+        let strtab = sections[self.u32_at(symtab + 0x28) as usize];
+        let strings = self.u64_at(strtab + 0x18) as usize;
+        let (offset, size) = (
+            self.u64_at(symtab + 0x18) as usize,
+            self.u64_at(symtab + 0x20) as usize,
+        );
+        (offset..offset + size)
+            .step_by(24)
+            .filter(|s| self.bytes[s + 4] & 0xf == Elf::STT_FUNC && self.u64_at(s + 8) != 0)
+            .map(|s| {
+                let at = strings + self.u32_at(s) as usize;
+                let end = self.bytes[at..].iter().position(|b| *b == 0).expect("NUL");
+                let name = String::from_utf8_lossy(&self.bytes[at..at + end]).into_owned();
+                (name, (self.u64_at(s + 8), self.u64_at(s + 16)))
+            })
+            .collect()
+    }
+}
+
 /// The binary is linked with packed relative relocations (`host/build.rs`)
 /// wherever the glibc it runs on can load them (2.36 on): without them its
 /// 2.5 MB relocation table stays resident in every process.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
 #[test]
 fn the_binary_packs_its_relative_relocations() {
     const SHT_RELR: u32 = 19;
-    let elf = std::fs::read(env!("CARGO_BIN_EXE_kennel")).expect("read the binary");
-    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
-    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().expect("4 bytes"));
-    let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().expect("8 bytes"));
-    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
-    let (shoff, shentsize, shnum) = (u64_at(0x28) as usize, u16_at(0x3a), u16_at(0x3c));
-    let types: Vec<u32> = (0..shnum)
-        .map(|i| u32_at(shoff + i * shentsize + 4))
+    let elf = Elf::kennel();
+    let types: Vec<u32> = elf
+        .sections()
+        .iter()
+        .map(|h| elf.section_type(*h))
         .collect();
     // SAFETY: gnu_get_libc_version returns a static NUL-terminated string.
     let glibc = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
@@ -720,6 +787,74 @@ fn the_binary_packs_its_relative_relocations() {
         types.contains(&SHT_RELR),
         new_enough,
         "glibc {glibc}: a .relr.dyn section is expected exactly from 2.36 on"
+    );
+}
+
+/// The functions a start runs (`host/layout/startup.order`) sit together at
+/// the start of the machine code, so an idle process maps a few MB of the
+/// binary instead of 12–18 (`host/build.rs`). Fails when the file has gone
+/// stale (a tenth of its functions renamed or gone): `just startup-order`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn the_functions_a_start_runs_are_placed_together() {
+    let order = std::fs::read_to_string(common::root().join("host/layout/startup.order"))
+        .expect("host/layout/startup.order");
+    match env!("KENNEL_STARTUP_ORDER") {
+        "used" => {}
+        // Linked without it: made by another rustc (build.rs warned), or a
+        // linker chosen by the user. Nothing is placed; check that it is so.
+        reason @ ("other-rustc" | "other-linker") => {
+            let made_with = order.lines().next().unwrap_or_default();
+            eprintln!("startup order not used ({reason}; file {made_with})");
+            assert!(made_with.starts_with("# rustc "), "{made_with}");
+            return;
+        }
+        other => panic!("host/build.rs did not use the startup order: {other}"),
+    }
+    let start: Vec<&str> = order
+        .lines()
+        .skip_while(|l| !l.starts_with("# start:"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .collect();
+    assert!(
+        start.len() > 1000,
+        "only {} start functions listed",
+        start.len()
+    );
+    let functions = Elf::kennel().functions();
+    let placed: Vec<(u64, u64)> = start
+        .iter()
+        .filter_map(|n| functions.get(*n).copied())
+        .collect();
+    assert!(
+        placed.len() * 10 >= start.len() * 9,
+        "only {} of {} listed start functions are in the binary: run `just startup-order`",
+        placed.len(),
+        start.len()
+    );
+    let text_start = functions
+        .values()
+        .map(|(at, _)| *at)
+        .min()
+        .expect("functions");
+    let first = placed.iter().map(|(at, _)| *at).min().expect("placed");
+    let end = placed
+        .iter()
+        .map(|(at, size)| at + size)
+        .max()
+        .expect("placed");
+    let size: u64 = placed.iter().map(|(_, size)| size).sum();
+    assert!(
+        first - text_start < 4096,
+        "the start functions do not open the code"
+    );
+    // Alignment padding between functions is all that may lie in between.
+    assert!(
+        end - first <= size + size / 4,
+        "{} start functions ({size} bytes) spread over {} bytes",
+        placed.len(),
+        end - first
     );
 }
 

@@ -990,15 +990,25 @@ fn check_reply(guest: &Guest, size: usize) -> Result<(), GuestError> {
     Ok(())
 }
 
+/// Set (to anything) to shrink the instance pool to a few slots: only for
+/// running the host under valgrind (`just startup-order`), which cannot
+/// reserve the pool's address space (hundreds of GB, none of it RAM).
+pub const SMALL_POOL_ENV: &str = "KENNEL_SMALL_POOL";
+
 fn make_engine() -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     // Concurrency ceilings: calls in flight at once across all sessions.
     // Each slot reserves address space, not RAM.
-    pool.total_component_instances(200);
-    pool.total_core_instances(1000);
-    pool.total_memories(400);
-    pool.total_tables(1000);
-    pool.total_stacks(200);
+    // (component instances, core instances, memories, tables, stacks)
+    let (components, cores, memories, tables, stacks) = match std::env::var_os(SMALL_POOL_ENV) {
+        Some(_) => (4, 60, 8, 40, 4),
+        None => (200, 1000, 400, 1000, 200),
+    };
+    pool.total_component_instances(components);
+    pool.total_core_instances(cores);
+    pool.total_memories(memories);
+    pool.total_tables(tables);
+    pool.total_stacks(stacks);
     // Python (componentize-py) components need more than the default core
     // instances per component and big tables; 50/20/64k leave headroom.
     pool.max_core_instances_per_component(50);
