@@ -2,7 +2,7 @@
 """Writes host/layout/startup.order: the functions `kennel` runs, in the
 order the linker should place them (`just startup-order`; needs valgrind).
 
-Why: a start touches ~2,500 functions (1.7 MB of code) spread over 35 MB of
+Why: a start touches ~2,700 functions (1.7 MB of code) spread over 35 MB of
 machine code. The kernel maps file pages around every touched one (fault-
 around, whole large folios), so ~12-18 MB of the binary stayed resident in
 an idle process. Placed together, those functions fill a few MB.
