@@ -10,7 +10,7 @@
 //!
 //! Startup layout (`layout/startup.order`, written by `just startup-order`):
 //! the functions a start and the first turns run, placed first in `.text`.
-//! A start runs ~2,700 functions (1.7 MB) spread over 35 MB of machine code,
+//! A start runs ~2,700–3,400 functions (1.7 MB) spread over 35 MB of code,
 //! and the kernel maps whole neighbourhoods of each touched page: 12–18 MB
 //! of the binary stayed resident in an idle process, 5.4–7.8 MB once they
 //! are together. The file names symbols with the toolchain's crate hashes,

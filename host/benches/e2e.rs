@@ -13,7 +13,8 @@
 //! | saturation (assistant) | as above with the `assistant` agent and the fake OpenAI-compatible server |
 //! | start | to WebSocket ready: warm cache, and every bundled guest on an empty cache (then the first reply) |
 //!
-//! `--smoke` (run by `just test`) does a few of each and checks correctness,
+//! `--layout DIR` runs `kennel run` under valgrind for `just startup-order`
+//! (see [`layout`]). `--smoke` (run by `just test`) does a few of each and checks correctness,
 //! never speed. `--profile SECS` runs only the echo saturation (with
 //! `--assistant`: the assistant's) for SECS seconds and prints the host's
 //! PID, to attach `perf` or `strace`. The fake server shares the 2 cores
@@ -58,6 +59,31 @@ fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
     start_with(mm, token, dir, guests, &common::cache_dir(), "").0
 }
 
+/// How `kennel run` is started: directly, or under another program
+/// (valgrind, for `--layout`) with extra environment.
+#[derive(Default)]
+struct Launch {
+    under: Vec<String>,
+    env: Vec<(String, String)>,
+    /// How long to wait for "WebSocket connected" (default [`T`]).
+    connect_within: Option<Duration>,
+}
+
+impl Launch {
+    fn command(&self) -> Command {
+        let mut c = match self.under.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(common::kennel());
+                c
+            }
+            None => Command::new(common::kennel()),
+        };
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+}
+
 /// Starts `kennel run`; returns the host and the time from spawn to "WebSocket connected".
 fn start_with(
     mm: &FakeMm,
@@ -67,11 +93,24 @@ fn start_with(
     cache: &std::path::Path,
     config: &str,
 ) -> (Host, Duration) {
+    start_launched(mm, token, dir, guests, cache, config, &Launch::default())
+}
+
+fn start_launched(
+    mm: &FakeMm,
+    token: &str,
+    dir: &std::path::Path,
+    guests: tempfile::TempDir,
+    cache: &std::path::Path,
+    config: &str,
+    launch: &Launch,
+) -> (Host, Duration) {
     let cfg = dir.join("kennel.toml");
     std::fs::write(&cfg, config).expect("config");
     let t0 = Instant::now();
     let log = dir.join("kennel.log");
-    let child = Command::new(common::kennel())
+    let child = launch
+        .command()
         .arg("run")
         .arg("--guests")
         .arg(guests.path())
@@ -97,7 +136,7 @@ fn start_with(
         log,
         _guests: guests,
     };
-    let deadline = Instant::now() + T;
+    let deadline = Instant::now() + launch.connect_within.unwrap_or(T);
     while !std::fs::read_to_string(&host.log)
         .unwrap_or_default()
         .contains("WebSocket connected")
@@ -217,6 +256,83 @@ fn profile(
     saturate(mm, people, secs, pid, label);
 }
 
+/// The DIR of `--layout DIR`, if given.
+fn layout_dir() -> Option<std::path::PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--layout")?;
+    args.get(at + 1).map(std::path::PathBuf::from)
+}
+
+/// The `--layout DIR` run, for `just startup-order` (host/layout/order.py):
+/// `kennel run` under valgrind's callgrind with the assistant, a scanner
+/// and the fake LLM, twice: a start (`DIR/run-start.callgrind`) and a start
+/// with a few turns (`DIR/run-turns.callgrind`). `DIR/cache` must hold
+/// compiles made under valgrind, whose CPU differs (order.py fills it).
+fn layout(
+    mm: &FakeMm,
+    token: &str,
+    dir: &std::path::Path,
+    people: &[(String, String)],
+    out: &std::path::Path,
+) {
+    let llm = fake_llm::FakeLlm::start();
+    llm.set_default(fake_llm::Step::Text("ok".into()));
+    let cfg = format!(
+        "[llm]\nbase_url = \"{}\"\n\n[[route]]\nchannel = \"*\"\nagent = \"assistant\"\nscanners = [\"injection\"]\n",
+        llm.base_url()
+    );
+    for (name, turns) in [("start", 0), ("turns", 3)] {
+        let profile = out.join(format!("run-{name}.callgrind"));
+        let launch = Launch {
+            under: ["valgrind", "--tool=callgrind", "--quiet", "--demangle=no"]
+                .map(String::from)
+                .into_iter()
+                .chain([format!("--callgrind-out-file={}", profile.display())])
+                .collect(),
+            env: vec![("KENNEL_SMALL_POOL".into(), "1".into())],
+            // valgrind reads the binary's symbols first: seconds to a minute.
+            connect_within: Some(Duration::from_secs(300)),
+        };
+        let run_dir = dir.join(name);
+        std::fs::create_dir_all(&run_dir).expect("run dir");
+        let guests = common::guest_dir(&[&common::dist("assistant"), &common::dist("injection")]);
+        let (mut host, _) = start_launched(
+            mm,
+            token,
+            &run_dir,
+            guests,
+            &out.join("cache"),
+            &cfg,
+            &launch,
+        );
+        for (u, dm) in people.iter().take(turns) {
+            ask(mm, u, dm, "hello");
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        // SIGTERM: kennel drains and exits, then callgrind writes its file.
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(host.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = host.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kennel run under valgrind did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let log = std::fs::read_to_string(&host.log).unwrap_or_default();
+        assert!(status.success(), "kennel run under valgrind failed: {log}");
+        assert!(
+            !log.contains("cached=false"),
+            "a guest was compiled during the profile: {log}"
+        );
+        println!("{}", profile.display());
+    }
+}
+
 fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
     let (seq_n, users, sat_secs, b2b, growth) = if smoke {
@@ -236,6 +352,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("dir");
     if let Some(secs) = profile_secs() {
         return profile(&mm, &token, dir.path(), &people[..users], secs);
+    }
+    if let Some(out) = layout_dir() {
+        return layout(&mm, &token, dir.path(), &people, &out);
     }
     let host = start(&mm, &token, dir.path());
     let pid = host.child.id();

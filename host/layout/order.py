@@ -9,8 +9,10 @@ an idle process. Placed together, those functions fill a few MB.
 
 How: `kennel chat` runs under valgrind's callgrind twice on a warm compile
 cache: once until every guest is loaded (the start), once with a few
-messages (the first turns). The file lists the start's functions, then the
-turns' other ones, by their symbol names (the linker matches names exactly).
+messages (the first turns); then `kennel run` twice the same way, against
+the bench's fake Mattermost and LLM (`e2e --layout`), for the server's own
+code. The file lists the starts' functions, then the turns' other ones, by
+their symbol names (the linker matches names exactly).
 Names carry the toolchain's crate hashes, so the first line records the
 rustc it was made with; host/build.rs uses the file only with that rustc.
 
@@ -84,14 +86,22 @@ def main():
     if shutil.which("valgrind") is None:
         sys.exit("order.py: needs valgrind (e.g. apt-get install valgrind)")
     WORK.mkdir(parents=True, exist_ok=True)
+    # The bench build may relink the binary; settle it before anything is
+    # compiled for it (compiles are cached per binary).
+    subprocess.run(["cargo", "bench", "--no-run", "-q", "-p", "kennel", "--bench", "e2e"], check=True)
     # valgrind's CPU has other features than the real one, so the compile
     # cache it needs is its own: filled first (compiles, children included).
     run_chat(binary, guests, "none", "fill", extra=["--trace-children=yes"])
+    name = pathlib.Path(binary).name
     profiles = {}
-    for name, messages in (("start", b""), ("turns", MESSAGES)):
-        cg = WORK / f"{name}.callgrind"
-        run_chat(binary, guests, "callgrind", name, messages, ["--demangle=no", f"--callgrind-out-file={cg}"])
-        profiles[name] = executed(cg, pathlib.Path(binary).name)
+    for phase, messages in (("start", b""), ("turns", MESSAGES)):
+        cg = WORK / f"{phase}.callgrind"
+        run_chat(binary, guests, "callgrind", phase, messages, ["--demangle=no", f"--callgrind-out-file={cg}"])
+        profiles[phase] = executed(cg, name)
+    # `kennel run` (the bench's fake servers; writes run-start/run-turns.callgrind).
+    subprocess.run(["cargo", "bench", "-q", "-p", "kennel", "--bench", "e2e", "--", "--layout", str(WORK.resolve())], check=True, stdout=subprocess.DEVNULL)
+    for phase in ("start", "turns"):
+        profiles[phase] |= executed(WORK / f"run-{phase}.callgrind", name)
     start = sorted(profiles["start"])
     turns = sorted(profiles["turns"] - profiles["start"])
     rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True, check=True).stdout.strip()

@@ -207,15 +207,15 @@ impl App {
         let mcp = mcp_hub(&config);
         let gateway = Arc::new(Gateway::new(runtime.clone(), store, config, llm));
         gateway.set_mcp(mcp);
-        if !runtime.pending().is_empty() {
-            // Once the background compiles land, the default route sees them.
-            let (rt, gw) = (runtime.clone(), gateway.clone());
-            tokio::spawn(async move {
-                rt.all_ready().await;
-                gw.refresh_routes();
-                tracing::info!("every guest compiled; routes refreshed");
-            });
-        }
+        // Once the background compiles land, the default route sees them.
+        // Always, not only while some are pending: one that landed after the
+        // gateway read the guests but before a check here would be missed.
+        let (rt, gw) = (runtime.clone(), gateway.clone());
+        tokio::spawn(async move {
+            rt.all_ready().await;
+            gw.refresh_routes();
+            tracing::info!("every guest compiled; routes refreshed");
+        });
         Ok(App {
             paths,
             runtime,
