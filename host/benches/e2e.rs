@@ -56,7 +56,16 @@ impl Drop for Host {
 
 fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
     let guests = common::guest_dir(&[&common::dist("echo")]);
-    start_with(mm, token, dir, guests, &common::cache_dir(), "").0
+    start_with(
+        mm,
+        token,
+        dir,
+        guests,
+        &common::cache_dir(),
+        "",
+        &Launch::default(),
+    )
+    .0
 }
 
 /// How `kennel run` is started: directly, or under another program
@@ -86,17 +95,6 @@ impl Launch {
 
 /// Starts `kennel run`; returns the host and the time from spawn to "WebSocket connected".
 fn start_with(
-    mm: &FakeMm,
-    token: &str,
-    dir: &std::path::Path,
-    guests: tempfile::TempDir,
-    cache: &std::path::Path,
-    config: &str,
-) -> (Host, Duration) {
-    start_launched(mm, token, dir, guests, cache, config, &Launch::default())
-}
-
-fn start_launched(
     mm: &FakeMm,
     token: &str,
     dir: &std::path::Path,
@@ -224,7 +222,15 @@ fn start_assistant(
         llm.base_url()
     );
     let guests = common::guest_dir(&[&common::dist("assistant")]);
-    start_with(mm, token, dir, guests, &common::cache_dir(), &cfg)
+    start_with(
+        mm,
+        token,
+        dir,
+        guests,
+        &common::cache_dir(),
+        &cfg,
+        &Launch::default(),
+    )
 }
 
 /// The SECS of `--profile SECS`, if given.
@@ -296,7 +302,7 @@ fn layout(
         let run_dir = dir.join(name);
         std::fs::create_dir_all(&run_dir).expect("run dir");
         let guests = common::guest_dir(&[&common::dist("assistant"), &common::dist("injection")]);
-        let (mut host, _) = start_launched(
+        let (mut host, _) = start_with(
             mm,
             token,
             &run_dir,
@@ -611,6 +617,7 @@ fn main() {
         common::guest_dir(&[&common::dist("echo")]),
         &common::cache_dir(),
         "",
+        &Launch::default(),
     );
     drop(h);
     let cold_dir = tempfile::tempdir().expect("dir");
@@ -634,6 +641,7 @@ fn main() {
         common::guest_dir(&refs),
         cold_cache.path(),
         ROUTE,
+        &Launch::default(),
     );
     let first = ask(&mm, &people[2].0, &people[2].1, "first");
     drop(h);
