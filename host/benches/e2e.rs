@@ -56,16 +56,27 @@ impl Drop for Host {
 
 fn start(mm: &FakeMm, token: &str, dir: &std::path::Path) -> Host {
     let guests = common::guest_dir(&[&common::dist("echo")]);
+    start_cached(mm, token, dir, guests, "").0
+}
+
+/// `kennel run` started directly, on the shared compile cache.
+fn start_cached(
+    mm: &FakeMm,
+    token: &str,
+    dir: &std::path::Path,
+    guests: tempfile::TempDir,
+    config: &str,
+) -> (Host, Duration) {
+    let launch = Launch::default();
     start_with(
         mm,
         token,
         dir,
         guests,
         &common::cache_dir(),
-        "",
-        &Launch::default(),
+        config,
+        &launch,
     )
-    .0
 }
 
 /// How `kennel run` is started: directly, or under another program
@@ -222,15 +233,7 @@ fn start_assistant(
         llm.base_url()
     );
     let guests = common::guest_dir(&[&common::dist("assistant")]);
-    start_with(
-        mm,
-        token,
-        dir,
-        guests,
-        &common::cache_dir(),
-        &cfg,
-        &Launch::default(),
-    )
+    start_cached(mm, token, dir, guests, &cfg)
 }
 
 /// The SECS of `--profile SECS`, if given.
