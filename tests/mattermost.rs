@@ -1230,6 +1230,37 @@ fn a_slow_file_download_does_not_delay_another_users_dm() {
     );
 }
 
+/// A turn slot covers the turn, not the posting of its answer: with one
+/// slot, a reply the server takes seconds to accept does not hold up
+/// another user's turn (it did: the slot was held to the end of posting).
+#[test]
+fn a_slow_reply_post_does_not_hold_the_only_turn_slot() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let cfg = "[mattermost]\nmax_concurrent_turns = 1\n";
+    let _k = start(&w, g.path(), data.path(), cfg, &[]);
+    w.mm.delay_creates(1, Duration::from_secs(4));
+    let adm = w.dm(&w.alice);
+    w.mm.user_post(&w.alice, &adm, "first", None);
+    common::wait_until(T, "alice's reply held by the server", || {
+        w.mm.creates_held() == 1
+    });
+    let bdm = w.dm(&w.bob);
+    let sent = Instant::now();
+    w.mm.user_post(&w.bob, &bdm, "second", None);
+    w.mm.wait_posts(&w.bot, &bdm, 1, T);
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "bob waited {:?} for alice's reply to be posted",
+        sent.elapsed()
+    );
+    assert!(w.mm.posts_by(&w.bot, &adm).is_empty(), "not held after all");
+    w.mm.wait_posts(&w.bot, &adm, 1, T);
+    settle();
+    assert_eq!(w.mm.posts_by(&w.bot, &adm).len(), 1);
+    assert_eq!(w.mm.posts_by(&w.bot, &bdm).len(), 1);
+}
+
 #[test]
 fn a_full_session_queue_answers_busy_and_loses_nothing() {
     let w = World::new();

@@ -412,15 +412,53 @@ fn notify_ready_then_sigterm_finishes_the_slow_turn_and_exits_zero() {
     let replies = w.mm.posts_by(&w.bot, &dm);
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["message"], "the slow answer");
-    // The inbox is consistent: nothing is left waiting.
+    assert_nothing_waiting(data.path());
+}
+
+/// The inbox is consistent after a shutdown: no post is left waiting.
+fn assert_nothing_waiting(data: &Path) {
     let mut c = common::cmd();
-    c.args(["data", "stats", "--data"]).arg(data.path());
+    c.args(["data", "stats", "--data"]).arg(data);
     let out = common::run_with_input(c, "", T);
     assert!(
         common::stdout(&out).contains("waiting  0 post(s)"),
         "{}",
         common::stdout(&out)
     );
+}
+
+/// The turn is over but its answer is still being posted (the server is
+/// slow to accept it) when SIGTERM arrives: shutdown waits for the post and
+/// its record, then exits 0.
+#[test]
+fn sigterm_while_an_answer_is_being_posted_waits_for_it() {
+    let w = World::new();
+    let (g, data) = (guests(), tempfile::tempdir().expect("data"));
+    let config = "[[route]]\nchannel = \"*\"\nagent = \"echo\"\n";
+    let mut k = run(
+        data.path(),
+        g.path(),
+        config,
+        &[],
+        &[
+            ("MATTERMOST_URL", &w.mm.url()),
+            ("MATTERMOST_TOKEN", &w.token),
+            ("MATTERMOST_ALLOWED_USERS", "alice"),
+        ],
+    );
+    k.wait_log("WebSocket connected");
+    w.mm.delay_creates(1, Duration::from_secs(2));
+    let dm = w.mm.dm(&w.bot, &w.alice);
+    w.mm.user_post(&w.alice, &dm, "hello", None);
+    common::wait_until(T, "the answer held by the server", || {
+        w.mm.creates_held() == 1
+    });
+    k.signal("TERM");
+    let status = k.wait_exit(T);
+    assert!(status.success(), "exit {status:?}; log:\n{}", k.logs());
+    let replies = w.mm.posts_by(&w.bot, &dm);
+    assert_eq!(replies.len(), 1, "{replies:?}; log:\n{}", k.logs());
+    assert_nothing_waiting(data.path());
 }
 
 #[test]

@@ -30,7 +30,6 @@ mod fake_mattermost;
 mod procstat;
 
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fake_mattermost::FakeMm;
@@ -179,7 +178,8 @@ fn ask_post(mm: &FakeMm, user: &str, channel: &str, text: &str) -> (Duration, St
     (at.saturating_duration_since(sent), id)
 }
 
-/// Every user posts again the moment their reply arrives, for `secs`.
+/// Every user posts again the moment their reply arrives, for `secs` (the
+/// fake server posts each next message itself: see `FakeMm::post_loops`).
 fn saturate(
     mm: &FakeMm,
     people: &[(String, String)],
@@ -188,27 +188,12 @@ fn saturate(
     label: &str,
 ) -> serde_json::Value {
     let cpu0 = cpu_secs(pid);
-    let all: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs(secs);
-    std::thread::scope(|s| {
-        for (i, (u, dm)) in people.iter().enumerate() {
-            let all = all.clone();
-            s.spawn(move || {
-                let mut mine = Vec::new();
-                let mut n = 0;
-                while Instant::now() < deadline {
-                    mine.push(ask(mm, u, dm, &format!("sat {i} {n}")));
-                    n += 1;
-                }
-                all.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
-            });
-        }
-    });
-    let elapsed = t0.elapsed().as_secs_f64();
+    let (mut lat, elapsed) = mm
+        .post_loops(people, secs, T)
+        .expect("every post answered within 30 s of the end");
+    let elapsed = elapsed.as_secs_f64();
     let cpu = cpu_secs(pid) - cpu0;
     let rss = rss_mb(pid);
-    let mut lat = std::mem::take(&mut *all.lock().unwrap_or_else(|p| p.into_inner()));
     let n = lat.len();
     let rate = n as f64 / elapsed;
     let cpu_ms = cpu * 1000.0 / n.max(1) as f64;

@@ -98,6 +98,10 @@ struct Faults {
     /// Every file download waits this long first (a slow file store).
     file_delay: Duration,
     team_delay: Duration,
+    /// The next N `POST /posts` each wait this long before they are handled.
+    create_delay: (u32, Duration),
+    /// How many creates have started such a wait.
+    creates_held: u32,
     /// The next N `POST /posts` are refused with 400 …
     reject_creates: u32,
     /// … after this many more succeed.
@@ -146,6 +150,24 @@ pub struct St {
     pub reaction_log: Vec<(bool, Reaction)>,
     /// The next N `POST /files` fail with 500 (after the retry budget: use a large N).
     upload_errors: u32,
+    /// Users who post again the instant their reply arrives ([`FakeMm::post_loops`]).
+    loops: Loops,
+}
+
+/// The bench's saturation driver, run inside the server: when the reply to
+/// a user's post is created, that user's next post is created in the same
+/// call, so no client thread is woken per message (50 of them cost the
+/// shared cores more than the host's own work on a message).
+#[derive(Default)]
+struct Loops {
+    /// Open post id → (author, channel, index of the author, posts so far, when posted).
+    open: HashMap<String, (String, String, usize, u64, Instant)>,
+    /// No new posts after this.
+    until: Option<Instant>,
+    /// Post → reply latency of every answered post.
+    latencies: Vec<Duration>,
+    /// Told once every open post is answered after `until`.
+    done: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl St {
@@ -278,6 +300,42 @@ impl FakeMm {
             },
         );
         id
+    }
+
+    /// Each `(user, channel)` posts, and posts again the instant the reply
+    /// to its last post is created, for `secs`; then waits (at most
+    /// `timeout` more) for the last replies. Returns every post → reply
+    /// latency and the time until the last reply (`None` on a timeout).
+    pub fn post_loops(
+        &self,
+        people: &[(String, String)],
+        secs: u64,
+        timeout: Duration,
+    ) -> Option<(Vec<Duration>, Duration)> {
+        let t0 = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let mut s = lock(&self.st);
+            s.loops = Loops {
+                until: Some(t0 + Duration::from_secs(secs)),
+                done: Some(tx),
+                ..Loops::default()
+            };
+            for (i, (user, channel)) in people.iter().enumerate() {
+                let text = format!("sat {i} 0");
+                let sent = Instant::now();
+                let p = create(&mut s, user, channel, &text, "", json!({}), vec![], "").ok()?;
+                let id = p["id"].as_str().unwrap_or("").to_string();
+                s.loops
+                    .open
+                    .insert(id, (user.clone(), channel.clone(), i, 0, sent));
+            }
+        }
+        let answered = rx.recv_timeout(Duration::from_secs(secs) + timeout).is_ok();
+        let elapsed = t0.elapsed();
+        let mut s = lock(&self.st);
+        let loops = std::mem::take(&mut s.loops);
+        answered.then_some((loops.latencies, elapsed))
     }
 
     /// Waits until a reply to `post_id` exists; returns when it was created.
@@ -605,6 +663,17 @@ impl FakeMm {
     }
 
     /// Makes every `GET /teams/{id}` wait `d` before answering.
+    /// The next `n` post creates each wait `d` before the server handles
+    /// them (a slow server, or a slow network on the way).
+    pub fn delay_creates(&self, n: u32, d: Duration) {
+        lock(&self.st).faults.create_delay = (n, d);
+    }
+
+    /// How many creates have begun a wait set by [`FakeMm::delay_creates`].
+    pub fn creates_held(&self) -> u32 {
+        lock(&self.st).faults.creates_held
+    }
+
     pub fn delay_teams(&self, d: Duration) {
         lock(&self.st).faults.team_delay = d;
     }
@@ -939,7 +1008,32 @@ fn create(
         }
     }
     store_and_broadcast(s, p.clone());
+    if let Some(to) = p["props"]["kennel_reply_to"].as_str() {
+        next_in_loop(s, to);
+    }
     Ok(p)
+}
+
+/// A reply to a looping user's post arrived: note its latency and (before
+/// the deadline) post that user's next message.
+fn next_in_loop(s: &mut St, answered: &str) {
+    let Some((user, channel, i, n, sent)) = s.loops.open.remove(answered) else {
+        return;
+    };
+    s.loops.latencies.push(sent.elapsed());
+    if s.loops.until.is_some_and(|u| Instant::now() < u) {
+        let text = format!("sat {i} {}", n + 1);
+        let sent = Instant::now();
+        if let Ok(p) = create(s, &user, &channel, &text, "", json!({}), vec![], "") {
+            let id = p["id"].as_str().unwrap_or("").to_string();
+            s.loops.open.insert(id, (user, channel, i, n + 1, sent));
+        }
+    }
+    if s.loops.open.is_empty()
+        && let Some(done) = s.loops.done.take()
+    {
+        let _ = done.send(());
+    }
 }
 
 fn store_and_broadcast(s: &mut St, p: Value) {
@@ -1035,6 +1129,17 @@ async fn rest(
     let delay = match path.as_str() {
         p if p.starts_with("/api/v4/files/") => lock(&st).faults.file_delay,
         p if p.starts_with("/api/v4/teams/") => lock(&st).faults.team_delay,
+        "/api/v4/posts" if method == Method::POST => {
+            let f = &mut lock(&st).faults;
+            match f.create_delay {
+                (0, _) => Duration::ZERO,
+                (n, d) => {
+                    f.create_delay = (n - 1, d);
+                    f.creates_held += 1;
+                    d
+                }
+            }
+        }
         _ => Duration::ZERO,
     };
     if !delay.is_zero() {

@@ -6,9 +6,9 @@
 //! waiting for its commit; a known or in-flight post is a duplicate) →
 //! catch-up window → addressing → bots and webhooks (ignored unless the
 //! route sets `allow_bots`) → access gate → the session's bounded
-//! queue → a turn slot (at most `max_concurrent_turns` at once; more wait) →
-//! attachments → gateway → **reply** → inbox `replied` with the transcript
-//! and usage in the same write.
+//! queue → attachments → a turn slot (at most `max_concurrent_turns` at
+//! once; more wait) → gateway, the slot released → **reply** → inbox
+//! `replied` with the transcript and usage in the same write.
 //!
 //! Nothing waits on the event loop: each channel has its own task for the
 //! steps up to admission (in arrival order), each session its own worker
@@ -16,8 +16,8 @@
 //!
 //! Submodules: [`jobs`] delivers scheduled runs; [`http`] serves
 //! `/healthz`, `/readyz`, `/metrics` and the `/kennel` slash command.
-//! Shutdown drains: no new turn starts, turns in flight finish (bounded by
-//! `drain_timeout_secs`).
+//! Shutdown drains: no new turn starts, turns in flight finish and answers
+//! under way are posted (bounded by `drain_timeout_secs`).
 //!
 //! | promise | how |
 //! |---|---|
@@ -171,6 +171,10 @@ pub struct Bot {
     arrivals: Mutex<HashMap<String, mpsc::UnboundedSender<Box<Arrival>>>>,
     workers: Mutex<HashMap<String, mpsc::Sender<Job>>>,
     turns: Semaphore,
+    /// One permit per answer under way, from admission to the inbox's
+    /// final state (a turn slot covers only the turn): shutdown takes them
+    /// all, so it waits for answers being posted too.
+    answering: Semaphore,
     /// Set at shutdown: no new turn starts (the post stays in the inbox and
     /// is answered after the restart).
     draining: std::sync::atomic::AtomicBool,
@@ -183,6 +187,17 @@ pub struct Bot {
     /// Edited text of posts not answered yet (used when their turn starts).
     edits: Mutex<events::Edits>,
 }
+
+/// A finished turn: the gateway's result, the post it streamed into (if
+/// any), when it started.
+struct Turned {
+    result: Result<crate::gateway::Outcome, crate::gateway::GatewayError>,
+    streamed: Option<Post>,
+    started: Instant,
+}
+
+/// More answers than can ever be under way at once (one per session).
+const ANSWERS: u32 = 1 << 24;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -230,6 +245,7 @@ pub async fn run(
         arrivals: Mutex::new(HashMap::new()),
         workers: Mutex::new(HashMap::new()),
         turns: Semaphore::new(cfg.mattermost.max_concurrent_turns.max(1)),
+        answering: Semaphore::new(ANSWERS as usize),
         draining: std::sync::atomic::AtomicBool::new(false),
         jobs: Default::default(),
         connected: std::sync::atomic::AtomicBool::new(false),
@@ -347,8 +363,9 @@ impl control::Target for Bot {
 
 impl Bot {
     /// Shutdown: lets no new turn start and waits (bounded) for the turns in
-    /// flight to finish and post. A turn cut off by the bound stays
-    /// `received` in the inbox and is answered after the restart.
+    /// flight to finish and their answers to be posted. A turn cut off by
+    /// the bound stays `received` in the inbox and is answered after the
+    /// restart.
     async fn drain(&self, cfg: &crate::config::MattermostConfig) {
         use std::sync::atomic::Ordering;
         self.draining.store(true, Ordering::SeqCst);
@@ -359,7 +376,15 @@ impl Bot {
             "shutting down: finishing the turns in flight"
         );
         let limit = Duration::from_secs(cfg.drain_timeout_secs);
-        match tokio::time::timeout(limit, self.turns.acquire_many(all as u32)).await {
+        // Answers first: one waiting for a turn slot gets it, sees the
+        // drain and ends; holding every slot first would block it until the
+        // bound. Then the slots, for scheduled jobs' turns.
+        let settled = async {
+            let answers = self.answering.acquire_many(ANSWERS).await;
+            let turns = self.turns.acquire_many(all as u32).await;
+            (answers, turns)
+        };
+        match tokio::time::timeout(limit, settled).await {
             Ok(_) => tracing::info!("shut down cleanly"),
             Err(_) => tracing::warn!(
                 "turns still running after {limit:?}; they will be answered after the restart"
@@ -730,6 +755,9 @@ impl Bot {
     /// (or stored answer) exists, else fetches its files and thread, runs a
     /// turn, then uploads, posts and records.
     async fn answer(self: &Arc<Self>, job: Job) {
+        let Ok(_answering) = self.answering.acquire().await else {
+            return;
+        };
         let JobData {
             admitted,
             post,
@@ -744,25 +772,14 @@ impl Bot {
         }
         // Downloads happen before the turn slot: a big file delays only its own session.
         let admitted = self.prepare(admitted, &post).await;
-        let Ok(_slot) = self.turns.acquire().await else {
+        let Some(Turned {
+            result,
+            streamed,
+            started,
+        }) = self.take_turn(admitted, &post, &entry, root.clone()).await
+        else {
             return;
         };
-        if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
-            return;
-        }
-        let admitted = match lock(&self.edits).take(&post.id) {
-            Some(text) => admitted.with_text(text::strip_mention(&text, &self.me.username)),
-            None => admitted,
-        };
-        self.acknowledge(&post.id, Ack::Working(entry.attempts > 1))
-            .await;
-        let typing = self.typing_after_delay(&post, root.clone());
-        let recorded = self.durable(&post.id);
-        let streamer = Streamer::start(self.api.clone(), &post, &entry, root.clone(), recorded);
-        let started = Instant::now();
-        let result = self.gateway.handle(admitted, Some(streamer.sink())).await;
-        typing.abort();
-        let streamed = streamer.finish().await;
         let outcome = match result {
             Ok(o) => {
                 count_outcome(&o.kind, started.elapsed());
@@ -790,6 +807,41 @@ impl Bot {
         self.acknowledge(&post.id, Ack::after(&outcome.kind)).await;
         self.reply(&post, &entry, root.as_deref(), outcome, streamed)
             .await;
+    }
+
+    /// Runs the post's turn in a turn slot, streaming as it goes; `None` at
+    /// shutdown (the post stays `received`). The slot is released when the
+    /// turn ends: posting the answer and recording it do not hold one (a
+    /// slot bounds guest instances and LLM calls, not Mattermost requests).
+    async fn take_turn(
+        &self,
+        admitted: Admitted,
+        post: &Post,
+        entry: &InboxEntry,
+        root: Option<String>,
+    ) -> Option<Turned> {
+        let _slot = self.turns.acquire().await.ok()?;
+        if self.draining.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let admitted = match lock(&self.edits).take(&post.id) {
+            Some(text) => admitted.with_text(text::strip_mention(&text, &self.me.username)),
+            None => admitted,
+        };
+        self.acknowledge(&post.id, Ack::Working(entry.attempts > 1))
+            .await;
+        let typing = self.typing_after_delay(post, root.clone());
+        let recorded = self.durable(&post.id);
+        let streamer = Streamer::start(self.api.clone(), post, entry, root, recorded);
+        let started = Instant::now();
+        let result = self.gateway.handle(admitted, Some(streamer.sink())).await;
+        typing.abort();
+        let streamed = streamer.finish().await;
+        Some(Turned {
+            result,
+            streamed,
+            started,
+        })
     }
 
     /// Resumes an earlier attempt if its reply (or stored answer) exists;
