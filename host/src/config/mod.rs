@@ -177,6 +177,7 @@ pub struct MattermostConfig {
     pub max_reply_parts: usize,
     /// Agent turns running at once across all sessions; more wait their turn
     /// (never fail). Default 16. Higher: more memory and LLM load at once.
+    /// Posting a finished turn's answer does not hold a slot.
     pub max_concurrent_turns: usize,
     /// Posts waiting per session. Default 32; a post beyond that gets a short
     /// "busy" reply instead of waiting (never a silent drop).
