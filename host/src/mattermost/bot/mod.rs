@@ -387,7 +387,7 @@ impl Bot {
         match tokio::time::timeout(limit, settled).await {
             Ok(_) => tracing::info!("shut down cleanly"),
             Err(_) => tracing::warn!(
-                "turns still running after {limit:?}; they will be answered after the restart"
+                "turns or answers still under way after {limit:?}; they will be answered after the restart"
             ),
         }
     }
