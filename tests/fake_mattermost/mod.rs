@@ -322,13 +322,7 @@ impl FakeMm {
                 ..Loops::default()
             };
             for (i, (user, channel)) in people.iter().enumerate() {
-                let text = format!("sat {i} 0");
-                let sent = Instant::now();
-                let p = create(&mut s, user, channel, &text, "", json!({}), vec![], "").ok()?;
-                let id = p["id"].as_str().unwrap_or("").to_string();
-                s.loops
-                    .open
-                    .insert(id, (user.clone(), channel.clone(), i, 0, sent));
+                loop_post(&mut s, user.clone(), channel.clone(), i, 0)?;
             }
         }
         let answered = rx.recv_timeout(Duration::from_secs(secs) + timeout).is_ok();
@@ -662,7 +656,6 @@ impl FakeMm {
         lock(&self.st).faults.file_delay = d;
     }
 
-    /// Makes every `GET /teams/{id}` wait `d` before answering.
     /// The next `n` post creates each wait `d` before the server handles
     /// them (a slow server, or a slow network on the way).
     pub fn delay_creates(&self, n: u32, d: Duration) {
@@ -674,6 +667,7 @@ impl FakeMm {
         lock(&self.st).faults.creates_held
     }
 
+    /// Makes every `GET /teams/{id}` wait `d` before answering.
     pub fn delay_teams(&self, d: Duration) {
         lock(&self.st).faults.team_delay = d;
     }
@@ -1014,6 +1008,25 @@ fn create(
     Ok(p)
 }
 
+/// Post number `n` of looping user `i`, kept open until its reply arrives.
+fn loop_post(s: &mut St, user: String, channel: String, i: usize, n: u64) -> Option<()> {
+    let sent = Instant::now();
+    let p = create(
+        s,
+        &user,
+        &channel,
+        &format!("sat {i} {n}"),
+        "",
+        json!({}),
+        vec![],
+        "",
+    )
+    .ok()?;
+    let id = p["id"].as_str().unwrap_or("").to_string();
+    s.loops.open.insert(id, (user, channel, i, n, sent));
+    Some(())
+}
+
 /// A reply to a looping user's post arrived: note its latency and (before
 /// the deadline) post that user's next message.
 fn next_in_loop(s: &mut St, answered: &str) {
@@ -1022,12 +1035,7 @@ fn next_in_loop(s: &mut St, answered: &str) {
     };
     s.loops.latencies.push(sent.elapsed());
     if s.loops.until.is_some_and(|u| Instant::now() < u) {
-        let text = format!("sat {i} {}", n + 1);
-        let sent = Instant::now();
-        if let Ok(p) = create(s, &user, &channel, &text, "", json!({}), vec![], "") {
-            let id = p["id"].as_str().unwrap_or("").to_string();
-            s.loops.open.insert(id, (user, channel, i, n + 1, sent));
-        }
+        let _ = loop_post(s, user, channel, i, n + 1);
     }
     if s.loops.open.is_empty()
         && let Some(done) = s.loops.done.take()
