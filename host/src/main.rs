@@ -389,7 +389,7 @@ fn worker_threads(cores: usize, env_set: bool) -> Option<usize> {
 }
 
 fn main() -> ExitCode {
-    kennel::memory::limit_arenas();
+    kennel::memory::configure();
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Run(_)) {
         "info"

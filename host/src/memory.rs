@@ -1,50 +1,71 @@
-//! The process's allocator policy: how many glibc arenas it may use, and
-//! giving freed heap back to the OS. Owns no data; callers decide when.
-//! Must not be called on a hot path: a trim walks every free chunk.
+//! The process's allocator: mimalloc (v3) as the global allocator, told to
+//! give freed pages back to the OS at once, and a call that collects what
+//! is still held. Owns no data; callers decide when to collect. Must not be
+//! called on a hot path: a collect walks the allocator's pages.
 //!
-//! Why: glibc keeps what a burst freed (a compile, 10,000 sessions) mapped
-//! for the life of the process, and by default gives each busy thread its
-//! own arena (up to 8 per core), each holding its own freed pages.
-//! Measured (`cargo bench -p kennel --bench e2e`, 2 cores): two arenas took
-//! RSS under saturation from 44–47 to 37 MB and after 10,000 sessions from
-//! 76–79 to 71 MB at the same throughput; mimalloc instead raised both
-//! (64 and 86 MB).
+//! Why mimalloc: under saturation a seventh of the host's CPU was glibc's
+//! `malloc`/`free` (`perf`, assistant saturation). Measured with
+//! `cargo bench -p kennel --bench e2e` on 2 cores, glibc (two arenas and a
+//! trim after bursts) against mimalloc v3 with immediate purging: host CPU
+//! per message 0.37–0.45 → 0.325 ms (assistant) and 0.23 → 0.19–0.21 ms
+//! (echo); RSS under saturation 28–30 → 32 MB, after 10,000 sessions 38–43
+//! → 37 MB (28.5 once their workers retired). mimalloc v2 was as fast but
+//! held more (46 and 58 MB); with mimalloc's default 10 ms purge delay v3
+//! held 49 and 64 MB.
 
-/// Arenas glibc may create (it defaults to 8 per core).
-const ARENAS: i32 = 2;
+use libmimalloc_sys as mi;
 
-/// Caps glibc's arenas at [`ARENAS`], unless `MALLOC_ARENA_MAX` is set (the
-/// user's choice wins). Call once at start, before threads are spawned.
-pub fn limit_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; it has no
-        // preconditions and is called before other threads exist.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, ARENAS);
-        }
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc v3's `mimalloc.h` (the bindings
+/// name no constant for it): how long freed pages stay committed, in ms.
+const PURGE_DELAY: mi::mi_option_t = 15;
+
+/// Makes the allocator return freed pages to the OS at once, unless
+/// `MIMALLOC_PURGE_DELAY` is set (the user's choice wins). Call once at start.
+pub fn configure() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: mi_option_set only stores an option value; it has no
+        // preconditions and is thread-safe.
+        unsafe { mi::mi_option_set(PURGE_DELAY, 0) }
     }
 }
 
-/// Returns the allocator's free pages to the OS (every arena, not only the
-/// top of the heap).
+/// Returns the allocator's free pages to the OS now (what a compile or a
+/// burst of sessions freed).
 pub fn give_back() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator; it has
-    // no preconditions and is thread-safe.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    // SAFETY: mi_collect only frees memory the allocator no longer uses; it
+    // has no preconditions and is thread-safe.
+    unsafe { mi::mi_collect(true) }
 }
 
 #[cfg(test)]
 mod tests {
+    /// The option this module sets is the purge delay: reading it back
+    /// through its name-independent number gives what was set.
+    #[test]
+    fn configure_sets_the_purge_delay() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        super::configure();
+        // SAFETY: reading an option has no preconditions.
+        let delay = unsafe { super::mi::mi_option_get(super::PURGE_DELAY) };
+        assert_eq!(delay, 0);
+        // The number is mimalloc v3's purge delay: its neighbours in the
+        // enum are the ones the bindings name.
+        assert_eq!(
+            super::PURGE_DELAY,
+            super::mi::mi_option_eager_commit_delay + 1
+        );
+    }
+
     /// Freed memory is returned: RSS drops after many small blocks are
-    /// freed and trimmed (glibc would keep their pages without a trim). RSS
-    /// is the whole process's, so the measuring runs in a child process of
-    /// this test binary with only this test in it: other tests compiling
-    /// guests beside it would move the numbers.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    /// freed and collected. RSS is the whole process's, so the measuring
+    /// runs in a child process of this test binary with only this test in
+    /// it: other tests compiling guests beside it would move the numbers.
+    #[cfg(target_os = "linux")]
     #[test]
     fn give_back_returns_freed_small_blocks() {
         const CHILD: &str = "KENNEL_MEMORY_TEST_CHILD";
@@ -59,6 +80,9 @@ mod tests {
             ])
             .args(["--test-threads", "1", "--nocapture"])
             .env(CHILD, "1")
+            // The delay mimalloc uses when not configured: only the
+            // collect can return the pages in time.
+            .env("MIMALLOC_PURGE_DELAY", "100000")
             .output()
             .expect("run the child");
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
@@ -67,7 +91,7 @@ mod tests {
         assert!(text.contains("1 passed"), "the child ran no test: {text}");
     }
 
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[cfg(target_os = "linux")]
     fn measure() {
         fn rss_kb() -> u64 {
             std::fs::read_to_string("/proc/self/status")
@@ -82,15 +106,15 @@ mod tests {
         // 64 MiB in 4 KiB blocks, filled so the pages are resident.
         let blocks: Vec<Vec<u8>> = (0..16_384).map(|i| vec![i as u8 | 1; 4096]).collect();
         let full = rss_kb();
-        // Keep every 64th block: the freed ones are not at the top of the
-        // heap, so only a trim can return their pages.
+        // Keep every 64th block: the freed ones are scattered, so whole
+        // allocator pages come free only around the kept ones.
         let kept: Vec<Vec<u8>> = blocks.into_iter().step_by(64).collect();
         super::give_back();
         let after = rss_kb();
         assert!(kept.iter().all(|b| b[0] != 0));
         assert!(
             after + 32 * 1024 < full,
-            "RSS {full} kB before the trim, {after} kB after: freed pages were not returned"
+            "RSS {full} kB before the collect, {after} kB after: freed pages were not returned"
         );
     }
 }

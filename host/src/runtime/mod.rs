@@ -535,7 +535,8 @@ impl Runtime {
             });
         }
         // Hashed as a stream: on a cache hit the file's bytes are never held
-        // (a Python or JS guest is 10-20 MB, and glibc keeps what it freed).
+        // (a Python or JS guest is 10-20 MB; reading it whole only to hash it
+        // would raise the peak for nothing).
         let digest = file_digest(path).map_err(|source| LoadError::Read {
             name: name.clone(),
             path: path.to_path_buf(),
