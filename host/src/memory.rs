@@ -5,13 +5,12 @@
 //!
 //! Why mimalloc: under saturation a seventh of the host's CPU was glibc's
 //! `malloc`/`free` (`perf`, assistant saturation). Measured with
-//! `cargo bench -p kennel --bench e2e` on 2 cores, glibc (two arenas and a
-//! trim after bursts) against mimalloc v3 with immediate purging: host CPU
-//! per message 0.37–0.45 → 0.325 ms (assistant) and 0.23 → 0.19–0.21 ms
-//! (echo); RSS under saturation 28–30 → 32 MB, after 10,000 sessions 38–43
-//! → 37 MB (28.5 once their workers retired). mimalloc v2 was as fast but
-//! held more (46 and 58 MB); with mimalloc's default 10 ms purge delay v3
-//! held 49 and 64 MB.
+//! `cargo bench -p kennel --bench e2e` on 2 cores, interleaved with the
+//! glibc build (two arenas and a trim after bursts): host CPU per message
+//! 0.37–0.49 → 0.34–0.35 ms (assistant) and 0.23–0.32 → 0.21 ms (echo);
+//! RSS under saturation about the same (27.5–33.5 against 28.4–31.3 MB),
+//! after 10,000 sessions 37.5–43.3 → 35.1–39.9 MB. mimalloc v2 was as fast but held more (46 and 58 MB);
+//! with mimalloc's default 10 ms purge delay v3 held 49 and 64 MB.
 
 use libmimalloc_sys as mi;
 
