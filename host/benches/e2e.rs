@@ -33,7 +33,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fake_mattermost::FakeMm;
-use procstat::{cpu_secs, rss_mb, rss_parts_mb};
+use procstat::{cpu_secs, rss_mb, rss_parts_mb, thread_cpu_secs};
 
 const T: Duration = Duration::from_secs(30);
 /// A configured route (served at once while big guests compile; the built-in
@@ -187,24 +187,30 @@ fn saturate(
     pid: u32,
     label: &str,
 ) -> serde_json::Value {
-    let cpu0 = cpu_secs(pid);
+    let (cpu0, store0) = (cpu_secs(pid), thread_cpu_secs(pid, STORE_THREAD));
     let (mut lat, elapsed) = mm
         .post_loops(people, secs, T)
         .expect("every post answered within 30 s of the end");
     let elapsed = elapsed.as_secs_f64();
     let cpu = cpu_secs(pid) - cpu0;
+    let store = thread_cpu_secs(pid, STORE_THREAD) - store0;
     let rss = rss_mb(pid);
     let n = lat.len();
     let rate = n as f64 / elapsed;
     let cpu_ms = cpu * 1000.0 / n.max(1) as f64;
+    let store_ms = store * 1000.0 / n.max(1) as f64;
     let (p50, p99) = (pct(&mut lat, 50), pct(&mut lat, 99));
     let users = people.len();
     println!(
-        "{label:<34} {p50:>8.2} {:>8} {p99:>8.2}  {users} users: {rate:.0} replies/s, host CPU {cpu_ms:.3} ms/message, RSS {rss:.1} MB",
+        "{label:<34} {p50:>8.2} {:>8} {p99:>8.2}  {users} users: {rate:.0} replies/s, host CPU {cpu_ms:.3} ms/message ({store_ms:.3} on the store writer), RSS {rss:.1} MB",
         "-"
     );
-    serde_json::json!({"users": users, "secs": elapsed, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "rss_mb": rss})
+    serde_json::json!({"users": users, "secs": elapsed, "replies": n, "replies_per_s": rate, "p50_ms": p50, "p99_ms": p99, "host_cpu_ms_per_message": cpu_ms, "store_writer_cpu_ms_per_message": store_ms, "rss_mb": rss})
 }
+
+/// The store writer's thread name (`host/src/store/writer.rs`): its share
+/// of the host's CPU is the group commits and the write operations.
+const STORE_THREAD: &str = "kennel-store";
 
 /// `kennel run` with the `assistant` agent on every channel, talking to `llm`.
 fn start_assistant(

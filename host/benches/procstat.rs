@@ -6,14 +6,37 @@
 /// CPU seconds (user + system) a process has used.
 pub fn cpu_secs(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at ')'.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    stat_cpu_secs(&stat).1
+}
+
+/// CPU seconds of one thread of a process, by the thread's name (the first
+/// live thread so named): e.g. `kennel-store`, the store writer.
+pub fn thread_cpu_secs(pid: u32, name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .find_map(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            let (n, secs) = stat_cpu_secs(&stat);
+            (n == name).then_some(secs)
+        })
+        .unwrap_or(0.0)
+}
+
+/// The name and the CPU seconds (user + system) of a `stat` line.
+fn stat_cpu_secs(stat: &str) -> (&str, f64) {
+    // The name is in parentheses and may hold spaces and ')': the fields
+    // after it start at the last ')'.
+    let (head, rest) = stat.rsplit_once(')').unwrap_or(("", ""));
+    let name = head.split_once('(').map_or("", |(_, n)| n);
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // utime and stime are fields 14 and 15 of the line: 11 and 12 after ')'.
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (ticks(11) + ticks(12)) / hz.max(1.0)
+    (name, (ticks(11) + ticks(12)) / hz.max(1.0))
 }
 
 /// VmRSS of a process, in MB.
