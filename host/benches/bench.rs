@@ -254,6 +254,11 @@ async fn main() {
         t
     };
     let (kib, doc) = (text(1024), text(100 * 1024));
+    // Accented Latin text: every accented letter is folded to its base letter.
+    let mut accented: String = (0..16)
+        .map(|i| format!("Línea {i}: la compilación en preproducción pasó; consulta el guión.\n"))
+        .collect();
+    accented.truncate(accented.floor_char_boundary(1024));
     for scanner in ["injection", "classifier"] {
         for (what, input, n, source) in [
             (
@@ -263,6 +268,12 @@ async fn main() {
                 types::ScanSource::UserMessage,
             ),
             ("1 KiB", kib.as_str(), 1000, types::ScanSource::Attachment),
+            (
+                "1 KiB, accented Spanish",
+                accented.as_str(),
+                1000,
+                types::ScanSource::Attachment,
+            ),
             ("100 KiB", doc.as_str(), 50, types::ScanSource::Attachment),
         ] {
             let s = measure(n, async || {

