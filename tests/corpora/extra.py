@@ -375,6 +375,31 @@ def lines(path: pathlib.Path) -> list:
     return [l.strip() for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")]
 
 
+def deepteam(t) -> list:
+    """deepteam's worked examples: the attacks its single-turn enhancements
+    (role-play, system override, authority escalation, context poisoning,
+    prompt probing…) show its red-teaming model, and the example inputs of
+    its injection-like vulnerabilities (prompt leakage, goal theft,
+    recursive hijacking, indirect instructions, poisoned tool metadata).
+    Its other vulnerabilities (harmful requests, bias, authorisation) are
+    not instructions to the model and are left out."""
+    z = wheel(t, "deepteam")
+    example = re.compile(r'"input"\s*:\s*"((?:[^"\\]|\\.)*)"')
+    vulnerabilities = ("prompt_leakage", "goal_theft", "recursive_hijacking", "indirect_instruction", "tool_metadata_poisoning")
+    names = sorted(n for n in z.namelist() if n.startswith("deepteam/attacks/single_turn/") and n.endswith("/template.py"))
+    names += [f"deepteam/vulnerabilities/{v}/template.py" for v in vulnerabilities]
+    out = []
+    for name in names:
+        for m in example.finditer(z.read(name).decode("utf-8")):
+            # the examples sit in Python strings, some escaped twice: a run of
+            # backslashes before n is a line break, before a quote the quote
+            text = re.sub(r"\\+n", "\n", m.group(1))
+            text = re.sub(r"\\+([\"'])", r"\1", text)
+            if len(text.split()) >= 4:
+                out.append(text)
+    return out
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -408,6 +433,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     fam += [("jailbreak-templates", "giskard", "user-message", x) for x in giskard(t)]
     fam += [("promptwl", "promptwl", "user-message", x) for x in promptwl(t)]
     fam += [("iberian", "vigia", "user-message", x) for x in vigia(t)]
+    fam += [("deepteam", "deepteam", "user-message", x) for x in deepteam(t)]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]

