@@ -7,8 +7,8 @@
 //! from basic operations).
 //!
 //! A text is split into tokens (lower-cased runs of letters/digits, one token
-//! per Han or kana character, runs of symbols) once [`fold`] and [`unmix`]
-//! have undone disguises (invisible characters, accents, look-alikes). Every
+//! per Han or kana character, runs of symbols) once [`textfold`] has undone
+//! disguises (invisible characters, accents, look-alikes). Every
 //! token contributes hashed features: the token, the pair and triple ending
 //! at it, the
 //! character 4-grams of a word with boundary marks, and — in a second channel
@@ -29,7 +29,7 @@ const MAX_SYMBOLS: usize = 4;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`features`] (and of [`concept`]): bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 7;
+pub const FEATURES: u32 = 8;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -285,7 +285,8 @@ pub fn windows(len: usize) -> impl Iterator<Item = core::ops::Range<usize>> {
 /// (0: none). Pairs and triples of concepts close together ("disregard …
 /// earlier … guidance") are features, so a paraphrase of a known attack shares
 /// features with it although it shares no words. English and the languages
-/// most used at work, written as [`fold`] leaves them (lower case, no accents).
+/// most used at work, written as [`textfold::fold`] leaves them (lower case, no
+/// accents).
 #[rustfmt::skip]
 const LEXICON: [&[&str]; 12] = [
     // 1: ignore, forget, bypass
@@ -509,7 +510,7 @@ pub fn features(text: &str) -> Features {
     let mut sym = String::new();
     let (mut slen, mut sstart) = (0usize, 0usize);
     for (at, c) in text.char_indices() {
-        let Some(c) = fold(c) else {
+        let Some(c) = textfold::fold(c) else {
             continue;
         };
         if is_cjk(c) {
@@ -550,74 +551,6 @@ pub fn features(text: &str) -> Features {
     b.flush(&mut sym, &mut slen, sstart, false);
     b.f.offsets.push(b.f.hashes.len() as u32);
     b.f
-}
-
-/// What a character counts as: nothing for invisible characters and
-/// combining marks (so `ig\u{200B}nore` and a Zalgo `ignore` are one word),
-/// otherwise the character it stands for: fullwidth ASCII as ASCII, a Latin
-/// letter without its accents (`instruções` is `instrucoes`, as people type
-/// it), the Turkish dotted and dotless I as `i` (`ıgnore`).
-fn fold(c: char) -> Option<char> {
-    match c {
-        // zero-width, joiners, bidi controls, word joiner, BOM, soft hyphen
-        '\u{200B}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{FEFF}'
-        | '\u{00AD}' => None,
-        // combining marks of Latin, Greek and Cyrillic text
-        '\u{0300}'..='\u{036F}'
-        | '\u{1AB0}'..='\u{1AFF}'
-        | '\u{1DC0}'..='\u{1DFF}'
-        | '\u{20D0}'..='\u{20FF}'
-        | '\u{FE20}'..='\u{FE2F}' => None,
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
-        'ı' | 'İ' => Some('i'),
-        '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
-            let mut base = None;
-            unicode_normalization::char::decompose_canonical(c, |d| {
-                base.get_or_insert(d);
-            });
-            base.or(Some(c))
-        }
-        _ => Some(c),
-    }
-}
-
-/// A word that mixes Latin letters with Cyrillic or Greek look-alikes
-/// (`ignоre` with a Cyrillic о) is read as the Latin word it imitates.
-/// Words wholly in one script are left alone.
-fn unmix(word: &mut String) {
-    let latin = word.chars().any(|c| c.is_ascii_alphabetic());
-    if !latin || word.is_ascii() || !word.chars().any(|c| look_alike(c).is_some()) {
-        return;
-    }
-    *word = word.chars().map(|c| look_alike(c).unwrap_or(c)).collect();
-}
-
-/// The Latin letter a lower-case Cyrillic or Greek letter looks like.
-fn look_alike(c: char) -> Option<char> {
-    Some(match c {
-        'а' | 'α' => 'a',
-        'е' => 'e',
-        'о' | 'ο' => 'o',
-        'р' | 'ρ' => 'p',
-        'с' => 'c',
-        'у' => 'y',
-        'х' => 'x',
-        'і' | 'ι' => 'i',
-        'ј' => 'j',
-        'ѕ' => 's',
-        'ԁ' => 'd',
-        'һ' => 'h',
-        'ӏ' => 'l',
-        'ν' => 'v',
-        'κ' => 'k',
-        'τ' => 't',
-        'υ' => 'u',
-        _ => return None,
-    })
 }
 
 /// Han, kana: scripts written without spaces between words.
@@ -666,8 +599,8 @@ impl Builder {
         if *len == 0 {
             return;
         }
-        if is_word {
-            unmix(buf);
+        if let Some(latin) = is_word.then(|| textfold::unmix(buf)).flatten() {
+            *buf = latin;
         }
         let h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
         let c = match (is_word, self.han) {

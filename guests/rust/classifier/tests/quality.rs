@@ -113,7 +113,7 @@ fn model_source_user() -> classifier::model::Source {
 }
 
 /// Bounds (the measured held-out numbers in REPORT.txt, rounded down a little).
-/// Detection over all attacks is 90.9 %: 93.0 % without deepteam's family,
+/// Detection over all attacks is 91.1 %: 93.2 % without deepteam's family,
 /// whose held-out texts (worked red-team examples, many of them short
 /// questions for secrets) it blocks at 52 %.
 const MIN_DETECTION: f64 = 0.90;

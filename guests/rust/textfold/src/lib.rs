@@ -1,0 +1,177 @@
+//! `textfold`: undoes the disguises attackers put on words, for the scanner
+//! guests (`injection`, `classifier`) to read the word that was meant.
+//!
+//! Owns the character tables: what is invisible, what a fullwidth or accented
+//! letter stands for, which Cyrillic and Greek letters pass for Latin ones.
+//! Pure functions of their input; must not decide whether a text is an
+//! attack (that is each scanner's job) or change words written wholly in
+//! another script.
+
+/// What a character counts as: `None` for what a reader does not see
+/// (zero-width characters, bidi controls, soft hyphens, combining marks, so
+/// `ig\u{200B}nore` and a Zalgo `ignore` read as `ignore`), otherwise the
+/// character it stands for: fullwidth ASCII as ASCII, a Latin letter without
+/// its accents (`instruções` as `instrucoes`), the Turkish dotless `ı` as
+/// `i` and dotted `İ` as `I`. Case is kept.
+pub fn fold(c: char) -> Option<char> {
+    match c {
+        // zero-width, joiners, bidi controls, word joiner, BOM, soft hyphen
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{00AD}' => None,
+        // combining marks of Latin, Greek and Cyrillic text
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}' => None,
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        'ı' => Some('i'),
+        'İ' => Some('I'),
+        '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
+            let mut base = None;
+            unicode_normalization::char::decompose_canonical(c, |d| {
+                base.get_or_insert(d);
+            });
+            base.or(Some(c))
+        }
+        _ => Some(c),
+    }
+}
+
+/// The Latin letter a Cyrillic or Greek letter passes for, in its case.
+pub fn look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'е' => 'e',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'с' => 'c',
+        'у' => 'y',
+        'х' => 'x',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'ԁ' => 'd',
+        'һ' => 'h',
+        'ӏ' => 'l',
+        'ν' => 'v',
+        'κ' => 'k',
+        'τ' => 't',
+        'υ' => 'u',
+        'η' => 'n',
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'Е' | 'Ε' => 'E',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Н' | 'Η' => 'H',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'С' => 'C',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'І' | 'Ι' => 'I',
+        'Ν' => 'N',
+        'Υ' => 'Y',
+        'Ζ' => 'Z',
+        _ => return None,
+    })
+}
+
+/// Cyrillic and Greek letters (the scripts whose letters pass for Latin).
+fn cyrillic_or_greek(c: char) -> bool {
+    matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x052F | 0x1F00..=0x1FFF)
+}
+
+/// A word that mixes Latin letters with Cyrillic or Greek ones is read as
+/// the Latin word it imitates: look-alikes become their Latin letter and the
+/// other Cyrillic or Greek letters, planted to break the word up
+/// (`igΞnore`), are dropped. A word with no ASCII letter, or none of those
+/// scripts, is returned as it is.
+pub fn unmix(word: &str) -> Option<String> {
+    let latin = word.chars().any(|c| c.is_ascii_alphabetic());
+    if !latin || word.is_ascii() || !word.chars().any(cyrillic_or_greek) {
+        return None;
+    }
+    Some(
+        word.chars()
+            .filter_map(|c| match look_alike(c) {
+                Some(l) => Some(l),
+                None if cyrillic_or_greek(c) => None,
+                None => Some(c),
+            })
+            .collect(),
+    )
+}
+
+/// [`unmix`] applied to every word (run of letters and digits) of a text;
+/// everything else is kept as it is.
+pub fn unmix_words(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        match unmix(word) {
+            Some(w) => out.push_str(&w),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(s: &str) -> String {
+        s.chars().filter_map(fold).collect()
+    }
+
+    #[test]
+    fn invisible_marks_and_accents_fold_away() {
+        assert_eq!(folded("ig\u{200B}no\u{200D}re"), "ignore");
+        assert_eq!(folded("ig\u{00AD}nore"), "ignore");
+        assert_eq!(folded("i\u{0336}g\u{0336}nore"), "ignore");
+        assert_eq!(folded("ｉｇｎｏｒｅ"), "ignore");
+        assert_eq!(folded("ïgnóré"), "ignore");
+        assert_eq!(folded("ıgnore İNSTRUCTİONS"), "ignore INSTRUCTIONS");
+        assert_eq!(folded("INSTRUÇÕES"), "INSTRUCOES");
+        // other scripts are left alone
+        assert_eq!(folded("игнорируй 忽略 تجاهل"), "игнорируй 忽略 تجاهل");
+    }
+
+    #[test]
+    fn mixed_words_read_as_the_latin_word() {
+        assert_eq!(unmix("ignоre").as_deref(), Some("ignore")); // Cyrillic о
+        assert_eq!(unmix("igΞnore").as_deref(), Some("ignore")); // planted Xi
+        assert_eq!(unmix("ΗELLO").as_deref(), Some("HELLO")); // Greek Eta
+        // a word wholly in one script is not touched
+        assert_eq!(unmix("рос"), None);
+        assert_eq!(unmix("ignore"), None);
+        assert_eq!(unmix("naïve"), None);
+        assert_eq!(
+            unmix_words("ignΞore prΞevious, привет!"),
+            "ignore previous, привет!"
+        );
+        assert!(matches!(
+            unmix_words("plain ascii"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}
