@@ -24,7 +24,7 @@ demo: guests
 test: guests test-guests corpora
     cargo fmt --all -- --check
     cargo test --release -p kennel
-    cargo test --release -p calc -p injection -p classifier -p assistant -p web_fetch --features classifier/corpus
+    cargo test --release -p calc -p injection -p textfold -p classifier -p assistant -p web_fetch --features classifier/corpus
     cargo run --release -q -p classifier --features train --bin train -- --short >/dev/null
     cargo run --release -q -p classifier --features train --bin train -- --check guests/rust/classifier/model.bin
     node --test guests/js/
@@ -33,7 +33,7 @@ test: guests test-guests corpora
 # Clippy over the host (all targets) and the guests; not part of `test` so CI builds wasmtime once.
 lint: setup
     cargo clippy --release --all-targets -- -D warnings
-    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p classifier -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -p netscanner -- -D warnings
+    cargo clippy --release --target wasm32-wasip2 -p echo -p calc -p injection -p textfold -p classifier -p assistant -p web_fetch -p misbehave -p slowagent -p badscanner -p badschema -p netscanner -- -D warnings
 
 # Long fault run: 10,000 posts over 20 DMs at 300/s, sockets cut, 5 kill -9s; prints lost/duplicated.
 soak: guests test-guests
