@@ -1,8 +1,9 @@
 //! The classifier's model: text → hashed features → windowed linear score.
 //!
 //! Owns the one definition of the features (the trainer and the guest both
-//! call [`features`]), the model file format, and scoring. Pure: no I/O, no
-//! allocation beyond the features of one text, no floating-point library
+//! call [`features`]), the model file format, and scoring. Pure: no I/O; the
+//! guest's scoring keeps one window of tokens, not the text's features (its
+//! memory does not grow with the text); no floating-point library
 //! calls whose result could differ between machines (the sigmoid is built
 //! from basic operations).
 //!
@@ -170,25 +171,20 @@ impl<'a> Model<'a> {
 
     /// The highest-scoring window's raw score (log-odds) and the byte
     /// offset where that window starts in the text.
+    ///
+    /// Scores the windows [`windows`] lists as the tokens go by, keeping
+    /// only the last window's tokens: memory does not grow with the text
+    /// (a 10 MB attachment fits the guest's memory limit).
     pub fn raw(&self, text: &str) -> (f32, usize) {
-        let f = features(text);
-        let regular = 1usize << self.bits;
-        let mut best = (f32::NEG_INFINITY, 0);
-        for r in windows(f.len()) {
-            let start = f.starts.get(r.start).map_or(0, |&s| s as usize);
-            let (mut sum, mut concepts) = ([0i32; 2], [0u32; 2]);
-            for &h in f.window(r) {
-                let b = bucket(self.bits, h);
-                let k = usize::from(b >= regular);
-                sum[k] += self.weight(b);
-                concepts[k] += 1;
-            }
-            let v = self.bias + self.scale * combine(sum.map(|x| x as f32), concepts);
-            if v > best.0 {
-                best = (v, start);
-            }
-        }
-        best
+        let mut w = Scorer {
+            model: self,
+            regular: 1usize << self.bits,
+            ring: [Part::default(); WINDOW],
+            len: 0,
+            best: (f32::NEG_INFINITY, 0),
+        };
+        tokenize(text, &mut w);
+        w.finish()
     }
 
     /// The quantised weight of a bucket.
@@ -199,6 +195,81 @@ impl<'a> Model<'a> {
     /// Score 0–100 (the probability of an attack, in percent).
     pub fn score(&self, text: &str) -> u32 {
         percent(self.raw(text).0)
+    }
+}
+
+/// One token's share of a window's score: its weight sums and feature
+/// counts per channel (`[hashed, concept]`), and where it starts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Part {
+    sum: [i32; 2],
+    n: [u32; 2],
+    start: u32,
+}
+
+/// Scores windows while the tokens stream by (see [`Model::raw`]).
+struct Scorer<'m, 'a> {
+    model: &'m Model<'a>,
+    regular: usize,
+    /// The last [`WINDOW`] tokens, token `i` at `i % WINDOW`.
+    ring: [Part; WINDOW],
+    len: usize,
+    best: (f32, usize),
+}
+
+impl Sink for Scorer<'_, '_> {
+    fn token(&mut self, start: u32, hashes: &[u64]) {
+        let mut p = Part {
+            start,
+            ..Part::default()
+        };
+        for &h in hashes {
+            let b = bucket(self.model.bits, h);
+            let k = usize::from(b >= self.regular);
+            p.sum[k] += self.model.weight(b);
+            p.n[k] += 1;
+        }
+        self.ring[self.len % WINDOW] = p;
+        self.len += 1;
+        // the windows that start every WINDOW/2 tokens, once complete
+        if self.len >= WINDOW && (self.len - WINDOW).is_multiple_of(WINDOW / 2) {
+            self.judge(self.len - WINDOW, WINDOW);
+        }
+    }
+}
+
+impl Scorer<'_, '_> {
+    /// Scores tokens `first..first + count` (all still in the ring).
+    fn judge(&mut self, first: usize, count: usize) {
+        let (mut sum, mut n) = ([0i32; 2], [0u32; 2]);
+        for i in first..first + count {
+            let p = &self.ring[i % WINDOW];
+            for k in 0..2 {
+                sum[k] += p.sum[k];
+                n[k] += p.n[k];
+            }
+        }
+        let start = if count == 0 {
+            0
+        } else {
+            self.ring[first % WINDOW].start as usize
+        };
+        let m = self.model;
+        let v = m.bias + m.scale * combine(sum.map(|x| x as f32), n);
+        if v > self.best.0 {
+            self.best = (v, start);
+        }
+    }
+
+    /// The windows [`windows`] adds at the end: the whole of a short text,
+    /// or the last [`WINDOW`] tokens of a long one.
+    fn finish(mut self) -> (f32, usize) {
+        if self.len < WINDOW {
+            self.judge(0, self.len);
+        } else if !(self.len - WINDOW).is_multiple_of(WINDOW / 2) {
+            self.judge(self.len - WINDOW, WINDOW);
+        }
+        self.best
     }
 }
 
@@ -504,7 +575,35 @@ impl Features {
 /// token's features: the token, the pair and triple ending at it, concept
 /// pairs and triples, and a word's character 4-grams (with `<` `>` marks).
 pub fn features(text: &str) -> Features {
-    let mut b = Builder::default();
+    let mut f = Features::default();
+    tokenize(text, &mut f);
+    f.offsets.push(f.hashes.len() as u32);
+    f
+}
+
+/// Receives a text's tokens in order: where each starts, and its features.
+trait Sink {
+    fn token(&mut self, start: u32, hashes: &[u64]);
+}
+
+impl Sink for Features {
+    fn token(&mut self, start: u32, hashes: &[u64]) {
+        self.offsets.push(self.hashes.len() as u32);
+        self.starts.push(start);
+        self.hashes.extend_from_slice(hashes);
+    }
+}
+
+/// Splits `text` into tokens and hands each, with its features, to `sink`
+/// (see [`features`]).
+fn tokenize(text: &str, sink: &mut impl Sink) {
+    let mut b = Builder {
+        sink,
+        recent: [(0, 0); RECENT],
+        count: 0,
+        han: None,
+        out: Vec::new(),
+    };
     let mut word = String::new();
     let (mut wlen, mut wstart) = (0usize, 0usize);
     let mut sym = String::new();
@@ -549,8 +648,6 @@ pub fn features(text: &str) -> Features {
     }
     b.flush(&mut word, &mut wlen, wstart, true);
     b.flush(&mut sym, &mut slen, sstart, false);
-    b.f.offsets.push(b.f.hashes.len() as u32);
-    b.f
 }
 
 /// Han, kana: scripts written without spaces between words.
@@ -558,13 +655,20 @@ fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
-#[derive(Default)]
-struct Builder {
-    f: Features,
-    /// Hash and concept of every token so far.
-    tokens: Vec<(u64, u8)>,
+/// Tokens looked back at: pairs and triples of words, concepts among the
+/// previous six.
+const RECENT: usize = 6;
+
+struct Builder<'s, S> {
+    sink: &'s mut S,
+    /// Hash and concept of the last [`RECENT`] tokens, token `i` at `i % RECENT`.
+    recent: [(u64, u8); RECENT],
+    /// Tokens so far.
+    count: usize,
     /// The previous token when it was one Han or kana character.
     han: Option<char>,
+    /// The features of the token being built.
+    out: Vec<u64>,
 }
 
 fn is_cjk_str(s: &str) -> bool {
@@ -593,7 +697,12 @@ fn han_concept(prev: char, this: &str) -> u8 {
     }
 }
 
-impl Builder {
+impl<S: Sink> Builder<'_, S> {
+    /// Hash and concept of the token `k` tokens back (1: the previous one).
+    fn back(&self, k: usize) -> (u64, u8) {
+        self.recent[(self.count - k) % RECENT]
+    }
+
     /// Ends the token in `buf` (if any) and adds its features.
     fn flush(&mut self, buf: &mut String, len: &mut usize, start: usize, is_word: bool) {
         if *len == 0 {
@@ -613,34 +722,27 @@ impl Builder {
             .chars()
             .next()
             .filter(|&ch| is_cjk(ch) && buf.len() == ch.len_utf8());
-        let i = self.tokens.len();
-        self.f.offsets.push(self.f.hashes.len() as u32);
-        self.f.starts.push(start as u32);
-        let out = &mut self.f.hashes;
-        let first = out.len();
+        let i = self.count;
+        let mut out = core::mem::take(&mut self.out);
+        out.clear();
         out.push(h);
         if i > 0 {
-            out.push(mix(self.tokens[i - 1].0, h));
+            out.push(mix(self.back(1).0, h));
             if i > 1 {
-                out.push(mix(
-                    mix(self.tokens[i - 2].0, self.tokens[i - 1].0),
-                    h ^ 0x5bd1e995,
-                ));
+                out.push(mix(mix(self.back(2).0, self.back(1).0), h ^ 0x5bd1e995));
             }
         }
         if is_word {
-            char_grams(buf, out);
+            char_grams(buf, &mut out);
         }
-        for x in &mut out[first..] {
+        for x in &mut out {
             *x &= !CONCEPT;
         }
         if c != 0 {
             // Concept pairs and triples among the previous 6 tokens, in
             // order and regardless of order (languages order them differently).
-            let mut prev = self.tokens[i.saturating_sub(6)..i]
-                .iter()
-                .rev()
-                .map(|t| t.1)
+            let mut prev = (1..=i.min(RECENT))
+                .map(|k| self.back(k).1)
                 .filter(|&c| c != 0);
             if let Some(p0) = prev.next() {
                 out.push(fnv(4, &[p0, c]) | CONCEPT);
@@ -653,7 +755,10 @@ impl Builder {
                 }
             }
         }
-        self.tokens.push((h, c));
+        self.sink.token(start as u32, &out);
+        self.out = out;
+        self.recent[i % RECENT] = (h, c);
+        self.count += 1;
         buf.clear();
         *len = 0;
     }
@@ -834,6 +939,68 @@ mod tests {
         bad = m.to_bytes();
         bad.truncate(100);
         assert_eq!(Model::from_bytes(&bad), Err(ModelError::Truncated));
+    }
+
+    /// The windows scored as the tokens stream by are exactly the windows
+    /// of the whole text's features, with the same best score and start.
+    #[test]
+    fn streamed_scores_equal_scores_over_all_features() {
+        let m = Model {
+            bits: 10,
+            scale: 0.1,
+            bias: -0.5,
+            thresholds: [Thresholds {
+                flag: 30,
+                block: 30,
+            }; SOURCES],
+            weights: Cow::Owned(
+                (0..1024 + CONCEPT_BUCKETS)
+                    .map(|i| (fnv(9, &(i as u32).to_le_bytes()) % 255) as u8)
+                    .collect(),
+            ),
+        };
+        let reference = |text: &str| {
+            let f = features(text);
+            let regular = 1usize << m.bits;
+            let mut best = (f32::NEG_INFINITY, 0);
+            for r in windows(f.len()) {
+                let start = f.starts.get(r.start).map_or(0, |&s| s as usize);
+                let (mut sum, mut n) = ([0i32; 2], [0u32; 2]);
+                for &h in f.window(r) {
+                    let b = bucket(m.bits, h);
+                    let k = usize::from(b >= regular);
+                    sum[k] += m.weight(b);
+                    n[k] += 1;
+                }
+                let v = m.bias + m.scale * combine(sum.map(|x| x as f32), n);
+                if v > best.0 {
+                    best = (v, start);
+                }
+            }
+            best
+        };
+        let words = [
+            "ignore",
+            "all",
+            "previous",
+            "instructions",
+            "the",
+            "build",
+            ":",
+            "忽",
+            "略",
+        ];
+        for len in [
+            0, 1, 2, 15, 16, 31, 32, 33, 47, 48, 49, 63, 64, 65, 100, 1000,
+        ] {
+            let text: Vec<&str> = (0..len)
+                .map(|i| words[(fnv(3, &(i as u32 * 7 + len as u32).to_le_bytes()) % 9) as usize])
+                .collect();
+            let text = text.join(" ");
+            let (got, want) = (m.raw(&text), reference(&text));
+            assert_eq!(got.0.to_bits(), want.0.to_bits(), "{len} tokens");
+            assert_eq!(got.1, want.1, "{len} tokens");
+        }
     }
 
     #[test]
