@@ -685,8 +685,20 @@ async fn scan(
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let mut summary = kennel::scan::Summary::default();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.context("cannot read the input")?;
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let mut bytes = line.context("cannot read the input")?;
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        // A stray byte that is not UTF-8 (a log, a binary-ish attachment)
+        // must not end the run: the line is judged with U+FFFD in its place.
+        let line = match String::from_utf8(bytes) {
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!("warning: line {}: not valid UTF-8, read with U+FFFD", i + 1);
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
         let input = match kennel::scan::parse_line(&line, i + 1, opts.label_field.as_deref()) {
             Ok(Some(input)) => input,
             Ok(None) => continue,
