@@ -3,9 +3,8 @@
 //! Every text is normalised (case, whitespace, s p a c e d letters, and
 //! through [`textfold`]: zero-width and bidi controls, combining marks,
 //! accents, fullwidth forms, Cyrillic/Greek homoglyphs and letters planted
-//! in a word) and then
-//! judged in several *views*: the plain normalised text, a leetspeak-decoded
-//! view, decoded base64 runs and a rot13 view. Weighted rules match word
+//! in a word) and then judged in several *views*: the plain normalised
+//! text, a leetspeak-decoded view, decoded base64 runs and a rot13 view. Weighted rules match word
 //! sequences with bounded gaps; the best score per rule counts once.
 //!
 //! | total score | verdict |
