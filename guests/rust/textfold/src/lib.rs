@@ -90,8 +90,8 @@ fn cyrillic_or_greek(c: char) -> bool {
 /// A word that mixes Latin letters with Cyrillic or Greek ones is read as
 /// the Latin word it imitates: look-alikes become their Latin letter and the
 /// other Cyrillic or Greek letters, planted to break the word up
-/// (`igΞnore`), are dropped. A word with no ASCII letter, or none of those
-/// scripts, is returned as it is.
+/// (`igΞnore`), are dropped. `None` for a word to leave as it is: one with
+/// no ASCII letter, or none of those scripts.
 pub fn unmix(word: &str) -> Option<String> {
     let latin = word.chars().any(|c| c.is_ascii_alphabetic());
     if !latin || word.is_ascii() || !word.chars().any(cyrillic_or_greek) {
