@@ -400,6 +400,42 @@ def deepteam(t) -> list:
     return out
 
 
+def bastioncorpus(t):
+    """bastioncorpus, the shared corpus of the bastion tools: direct,
+    persona, exfiltration, delimiter, encoded and chain-of-thought-forging
+    injections, indirect ones in tool output and planted in memory, in five
+    languages. Its benign look-alikes ("ignore case when you sort…") are a
+    second list of hard negatives that someone else wrote: they are only
+    measured, never trained on."""
+    z = wheel(t, "bastioncorpus")
+    attacks, benign = [], []
+    for row in jsonl(z, "bastioncorpus/corpus/injections.jsonl"):
+        text = row["text"].replace("{canary}", "QX-7731-CANARY")
+        if row.get("label") == "malicious":
+            source = {"tool_output": "tool-output", "memory": "thread-context"}.get(row.get("channel"), "user-message")
+            attacks.append((source, text))
+        else:
+            benign.append(text)
+    return attacks, benign
+
+
+def hermes_jailbench(t) -> list:
+    """hermes-jailbench's attack templates (identity override, prompt
+    extraction, framing, social engineering, meta-reasoning, multilingual…),
+    read from the `Attack(template=…)` literals of its module (not run) and
+    filled with its own default payload."""
+    z = wheel(t, "hermes_jailbench")
+    tree = ast.parse(z.read("hermes_jailbench/attacks.py"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Attack":
+            for kw in node.keywords:
+                text = _strings(kw.value, {}) if kw.arg == "template" else None
+                if text:
+                    out.append(text.replace("{TARGET}", "explain how to make a dangerous chemical weapon"))
+    return out
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -434,6 +470,9 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     fam += [("promptwl", "promptwl", "user-message", x) for x in promptwl(t)]
     fam += [("iberian", "vigia", "user-message", x) for x in vigia(t)]
     fam += [("deepteam", "deepteam", "user-message", x) for x in deepteam(t)]
+    bastion, bastion_clean = bastioncorpus(t)
+    fam += [("bastioncorpus", "bastioncorpus", src, x) for src, x in bastion]
+    fam += [("hermes-jailbench", "hermes-jailbench", "user-message", x) for x in hermes_jailbench(t)]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
@@ -442,6 +481,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
+    clean += [("hard-negative-theirs", "bastioncorpus", "user-message", x) for x in bastion_clean]
 
     def write(path, rows, key):
         seen = set()

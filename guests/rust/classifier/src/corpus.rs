@@ -4,7 +4,8 @@
 //!
 //! The split of a text depends only on its bytes (a hash), never on order or
 //! on the other rows: 15 % of everything is the final held-out slice, and 16 %
-//! of the benign texts validate (choose thresholds).
+//! of the benign texts validate (choose thresholds). Benign kinds in
+//! [`MEASURED_ONLY`] are all held out: they test, and never train or choose.
 
 use std::path::Path;
 
@@ -29,8 +30,19 @@ pub struct Row {
     pub split: Split,
 }
 
-/// The split of a text.
-pub fn split(text: &str, attack: bool) -> Split {
+/// Benign kinds that are only ever measured: hard negatives written by
+/// someone else (bastioncorpus's look-alikes), kept out of training so that
+/// they say how the model does on hard negatives it was not fitted to.
+pub const MEASURED_ONLY: &[&str] = &[THEIR_HARD_NEGATIVES];
+
+/// The benign kind of bastioncorpus's look-alikes.
+pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
+
+/// The split of a text of `group`.
+pub fn split(group: &str, text: &str, attack: bool) -> Split {
+    if !attack && MEASURED_ONLY.contains(&group) {
+        return Split::HeldOut;
+    }
     match model::fnv(7, text.as_bytes()) % 100 {
         0..15 => Split::HeldOut,
         15..31 if !attack => Split::Validation,
@@ -64,7 +76,7 @@ pub fn read(dir: &Path, mut keep: impl FnMut(&Row) -> bool) -> Result<Vec<Row>, 
                 attack,
                 source,
                 text: body.to_string(),
-                split: split(body, attack),
+                split: split(group, body, attack),
             };
             if keep(&row) {
                 out.push(row);

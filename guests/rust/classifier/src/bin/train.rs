@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use classifier::corpus::{self, Split};
+use classifier::corpus::{self, Split, THEIR_HARD_NEGATIVES};
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
 struct Opts {
@@ -175,7 +175,7 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     let _ = writeln!(
         report,
-        "{:<22} {:>6} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "{:<22} {:>6} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
         "family",
         "texts",
         "blocked",
@@ -184,6 +184,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "other FP",
         "docs FP",
         "hard neg",
+        "theirs",
         "block at"
     );
     let mut lofo = Vec::new();
@@ -200,15 +201,17 @@ fn run(o: &Opts) -> Result<bool, String> {
             pct(bl, k)
         };
         let (hn, hb, _) = detection(&m, &examples, |e| e.group == "hard-negative");
+        let (tn, tb, _) = detection(&m, &examples, |e| e.group == THEIR_HARD_NEGATIVES);
         let _ = writeln!(
             report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {}",
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
             pct(b, n),
             pct(f, n),
             fp(&["chat"]),
             fp(&["chat-other-languages"]),
             fp(&["document", "tool-output"]),
             hb,
+            tb,
             m.thresholds[0].block,
         );
         if o.misses {
@@ -285,6 +288,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "document",
         "tool-output",
         "hard-negative",
+        THEIR_HARD_NEGATIVES,
     ] {
         report += &held_out(kind, 3, &|e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
@@ -306,7 +310,13 @@ fn run(o: &Opts) -> Result<bool, String> {
         .collect();
     let _ = writeln!(report, "thresholds (flag/block): {}", t.join(", "));
     if o.misses {
-        for kind in ["chat", "document", "tool-output", "hard-negative"] {
+        for kind in [
+            "chat",
+            "document",
+            "tool-output",
+            "hard-negative",
+            THEIR_HARD_NEGATIVES,
+        ] {
             let mut top: Vec<(u32, &str)> = examples
                 .iter()
                 .filter(|e| !e.attack && e.group == kind && e.split == Split::HeldOut)
