@@ -436,6 +436,43 @@ def hermes_jailbench(t) -> list:
     return out
 
 
+def aastf(t, yaml) -> list:
+    """aastf's agentic attack scenarios (OWASP agentic top 10, MCP, A2A,
+    multi-agent): every payload an agent *reads* (tool responses, memory,
+    tool descriptions) and the user messages of its goal-hijack class
+    (ASI01). Its other user messages (SSRF URLs, path traversal, runaway
+    fan-out) attack tools, not the model's instructions, and are left out."""
+    z = wheel(t, "aastf")
+    source = {"tool_response": "tool-output", "system_prompt": "tool-output", "memory": "thread-context"}
+    out = []
+    for name in sorted(n for n in z.namelist() if n.startswith("aastf/scenarios/builtin/") and n.endswith(".yaml")):
+        d = yaml.safe_load(z.read(name))
+        into = d.get("inject_into")
+        if into not in source and not (into == "user_message" and d.get("category") == "ASI01"):
+            continue
+        for p in [d.get("payload"), *(d.get("payload_variants") or [])]:
+            if isinstance(p, str) and p.strip():
+                out.append((source.get(into, "user-message"), p))
+    return out
+
+
+def deepset(t) -> list:
+    """deepset/prompt-injections (English and German goal hijacking), as
+    grendel-redteam ships its injection rows."""
+    z = wheel(t, "grendel_redteam")
+    return [r["payload"] for r in jsonl(z, "grendel/packs/_corpora.jsonl") if r.get("id", "").startswith("prompt-injection/deepset-")]
+
+
+def oubliette_benign(t) -> list:
+    """oubliette-shield's benign training messages: questions people ask a
+    workplace help-desk bot ("Could you explain screen sharing to me?").
+    Its malicious half is one template filled hundreds of times and is
+    left out."""
+    z = wheel(t, "oubliette_shield")
+    rows = json.loads(z.read("oubliette_shield/data/injection_train.json"))
+    return [r["message"] for r in rows if r.get("label") == 0]
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -473,9 +510,12 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     bastion, bastion_clean = bastioncorpus(t)
     fam += [("bastioncorpus", "bastioncorpus", src, x) for src, x in bastion]
     fam += [("hermes-jailbench", "hermes-jailbench", "user-message", x) for x in hermes_jailbench(t)]
+    fam += [("aastf", "aastf", src, x) for src, x in aastf(t, yaml)]
+    fam += [("deepset", "grendel-deepset", "user-message", x) for x in deepset(t)]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
+    clean += [("chat", "oubliette-shield", "user-message", x) for x in oubliette_benign(t)]
     clean += [("chat-other-languages", "chatterbot-corpus-other", "user-message", x) for x in chatterbot_other_languages(t)]
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]

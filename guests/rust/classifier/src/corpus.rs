@@ -4,7 +4,7 @@
 //!
 //! The split of a text depends only on its bytes (a hash), never on order or
 //! on the other rows: 15 % of everything is the final held-out slice, and 16 %
-//! of the benign texts validate (choose thresholds). Benign kinds in
+//! of the benign texts validate (choose thresholds). The groups in
 //! [`MEASURED_ONLY`] are all held out: they test, and never train or choose.
 
 use std::path::Path;
@@ -30,17 +30,26 @@ pub struct Row {
     pub split: Split,
 }
 
-/// Benign kinds that are only ever measured: hard negatives written by
-/// someone else (bastioncorpus's look-alikes), kept out of training so that
-/// they say how the model does on hard negatives it was not fitted to.
-pub const MEASURED_ONLY: &[&str] = &[THEIR_HARD_NEGATIVES];
+/// Groups that are only ever measured, never trained on: hard negatives
+/// written by someone else (bastioncorpus's look-alikes) and the most used
+/// public injection benchmark (deepset/prompt-injections), so that they say
+/// how the model does on texts it was not fitted to.
+pub const MEASURED_ONLY: &[&str] = &[THEIR_HARD_NEGATIVES, DEEPSET];
 
 /// The benign kind of bastioncorpus's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
 
+/// The attack family of deepset/prompt-injections.
+pub const DEEPSET: &str = "deepset";
+
+/// Whether `group` is only measured (see [`MEASURED_ONLY`]).
+pub fn measured_only(group: &str) -> bool {
+    MEASURED_ONLY.contains(&group)
+}
+
 /// The split of a text of `group`.
 pub fn split(group: &str, text: &str, attack: bool) -> Split {
-    if !attack && MEASURED_ONLY.contains(&group) {
+    if measured_only(group) {
         return Split::HeldOut;
     }
     match model::fnv(7, text.as_bytes()) % 100 {

@@ -61,6 +61,8 @@ const SHORT: Params = Params {
     chat_train: 8_000,
     lr: 0.2,
 };
+/// The seed of the training order (the order in which `fit` sees the examples).
+const SEED: u64 = 0x6b656e6e656c;
 /// Largest false-positive rate a block threshold may have on validation.
 const BLOCK_FP: f64 = 0.004;
 /// Weight of a benign tool result in training (a benign chat line weighs 1).
@@ -162,9 +164,10 @@ fn run(o: &Opts) -> Result<bool, String> {
         examples.len(),
         t0.elapsed().as_secs_f64()
     );
+    // The families that train (the others are only measured, below).
     let families: Vec<String> = examples
         .iter()
-        .filter(|e| e.attack)
+        .filter(|e| e.attack && !corpus::measured_only(&e.group))
         .map(|e| e.group.clone())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
@@ -273,10 +276,21 @@ fn run(o: &Opts) -> Result<bool, String> {
             e.attack && e.group == *fam && e.split == Split::HeldOut
         });
     }
-    report += &held_out("all attacks", 1, &|e| e.attack && e.split == Split::HeldOut);
-    report += &held_out("indirect (in docs/tools)", 1, &|e| {
-        e.attack && e.split == Split::HeldOut && e.source != Source::UserMessage
+    let trained = |e: &Example| e.attack && !corpus::measured_only(&e.group);
+    report += &held_out("all attacks", 1, &|e| {
+        trained(e) && e.split == Split::HeldOut
     });
+    report += &held_out("indirect (in docs/tools)", 1, &|e| {
+        trained(e) && e.split == Split::HeldOut && e.source != Source::UserMessage
+    });
+    // Attack families no model trains on: all of them is held out.
+    for fam in corpus::MEASURED_ONLY {
+        if examples.iter().any(|e| e.attack && e.group == *fam) {
+            report += &held_out(&format!("{fam} (untrained)"), 1, &|e| {
+                e.attack && e.group == *fam
+            });
+        }
+    }
     let _ = writeln!(
         report,
         "{:<22} {:>6} {:>9} {:>9}",
@@ -496,21 +510,20 @@ impl Rng {
 }
 
 /// Logistic regression with AdaGrad, on each example's highest-scoring
-/// window (the window the guest will judge), then quantised to i8 and given
-/// thresholds chosen on validation.
-fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'static> {
+/// window (the window the guest will judge): the weights and bias after
+/// `p.epochs` passes over the examples `idx`, in orders drawn from `seed`.
+fn fit(ex: &[Example], idx: &[usize], p: Params, seed: u64) -> (Vec<f32>, f32) {
     let regular = 1usize << p.bits;
     let n = regular + model::CONCEPT_BUCKETS;
     let mut w = vec![0f32; n];
     let mut g2 = vec![1e-6f32; n];
     let mut bias = 0f32;
     let mut bias_g2 = 1e-6f32;
-    let idx: Vec<usize> = (0..ex.len()).filter(|&i| pick(&ex[i])).collect();
     let pos = idx.iter().filter(|&&i| ex[i].attack).count().max(1);
     let neg = (idx.len() - pos).max(1);
     let pos_weight = (neg as f32 / pos as f32).sqrt();
-    let mut rng = Rng(0x6b656e6e656c);
-    let mut order = idx.clone();
+    let mut rng = Rng(seed);
+    let mut order = idx.to_vec();
     for _ in 0..p.epochs {
         for i in (1..order.len()).rev() {
             let j = (rng.next() % (i as u64 + 1)) as usize;
@@ -589,6 +602,14 @@ fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'s
             bias -= p.lr * g / bias_g2.sqrt();
         }
     }
+    (w, bias)
+}
+
+/// [`fit`] on the examples `pick` selects, quantised to i8 and given
+/// thresholds chosen on validation.
+fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'static> {
+    let idx: Vec<usize> = (0..ex.len()).filter(|&i| pick(&ex[i])).collect();
+    let (w, bias) = fit(ex, &idx, p, SEED);
     let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
     let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
     let weights = w
