@@ -102,25 +102,22 @@ fn held_out_detection_and_false_positives() {
         hard_blocked <= MAX_HARD_NEGATIVES_BLOCKED,
         "{hard_blocked} hand-written hard negatives blocked (at most {MAX_HARD_NEGATIVES_BLOCKED})"
     );
-    let theirs = t
-        .get(&(false, corpus::THEIR_HARD_NEGATIVES.to_string()))
-        .copied()
-        .unwrap_or_default();
-    assert!(theirs.0 >= 60, "bastioncorpus's hard negatives are missing");
+    // (texts, blocked) of a group, which must be there.
+    let counts = |attack: bool, g: &str| {
+        let c = t.get(&(attack, g.to_string())).copied().unwrap_or_default();
+        assert!(c.0 >= 60, "{g}: only {} texts (run `just corpora`)", c.0);
+        (c.0, c.1)
+    };
+    let (_, theirs) = counts(false, corpus::THEIR_HARD_NEGATIVES);
     assert!(
-        theirs.1 <= MAX_THEIR_HARD_NEGATIVES_BLOCKED,
-        "{} of bastioncorpus's hard negatives blocked (at most {MAX_THEIR_HARD_NEGATIVES_BLOCKED})",
-        theirs.1
+        theirs <= MAX_THEIR_HARD_NEGATIVES_BLOCKED,
+        "{theirs} of bastioncorpus's hard negatives blocked (at most {MAX_THEIR_HARD_NEGATIVES_BLOCKED})"
     );
-    let deepset = t
-        .get(&(true, corpus::DEEPSET.to_string()))
-        .copied()
-        .unwrap_or_default();
-    assert!(deepset.0 >= 250, "deepset's injections are missing");
+    let (k, deepset) = counts(true, corpus::DEEPSET);
     assert!(
-        rate(deepset.1, deepset.0) >= MIN_DEEPSET,
+        rate(deepset, k) >= MIN_DEEPSET,
         "deepset: {:.1}% blocked, below {:.1}%",
-        100.0 * rate(deepset.1, deepset.0),
+        100.0 * rate(deepset, k),
         100.0 * MIN_DEEPSET
     );
     assert!(
