@@ -94,3 +94,29 @@ pub fn read(dir: &Path, mut keep: impl FnMut(&Row) -> bool) -> Result<Vec<Row>, 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measured_only_groups_are_always_held_out_and_others_are_split() {
+        let texts: Vec<String> = (0..400).map(|i| format!("text number {i}")).collect();
+        for t in &texts {
+            assert_eq!(split(DEEPSET, t, true), Split::HeldOut);
+            assert_eq!(split(THEIR_HARD_NEGATIVES, t, false), Split::HeldOut);
+        }
+        let count = |group: &str, attack: bool, s: Split| {
+            texts
+                .iter()
+                .filter(|t| split(group, t, attack) == s)
+                .count()
+        };
+        // Any other group: about 15 % held out, the rest trains (or, benign, validates).
+        let held = count("inthewild", true, Split::HeldOut);
+        assert!((30..90).contains(&held), "{held} of 400 held out");
+        assert_eq!(count("inthewild", true, Split::Validation), 0);
+        assert!(count("chat", false, Split::Validation) > 30);
+        assert!(count("chat", false, Split::Train) > 200);
+    }
+}
