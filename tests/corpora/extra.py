@@ -153,7 +153,9 @@ def _assigns(body, env):
 def agentdojo(t, rng):
     """AgentDojo: attack templates x injection-task goals, placed where the
     suites' environments take an injection (e-mails, files, calendar, web
-    pages, Slack, reviews); the same snippets with their benign defaults."""
+    pages, Slack, reviews); the same snippets with their benign defaults; and
+    *twins*: each snippet with other benign texts of the environments in the
+    injection's place."""
     z = wheel(t, "agentdojo")
     goals, templates = [], []
     for name in sorted(n for n in z.namelist() if n.endswith("injection_tasks.py")):
@@ -177,7 +179,9 @@ def agentdojo(t, rng):
     for name in sorted(n for n in z.namelist() if n.endswith("injection_vectors.yaml")):
         for m in re.finditer(r"^(\w+):\s*\n(?:\s+description:.*\n)?\s+default:\s*\"?(.*?)\"?\s*$", z.read(name).decode(), re.M):
             vectors[m.group(1)] = m.group(2)
-    attacks, clean = [], []
+    attacks, clean, twins = [], [], []
+    fillers = sorted(set(vectors.values()))
+    twin_rng = random.Random(SEED + 1)  # its own draws: the attacks stay the same
     defaults = lambda text: re.sub(r"\{(\w+)\}", lambda m: vectors.get(m.group(1), m.group(0)), text)  # noqa: E731
     for name in sorted(n for n in z.namelist() if n.startswith("agentdojo/data/suites/") and n.endswith(".yaml") and "injection_vectors" not in n):
         lines = z.read(name).decode("utf-8").splitlines()
@@ -187,11 +191,15 @@ def agentdojo(t, rng):
             for key in re.findall(r"\{(injection_\w+|\w+_injection\w*)\}", line):
                 snippet = "\n".join(lines[max(0, i - 6) : i + 4])
                 clean.append(defaults(snippet))  # the same place with its benign default
+                # ...and with other benign texts of the environments in it: the
+                # surroundings of an injection are not what makes it one.
+                for _ in range(4):
+                    twins.append(defaults(snippet.replace("{" + key + "}", twin_rng.choice(fillers))))
                 for _ in range(4):
                     tpl = rng.choice(templates)
                     payload = tpl.replace("{goal}", rng.choice(goals)).replace("{user}", "Emma Johnson").replace("{model}", "the assistant").replace("{task}", "your task").replace("{tools}", "")
                     attacks.append(defaults(snippet.replace("{" + key + "}", payload)))
-    return attacks, clean, goals, templates
+    return attacks, clean, twins, goals
 
 
 def promptinject(t):
@@ -478,7 +486,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     yaml = yaml_module(t)
     wild, curated = pyrit(t, yaml, rng)
     direct, sysmsg, invest_fp = spikee(t, rng)
-    dojo, dojo_clean, _, _ = agentdojo(t, rng)
+    dojo, dojo_clean, dojo_twins, _ = agentdojo(t, rng)
     pinj = promptinject(t)
     docs = django_docs(t)
     rng.shuffle(docs)
@@ -521,6 +529,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
+    clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("hard-negative-theirs", "bastioncorpus", "user-message", x) for x in bastion_clean]
 
     def write(path, rows, key):

@@ -301,6 +301,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "chat-other-languages",
         "document",
         "tool-output",
+        "tool-output-twin",
         "hard-negative",
         THEIR_HARD_NEGATIVES,
     ] {
