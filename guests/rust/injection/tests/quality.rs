@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use injection::{Level, analyse, level};
 
-fn load(name: &str) -> Vec<(String, String)> {
+/// The rows of one corpus file, as JSON values.
+fn rows(name: &str) -> Vec<serde_json::Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../tests/corpora/data")
         .join(name);
@@ -19,8 +20,14 @@ fn load(name: &str) -> Vec<(String, String)> {
         )
     });
     text.lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("jsonl row");
+        .map(|l| serde_json::from_str(l).expect("jsonl row"))
+        .collect()
+}
+
+fn load(name: &str) -> Vec<(String, String)> {
+    rows(name)
+        .iter()
+        .map(|v| {
             (
                 v["corpus"].as_str().unwrap_or("").to_string(),
                 v["text"].as_str().unwrap_or("").to_string(),
@@ -115,3 +122,95 @@ fn detection_and_false_positive_rates() {
 /// Bounds checked by the test (set from the measured numbers, with a small margin).
 const MIN_DETECTION: f64 = 0.79;
 const MAX_FALSE_POSITIVES: f64 = 0.0004;
+
+/// One row of `families.jsonl` or `clean.jsonl`: its group (attack family or
+/// benign kind), whether it is third-party text, and the text.
+fn load_grouped(name: &str, group: &str) -> Vec<(String, bool, String)> {
+    rows(name)
+        .iter()
+        .map(|v| {
+            let strict = v["source"].as_str().is_some_and(|s| s != "user-message");
+            (
+                v[group].as_str().unwrap_or("").to_string(),
+                strict,
+                v["text"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// (texts, flagged or blocked, blocked) per group, judged as a route would
+/// (third-party text strictly).
+fn rates(rows: &[(String, bool, String)]) -> BTreeMap<String, (usize, usize, usize)> {
+    let mut out: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+    for (group, strict, text) in rows {
+        let l = level(&analyse(text), *strict);
+        let e = out.entry(group.clone()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(l != Level::Allow);
+        e.2 += usize::from(l == Level::Block);
+    }
+    out
+}
+
+fn pct(part: usize, n: usize) -> f64 {
+    100.0 * part as f64 / n.max(1) as f64
+}
+
+/// The rules on every attack family the classifier trains on (the rules are
+/// not trained, so every row counts) and on every benign kind, with bounds on
+/// the instruction overrides written in other languages than English.
+#[test]
+fn families_and_benign_kinds() {
+    let attacks = rates(&load_grouped("families.jsonl", "family"));
+    let benign = rates(&load_grouped("clean.jsonl", "kind"));
+    println!(
+        "{:<24} {:>6} {:>9} {:>9}",
+        "family", "texts", "caught", "blocked"
+    );
+    for (g, (n, c, b)) in &attacks {
+        println!("{g:<24} {n:>6} {:>8.1}% {:>8.1}%", pct(*c, *n), pct(*b, *n));
+    }
+    println!(
+        "{:<24} {:>6} {:>9} {:>9}",
+        "benign kind", "texts", "caught", "blocked"
+    );
+    for (g, (n, c, b)) in &benign {
+        println!("{g:<24} {n:>6} {:>8.3}% {:>8.3}%", pct(*c, *n), pct(*b, *n));
+    }
+    let blocked = |rates: &BTreeMap<String, (usize, usize, usize)>, g: &str| {
+        let (n, _, b) = rates
+            .get(g)
+            .copied()
+            .unwrap_or_else(|| panic!("no group {g}"));
+        pct(b, n)
+    };
+    // Attacks: families with many overrides written in other languages.
+    for (family, min) in MIN_BLOCKED {
+        let got = blocked(&attacks, family);
+        assert!(got >= min, "{family}: {got:.1}% blocked, below {min}%");
+    }
+    for (kind, max) in MAX_BLOCKED {
+        let got = blocked(&benign, kind);
+        assert!(got <= max, "{kind}: {got:.3}% blocked, above {max}%");
+    }
+}
+
+/// Blocked %, at least (measured: multilingual 19.6, bastioncorpus 40.2,
+/// deepset 23.7 — deepset is never trained on by the classifier; the rules
+/// were written with 40 of its rows seen).
+const MIN_BLOCKED: [(&str, f64); 3] = [
+    ("multilingual", 18.0),
+    ("bastioncorpus", 38.0),
+    ("deepset", 22.0),
+];
+/// Blocked %, at most (measured: chat 0.003, other languages 0, documents
+/// 0.200, hard negatives 1.190 = 3 of 252, theirs 0, tool output 0).
+const MAX_BLOCKED: [(&str, f64); 6] = [
+    ("chat", 0.005),
+    ("chat-other-languages", 0.0),
+    ("document", 0.21),
+    ("hard-negative", 1.2),
+    ("hard-negative-theirs", 0.0),
+    ("tool-output", 0.0),
+];
