@@ -259,6 +259,24 @@ const PRIOR_AFTER: Slot = &[
     "iznad",
     "aurrekoak",
 ];
+/// "all / previous" in the languages that put the verb last (not English
+/// articles: a rule that starts on every "the" costs a long text dearly).
+const PRIOR_BEFORE_LAST: Slot = &[
+    "alle",
+    "samtliche",
+    "vorherigen",
+    "vorherige",
+    "bisherigen",
+    "obigen",
+    "fruheren",
+    "vorigen",
+    "deine",
+    "eerdere",
+    "onceki",
+    "yukaridaki",
+    "tum",
+    "butun",
+];
 /// The override verb where a sentence ends with it (German infinitives,
 /// Turkish).
 const OVERRIDE_LAST: Slot = &[
@@ -411,14 +429,18 @@ const RULES: &[Rule] = &[
         id: "instruction-override",
         score: 75,
         gap: 3,
-        slots: &[PRIOR, INSTR, OVERRIDE_LAST],
+        slots: &[PRIOR_BEFORE_LAST, INSTR, OVERRIDE_LAST],
     },
     // "kuralları yok say", "talimatları görmezden gel".
     Rule {
         id: "instruction-override",
         score: 70,
         gap: 1,
-        slots: &[INSTR, &["yok", "gormezden"], &["say", "gel"]],
+        slots: &[
+            &["kural*", "talimat*", "yonerge*"],
+            &["yok", "gormezden"],
+            &["say", "gel"],
+        ],
     },
     Rule {
         id: "instruction-override",
