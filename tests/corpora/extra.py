@@ -363,6 +363,61 @@ def django_docs(t):
     return out
 
 
+def po_strings(text: str) -> list:
+    """The translations (`msgstr`, plural forms too) of a gettext .po file."""
+    out, key, parts = [], None, []
+
+    def flush():
+        if key and key.startswith("msgstr"):
+            out.append("".join(parts))
+
+    for line in text.splitlines():
+        line = line.strip()
+        m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+"(.*)"$', line)
+        if m:
+            flush()
+            key, parts = m.group(1), [m.group(2)]
+        elif line.startswith('"') and key:
+            parts.append(line[1:-1])
+        else:
+            flush()
+            key, parts = None, []
+    flush()
+    strings = []
+    for s in out:
+        try:
+            strings.append(json.loads(f'"{s}"'))
+        except ValueError:
+            strings.append(s)
+    return strings
+
+
+def django_translations(t) -> list:
+    """Django's messages as its translators wrote them (every .po file of the
+    sdist, 95 languages besides English; 20 characters or more): benign
+    interface and error text in other languages ("Ingrese su contraseña
+    anterior…", "Documentación de modelos"), the vocabulary attacks in those
+    languages also use."""
+    tars = sorted(t.glob("[Dd]jango-*.tar.gz"))
+    if not tars:
+        sys.exit("extra.py: the django sdist was not downloaded")
+    out = []
+    with tarfile.open(tars[0]) as tf:
+        for m in sorted(tf.getmembers(), key=lambda m: m.name):
+            if not m.name.endswith(".po") or "/locale/" not in m.name or not m.isfile():
+                continue
+            lang = m.name.split("/locale/")[1].split("/")[0]
+            if lang.startswith("en") or lang == "xxx":
+                continue
+            f = tf.extractfile(m)
+            if f is None:
+                continue
+            for s in po_strings(f.read().decode("utf-8", "replace")):
+                if len(s) >= 20 and "Content-Type:" not in s and "Language-Team:" not in s:
+                    out.append(s)
+    return out
+
+
 def chatterbot_other_languages(t) -> list:
     """chatterbot-corpus's conversations in its 27 other languages: benign chat
     that is not English (false positives of a multilingual lexicon)."""
@@ -525,6 +580,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
     clean += [("chat", "oubliette-shield", "user-message", x) for x in oubliette_benign(t)]
     clean += [("chat-other-languages", "chatterbot-corpus-other", "user-message", x) for x in chatterbot_other_languages(t)]
+    clean += [("ui-other-languages", "django-po", "user-message", x) for x in django_translations(t)]
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]

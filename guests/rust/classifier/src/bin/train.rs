@@ -211,7 +211,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             pct(b, n),
             pct(f, n),
             fp(&["chat"]),
-            fp(&["chat-other-languages"]),
+            fp(&["chat-other-languages", "ui-other-languages"]),
             fp(&["document", "tool-output"]),
             hb,
             tb,
@@ -299,6 +299,7 @@ fn run(o: &Opts) -> Result<bool, String> {
     for kind in [
         "chat",
         "chat-other-languages",
+        "ui-other-languages",
         "document",
         "tool-output",
         "tool-output-twin",
@@ -327,6 +328,7 @@ fn run(o: &Opts) -> Result<bool, String> {
     if o.misses {
         for kind in [
             "chat",
+            "ui-other-languages",
             "document",
             "tool-output",
             "hard-negative",
@@ -661,7 +663,12 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     };
     // Third-party text (files and tool results) shares one threshold: there
     // is too little benign tool output alone to set one.
-    let chat = val(&["chat", "chat-other-languages", "hard-negative"]);
+    let chat = val(&[
+        "chat",
+        "chat-other-languages",
+        "ui-other-languages",
+        "hard-negative",
+    ]);
     let third_party = val(&["document", "tool-output"]);
     let pick = |s: &[u32]| Thresholds {
         flag: FLAG,
