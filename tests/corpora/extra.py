@@ -392,30 +392,44 @@ def po_strings(text: str) -> list:
     return strings
 
 
+def translations(files) -> list:
+    """The translated messages of gettext catalogues, given as (path, bytes):
+    every language but English, messages of 20 characters or more."""
+    out = []
+    for name, data in files:
+        lang = name.split("/locale/")[1].split("/")[0]
+        if lang.startswith("en") or lang == "xxx":
+            continue
+        for s in po_strings(data.decode("utf-8", "replace")):
+            if len(s) >= 20 and "Content-Type:" not in s and "Language-Team:" not in s:
+                out.append(s)
+    return out
+
+
+def is_catalogue(name: str) -> bool:
+    return name.endswith(".po") and "/locale/" in name
+
+
 def django_translations(t) -> list:
     """Django's messages as its translators wrote them (every .po file of the
-    sdist, 95 languages besides English; 20 characters or more): benign
-    interface and error text in other languages ("Ingrese su contraseña
-    anterior…", "Documentación de modelos"), the vocabulary attacks in those
-    languages also use."""
+    sdist, 95 languages besides English): benign interface and error text in
+    other languages ("Ingrese su contraseña anterior…", "Documentación de
+    modelos"), the vocabulary attacks in those languages also use."""
     tars = sorted(t.glob("[Dd]jango-*.tar.gz"))
     if not tars:
         sys.exit("extra.py: the django sdist was not downloaded")
-    out = []
     with tarfile.open(tars[0]) as tf:
-        for m in sorted(tf.getmembers(), key=lambda m: m.name):
-            if not m.name.endswith(".po") or "/locale/" not in m.name or not m.isfile():
-                continue
-            lang = m.name.split("/locale/")[1].split("/")[0]
-            if lang.startswith("en") or lang == "xxx":
-                continue
-            f = tf.extractfile(m)
-            if f is None:
-                continue
-            for s in po_strings(f.read().decode("utf-8", "replace")):
-                if len(s) >= 20 and "Content-Type:" not in s and "Language-Team:" not in s:
-                    out.append(s)
-    return out
+        members = sorted((m for m in tf.getmembers() if m.isfile() and is_catalogue(m.name)), key=lambda m: m.name)
+        files = [(m.name, f.read()) for m in members if (f := tf.extractfile(m)) is not None]
+    return translations(files)
+
+
+def sphinx_translations(t) -> list:
+    """Sphinx's messages in its 51 other languages: interface text no model
+    trains on (measured only), to check that the classifier does not take a
+    language for an attack on text unlike Django's."""
+    z = wheel(t, "sphinx-")
+    return translations((n, z.read(n)) for n in sorted(z.namelist()) if is_catalogue(n))
 
 
 def chatterbot_other_languages(t) -> list:
@@ -581,6 +595,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("chat", "oubliette-shield", "user-message", x) for x in oubliette_benign(t)]
     clean += [("chat-other-languages", "chatterbot-corpus-other", "user-message", x) for x in chatterbot_other_languages(t)]
     clean += [("ui-other-languages", "django-po", "user-message", x) for x in django_translations(t)]
+    clean += [("ui-other-languages-sphinx", "sphinx-po", "user-message", x) for x in sphinx_translations(t)]
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]

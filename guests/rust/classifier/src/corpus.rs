@@ -31,16 +31,21 @@ pub struct Row {
 }
 
 /// Groups that are only ever measured, never trained on: hard negatives
-/// written by someone else (bastioncorpus's look-alikes) and the most used
-/// public injection benchmark (deepset/prompt-injections), so that they say
-/// how the model does on texts it was not fitted to.
-pub const MEASURED_ONLY: &[&str] = &[THEIR_HARD_NEGATIVES, DEEPSET];
+/// written by someone else (bastioncorpus's look-alikes), the most used
+/// public injection benchmark (deepset/prompt-injections) and Sphinx's
+/// messages in other languages, so that they say how the model does on
+/// texts it was not fitted to.
+pub const MEASURED_ONLY: &[&str] = &[THEIR_HARD_NEGATIVES, DEEPSET, UNSEEN_UI];
 
 /// The benign kind of bastioncorpus's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
 
 /// The attack family of deepset/prompt-injections.
 pub const DEEPSET: &str = "deepset";
+
+/// The benign kind of Sphinx's messages in other languages (interface text
+/// like Django's, which trains, from another project).
+pub const UNSEEN_UI: &str = "ui-other-languages-sphinx";
 
 /// Whether `group` is only measured (see [`MEASURED_ONLY`]).
 pub fn measured_only(group: &str) -> bool {
@@ -105,6 +110,7 @@ mod tests {
         for t in &texts {
             assert_eq!(split(DEEPSET, t, true), Split::HeldOut);
             assert_eq!(split(THEIR_HARD_NEGATIVES, t, false), Split::HeldOut);
+            assert_eq!(split(UNSEEN_UI, t, false), Split::HeldOut);
         }
         let count = |group: &str, attack: bool, s: Split| {
             texts

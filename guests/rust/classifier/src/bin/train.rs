@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use classifier::corpus::{self, Split, THEIR_HARD_NEGATIVES};
+use classifier::corpus::{self, Split, THEIR_HARD_NEGATIVES, UNSEEN_UI};
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
 struct Opts {
@@ -300,6 +300,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "chat",
         "chat-other-languages",
         "ui-other-languages",
+        UNSEEN_UI,
         "document",
         "tool-output",
         "tool-output-twin",
