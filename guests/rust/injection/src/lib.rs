@@ -1657,33 +1657,17 @@ fn join_spaced(s: &str) -> String {
 /// in those languages to read; [`textfold::unmix_words`] has already read
 /// the words that mix scripts.
 fn look_alike_words(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.is_ascii() {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
+    textfold::map_words(text, |word| {
         let disguised = !word.is_ascii()
             && word
                 .chars()
                 .all(|c| c.is_ascii() || textfold::look_alike(c).is_some());
-        if disguised {
-            out.extend(word.chars().map(|c| textfold::look_alike(c).unwrap_or(c)));
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    std::borrow::Cow::Owned(out)
+        disguised.then(|| {
+            word.chars()
+                .map(|c| textfold::look_alike(c).unwrap_or(c))
+                .collect()
+        })
+    })
 }
 
 fn deleet(s: &str) -> String {

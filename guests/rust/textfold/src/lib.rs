@@ -111,13 +111,20 @@ pub fn unmix(word: &str) -> Option<String> {
 /// [`unmix`] applied to every word (run of letters and digits) of a text;
 /// everything else is kept as it is.
 pub fn unmix_words(text: &str) -> std::borrow::Cow<'_, str> {
+    map_words(text, unmix)
+}
+
+/// Every word (run of letters and digits) of a text replaced by what `f`
+/// returns for it (`None`: kept as it is); everything else is kept. ASCII
+/// text is returned as it is without calling `f`: it has no word to fold.
+pub fn map_words(text: &str, f: impl Fn(&str) -> Option<String>) -> std::borrow::Cow<'_, str> {
     if text.is_ascii() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        match unmix(word) {
+        match f(word) {
             Some(w) => out.push_str(&w),
             None => out.push_str(word),
         }
