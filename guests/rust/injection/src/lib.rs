@@ -20,6 +20,7 @@ wit_bindgen::generate!({ path: "../../../wit", world: "scanner", generate_all })
 
 use kennel::guest::types::Finding;
 
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
 struct Injection;
 
 impl Guest for Injection {
@@ -56,6 +57,9 @@ pub fn level(findings: &[Finding], strict: bool) -> Level {
     }
 }
 
+// The component's exports exist only in the wasm build: natively this is a
+// library (the classifier's trainer links it beside its own `scan`).
+#[cfg(target_family = "wasm")]
 export!(Injection);
 
 /// One slot of a rule: any of these words (a trailing `*` matches a prefix).

@@ -217,4 +217,3 @@ const MAX_BLOCKED: [(&str, f64); 8] = [
     ("hard-negative-theirs", 0.0),
     ("tool-output", 0.0),
 ];
-

@@ -178,11 +178,12 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     let _ = writeln!(
         report,
-        "{:<22} {:>6} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
+        "{:<22} {:>6} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
         "family",
         "texts",
         "blocked",
         "flagged+",
+        "chain",
         "chat FP",
         "other FP",
         "docs FP",
@@ -190,12 +191,24 @@ fn run(o: &Opts) -> Result<bool, String> {
         "theirs",
         "block at"
     );
+    // Which attacks the rules block on their own (they are not trained, so
+    // with a left-out model they make the recommended chain's figure).
+    let rules_block: Vec<bool> = examples
+        .iter()
+        .map(|e| {
+            e.attack && {
+                let strict = e.source != Source::UserMessage;
+                let level = injection::level(&injection::analyse(&e.text), strict);
+                level == injection::Level::Block
+            }
+        })
+        .collect();
     let mut lofo = Vec::new();
     for fam in &families {
         let m = train(&examples, p, |e| e.split == Split::Train && e.group != *fam);
-        let (n, b, f) = detection(&m, &examples, |e| {
-            e.attack && e.group == *fam && e.split != Split::HeldOut
-        });
+        let left_out = |e: &Example| e.attack && e.group == *fam && e.split != Split::HeldOut;
+        let (n, b, f) = detection(&m, &examples, left_out);
+        let chain = chain_blocked(&m, &examples, &rules_block, left_out);
         // False positives (blocked) of this model on the held-out benign texts.
         let fp = |kinds: &[&str]| {
             let (k, bl, _) = detection(&m, &examples, |e| {
@@ -207,9 +220,10 @@ fn run(o: &Opts) -> Result<bool, String> {
         let (tn, tb, _) = detection(&m, &examples, |e| e.group == THEIR_HARD_NEGATIVES);
         let _ = writeln!(
             report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
             pct(b, n),
             pct(f, n),
+            pct(chain, n),
             fp(&["chat"]),
             fp(&["chat-other-languages", "ui-other-languages"]),
             fp(&["document", "tool-output"]),
@@ -240,17 +254,23 @@ fn run(o: &Opts) -> Result<bool, String> {
                 );
             }
         }
-        lofo.push((fam.clone(), n, b, f));
+        lofo.push((n, b, f, chain));
     }
-    let (n, b, f) = lofo
-        .iter()
-        .fold((0, 0, 0), |a, x| (a.0 + x.1, a.1 + x.2, a.2 + x.3));
+    let (n, b, f, c) = lofo.iter().fold((0, 0, 0, 0), |a, x| {
+        (a.0 + x.0, a.1 + x.1, a.2 + x.2, a.3 + x.3)
+    });
     let _ = writeln!(
         report,
-        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
+        "{:<22} {n:>6} {:>8.1}% {:>8.1}% {:>8.1}%",
         "all families",
         pct(b, n),
-        pct(f, n)
+        pct(f, n),
+        pct(c, n)
+    );
+    let _ = writeln!(
+        report,
+        "(chain: blocked by the `injection` rules or by the left-out model, as the recommended\n\
+         chain `injection, classifier` judges; the rules were written with every family in view)"
     );
 
     let shipped = train(&examples, p, |e| e.split == Split::Train);
@@ -437,6 +457,23 @@ fn detection(m: &Model, ex: &[Example], pick: impl Fn(&Example) -> bool) -> (usi
         r.2 += usize::from(s >= t.flag);
     }
     r
+}
+
+/// How many of the examples `pick` selects the chain blocks: the rules
+/// (`rules_block`, by index) or the model.
+fn chain_blocked(
+    m: &Model,
+    ex: &[Example],
+    rules_block: &[bool],
+    pick: impl Fn(&Example) -> bool,
+) -> usize {
+    ex.iter()
+        .zip(rules_block)
+        .filter(|(e, rules)| {
+            pick(e)
+                && (**rules || model::percent(raw_q(m, e)) >= m.thresholds[e.source as usize].block)
+        })
+        .count()
 }
 
 /// The quantised model's raw score of an example (what the guest computes).
