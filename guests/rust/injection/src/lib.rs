@@ -1488,10 +1488,13 @@ fn slot_matches(slot: Slot, w: &str) -> bool {
 /// instance lives for one call and anything built at run time would be
 /// built again for every message (looking each slot word up in a map of the
 /// text's words instead cost about 0.1 ms a message).
-static FIRST_WORDS: [(u64, u16); first_word_count()] = first_words();
+static FIRST_WORDS: [(u64, u16); FIRST_WORD_COUNT] = first_words();
 
 /// Rules whose first slot holds a prefix (`talimat*`): checked word by word.
-static PREFIXED_FIRST: [u16; prefixed_count()] = prefixed_rules();
+static PREFIXED_FIRST: [u16; PREFIXED_COUNT] = prefixed_rules::<PREFIXED_COUNT>().0;
+
+const FIRST_WORD_COUNT: usize = first_words_in_rule_order::<0>().1;
+const PREFIXED_COUNT: usize = prefixed_rules::<0>().1;
 
 const fn is_prefix(p: &str) -> bool {
     let b = p.as_bytes();
@@ -1510,37 +1513,31 @@ const fn word_hash(b: &[u8]) -> u64 {
     h
 }
 
-const fn first_word_count() -> usize {
+/// Every exact word of every rule's first slot as (hash, rule), in rule
+/// order: the first `N` in the array, and how many there are in all (so
+/// `N = 0` counts them).
+const fn first_words_in_rule_order<const N: usize>() -> ([(u64, u16); N], usize) {
+    let mut out = [(0u64, 0u16); N];
     let (mut n, mut r) = (0, 0);
     while r < RULES.len() {
         let slot = RULES[r].slots[0];
         let mut k = 0;
         while k < slot.len() {
             if !is_prefix(slot[k]) {
+                if n < N {
+                    out[n] = (word_hash(slot[k].as_bytes()), r as u16);
+                }
                 n += 1;
             }
             k += 1;
         }
         r += 1;
     }
-    n
+    (out, n)
 }
 
-const fn first_words() -> [(u64, u16); first_word_count()] {
-    let mut out = [(0u64, 0u16); first_word_count()];
-    let (mut n, mut r) = (0, 0);
-    while r < RULES.len() {
-        let slot = RULES[r].slots[0];
-        let mut k = 0;
-        while k < slot.len() {
-            if !is_prefix(slot[k]) {
-                out[n] = (word_hash(slot[k].as_bytes()), r as u16);
-                n += 1;
-            }
-            k += 1;
-        }
-        r += 1;
-    }
+const fn first_words() -> [(u64, u16); FIRST_WORD_COUNT] {
+    let mut out = first_words_in_rule_order::<FIRST_WORD_COUNT>().0;
     // insertion sort (const fn: no slice::sort)
     let mut i = 1;
     while i < out.len() {
@@ -1556,40 +1553,26 @@ const fn first_words() -> [(u64, u16); first_word_count()] {
     out
 }
 
-const fn prefixed(r: usize) -> bool {
-    let slot = RULES[r].slots[0];
-    let mut k = 0;
-    while k < slot.len() {
-        if is_prefix(slot[k]) {
-            return true;
-        }
-        k += 1;
-    }
-    false
-}
-
-const fn prefixed_count() -> usize {
+/// The rules whose first slot holds a prefix: the first `N`, and how many
+/// there are in all.
+const fn prefixed_rules<const N: usize>() -> ([u16; N], usize) {
+    let mut out = [0u16; N];
     let (mut n, mut r) = (0, 0);
     while r < RULES.len() {
-        if prefixed(r) {
+        let slot = RULES[r].slots[0];
+        let mut k = 0;
+        while k < slot.len() && !is_prefix(slot[k]) {
+            k += 1;
+        }
+        if k < slot.len() {
+            if n < N {
+                out[n] = r as u16;
+            }
             n += 1;
         }
         r += 1;
     }
-    n
-}
-
-const fn prefixed_rules() -> [u16; prefixed_count()] {
-    let mut out = [0u16; prefixed_count()];
-    let (mut n, mut r) = (0, 0);
-    while r < RULES.len() {
-        if prefixed(r) {
-            out[n] = r as u16;
-            n += 1;
-        }
-        r += 1;
-    }
-    out
+    (out, n)
 }
 
 /// For each rule (by index), the positions in `words` where its first slot
