@@ -32,9 +32,10 @@ pub struct Row {
 
 /// Groups that are only ever measured, never trained on: hard negatives
 /// written by someone else (bastioncorpus's and prompt-armor's
-/// look-alikes), four public attack sets (deepset/prompt-injections and,
-/// from prompt-armor, Lakera's Gandalf attempts, the SaTML 2024 CTF's
-/// secret-extraction chats and LLMail-Inject's e-mails) and Sphinx's
+/// look-alikes), five public attack sets (deepset/prompt-injections; from
+/// prompt-armor, Lakera's Gandalf attempts, the SaTML 2024 CTF's
+/// secret-extraction chats and LLMail-Inject's e-mails; aicu-scanner's
+/// extraction dressed as ordinary work) and Sphinx's
 /// messages in other languages, so that they say how the model does on
 /// texts it was not fitted to.
 pub const MEASURED_ONLY: &[&str] = &[
@@ -43,15 +44,19 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[0],
     UNSEEN_ATTACKS[1],
     UNSEEN_ATTACKS[2],
+    UNSEEN_ATTACKS[3],
     UNSEEN_UI,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
-/// they raised detection of the other families little beyond what
-/// safe-guard and Protect AI's set gave, and taught the model words of
-/// their setting ("the first character of the string", "send an e-mail")
-/// that raised blocked documents from 0.19 to 0.4 %.
-pub const UNSEEN_ATTACKS: [&str; 3] = ["gandalf", "satml-ctf", "llmail-inject"];
+/// prompt-armor's three raised detection of the other families little
+/// beyond what safe-guard and Protect AI's set gave, and taught the model
+/// words of their setting ("the first character of the string", "send an
+/// e-mail") that raised blocked documents from 0.19 to 0.4 %; aicu's
+/// disguised extraction moved the others by 0.5 points on average over
+/// three training orders (within noise), for more blocked chat and
+/// documents.
+pub const UNSEEN_ATTACKS: [&str; 4] = ["gandalf", "satml-ctf", "llmail-inject", "aicu"];
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
