@@ -1511,12 +1511,12 @@ fn slot_matches(slot: Slot, w: &str) -> bool {
 }
 
 /// Every exact word of every rule's first slot, hashed ([`word_hash`]) with
-/// its rule's index, sorted: finding where rules may start is one binary
-/// search per word of the text. Built at compile time, because a scanner
+/// its rule's index and its place in the slot, sorted by hash: finding
+/// where rules may start is one binary search per word of the text. Built at compile time, because a scanner
 /// instance lives for one call and anything built at run time would be
 /// built again for every message (looking each slot word up in a map of the
 /// text's words instead cost about 0.1 ms a message).
-static FIRST_WORDS: [(u64, u16); FIRST_WORD_COUNT] = first_words();
+static FIRST_WORDS: [(u64, u16, u16); FIRST_WORD_COUNT] = first_words();
 
 /// Rules whose first slot holds a prefix (`talimat*`): checked word by word.
 static PREFIXED_FIRST: [u16; PREFIXED_COUNT] = prefixed_rules::<PREFIXED_COUNT>().0;
@@ -1541,11 +1541,11 @@ const fn word_hash(b: &[u8]) -> u64 {
     h
 }
 
-/// Every exact word of every rule's first slot as (hash, rule), in rule
-/// order: the first `N` in the array, and how many there are in all (so
+/// Every exact word of every rule's first slot as (hash, rule, place in the
+/// slot), in rule order: the first `N` in the array, and how many there are in all (so
 /// `N = 0` counts them).
-const fn first_words_in_rule_order<const N: usize>() -> ([(u64, u16); N], usize) {
-    let mut out = [(0u64, 0u16); N];
+const fn first_words_in_rule_order<const N: usize>() -> ([(u64, u16, u16); N], usize) {
+    let mut out = [(0u64, 0u16, 0u16); N];
     let (mut n, mut r) = (0, 0);
     while r < RULES.len() {
         let slot = RULES[r].slots[0];
@@ -1553,7 +1553,7 @@ const fn first_words_in_rule_order<const N: usize>() -> ([(u64, u16); N], usize)
         while k < slot.len() {
             if !is_prefix(slot[k]) {
                 if n < N {
-                    out[n] = (word_hash(slot[k].as_bytes()), r as u16);
+                    out[n] = (word_hash(slot[k].as_bytes()), r as u16, k as u16);
                 }
                 n += 1;
             }
@@ -1564,7 +1564,7 @@ const fn first_words_in_rule_order<const N: usize>() -> ([(u64, u16); N], usize)
     (out, n)
 }
 
-const fn first_words() -> [(u64, u16); FIRST_WORD_COUNT] {
+const fn first_words() -> [(u64, u16, u16); FIRST_WORD_COUNT] {
     let mut out = first_words_in_rule_order::<FIRST_WORD_COUNT>().0;
     // insertion sort (const fn: no slice::sort)
     let mut i = 1;
@@ -1606,21 +1606,29 @@ const fn prefixed_rules<const N: usize>() -> ([u16; N], usize) {
 /// For each rule (by index), the positions in `words` where its first slot
 /// matches, in order.
 fn first_positions(words: &[String]) -> Vec<Vec<usize>> {
-    let mut at = vec![Vec::new(); RULES.len()];
-    let mut add = |rule: usize, i: usize| {
-        let v: &mut Vec<usize> = &mut at[rule];
-        if v.last() != Some(&i) && slot_matches(RULES[rule].slots[0], &words[i]) {
-            v.push(i);
-        }
-    };
+    let mut at: Vec<Vec<usize>> = vec![Vec::new(); RULES.len()];
     for (i, w) in words.iter().enumerate() {
         let h = word_hash(w.as_bytes());
-        let from = FIRST_WORDS.partition_point(|&(k, _)| k < h);
-        for &(_, rule) in FIRST_WORDS[from..].iter().take_while(|&&(k, _)| k == h) {
-            add(usize::from(rule), i);
+        let from = FIRST_WORDS.partition_point(|&(hash, ..)| hash < h);
+        for &(_, rule, k) in FIRST_WORDS[from..]
+            .iter()
+            .take_while(|&&(hash, ..)| hash == h)
+        {
+            let rule = usize::from(rule);
+            // The same hash is almost surely the same word: check it.
+            if RULES[rule].slots[0][usize::from(k)] == w && at[rule].last() != Some(&i) {
+                at[rule].push(i);
+            }
         }
         for &rule in &PREFIXED_FIRST {
-            add(usize::from(rule), i);
+            let rule = usize::from(rule);
+            let prefixed = RULES[rule].slots[0]
+                .iter()
+                .filter_map(|p| p.strip_suffix('*'))
+                .any(|prefix| w.starts_with(prefix));
+            if prefixed && at[rule].last() != Some(&i) {
+                at[rule].push(i);
+            }
         }
     }
     at
