@@ -658,6 +658,10 @@ fn scan_reads_a_line_that_is_not_utf8() {
 #[test]
 fn the_classifier_judges_a_long_attachment_in_bounded_memory() {
     let g = common::guest_dir(&[&common::dist("classifier")]);
+    // What is tested is memory: 4 MB take 0.2–0.5 s, near the default CPU
+    // budget of 1 s when other tests share the two cores (over it, the
+    // scanner fails closed and the benign text blocks).
+    std::fs::write(g.path().join("classifier.toml"), "cpu_ms = 10000\n").expect("limits");
     let data = tempfile::tempdir().expect("data");
     let line = "the build on staging passed; see the runbook for the rollback steps. ";
     let long = line.repeat(4 * 1024 * 1024 / line.len());
