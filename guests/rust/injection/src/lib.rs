@@ -1453,13 +1453,19 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     };
     let plain = tokens(&views[0]);
     for (i, view) in views.iter().enumerate() {
-        let words = tokens(view);
-        let starts = first_positions(&words);
+        let decoded;
+        let words: &[&str] = if i == 0 {
+            &plain
+        } else {
+            decoded = tokens(view);
+            &decoded
+        };
+        let starts = first_positions(words);
         for (rule, starts) in RULES.iter().zip(&starts) {
             // Words a decoding left as they were (rot13 of Cyrillic): the
             // plain view has judged them already, with their context.
             let judged = |a: usize, b: usize| i > 0 && plain.get(a..=b) == Some(&words[a..=b]);
-            if let Some((a, b)) = matches(rule, &words, starts, judged) {
+            if let Some((a, b)) = matches(rule, words, starts, judged) {
                 // Matches found only in a decoded view are slightly discounted but
                 // counted: encoding an instruction is itself suspicious.
                 let score = if i == 0 {
@@ -1475,7 +1481,7 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     let words = plain;
     let harm: std::collections::BTreeSet<&str> = words
         .iter()
-        .filter_map(|w| HARM_WORDS.iter().find(|h| **h == w.as_str()).copied())
+        .filter_map(|w| HARM_WORDS.iter().find(|h| **h == *w).copied())
         .collect();
     if harm.len() >= 2 {
         let score = if harm.len() >= 3 { 50 } else { 30 };
@@ -1494,7 +1500,7 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     best
 }
 
-fn excerpt(words: &[String]) -> String {
+fn excerpt(words: &[&str]) -> String {
     let s = words.join(" ");
     if s.chars().count() > 80 {
         s.chars().take(80).collect()
@@ -1605,7 +1611,7 @@ const fn prefixed_rules<const N: usize>() -> ([u16; N], usize) {
 
 /// For each rule (by index), the positions in `words` where its first slot
 /// matches, in order.
-fn first_positions(words: &[String]) -> Vec<Vec<usize>> {
+fn first_positions(words: &[&str]) -> Vec<Vec<usize>> {
     let mut at: Vec<Vec<usize>> = vec![Vec::new(); RULES.len()];
     for (i, w) in words.iter().enumerate() {
         let h = word_hash(w.as_bytes());
@@ -1616,7 +1622,7 @@ fn first_positions(words: &[String]) -> Vec<Vec<usize>> {
         {
             let rule = usize::from(rule);
             // The same hash is almost surely the same word: check it.
-            if RULES[rule].slots[0][usize::from(k)] == w && at[rule].last() != Some(&i) {
+            if RULES[rule].slots[0][usize::from(k)] == *w && at[rule].last() != Some(&i) {
                 at[rule].push(i);
             }
         }
@@ -1639,7 +1645,7 @@ fn first_positions(words: &[String]) -> Vec<Vec<usize>> {
 /// Matches `skip` accepts are passed over.
 fn matches(
     rule: &Rule,
-    words: &[String],
+    words: &[&str],
     starts: &[usize],
     skip: impl Fn(usize, usize) -> bool,
 ) -> Option<(usize, usize)> {
@@ -1648,7 +1654,7 @@ fn matches(
         let mut ok = true;
         for slot in &rule.slots[1..] {
             let limit = (pos + 1 + rule.gap + 1).min(words.len());
-            match (pos + 1..limit).find(|&j| slot_matches(slot, &words[j])) {
+            match (pos + 1..limit).find(|&j| slot_matches(slot, words[j])) {
                 Some(j) => pos = j,
                 None => {
                     ok = false;
@@ -1669,10 +1675,10 @@ fn matches(
 /// said about the schema", "write the system prompt for our support bot".
 /// Only shapes an attack has no use for: an attacker who writes them gives
 /// up the instruction.
-fn described(words: &[String], a: usize, b: usize) -> bool {
-    let before = |k: usize| a.checked_sub(k).map(|i| words[i].as_str());
-    let after = |k: usize| words.get(b + k).map(String::as_str);
-    let gerund = matches!(words[a].as_str(), "ignoring" | "disregarding");
+fn described(words: &[&str], a: usize, b: usize) -> bool {
+    let before = |k: usize| a.checked_sub(k).map(|i| words[i]);
+    let after = |k: usize| words.get(b + k).copied();
+    let gerund = matches!(words[a], "ignoring" | "disregarding");
     let reported = matches!(
         before(1),
         Some("keeps" | "kept" | "tried" | "tries" | "attempted" | "attempts" | "like")
@@ -1681,11 +1687,11 @@ fn described(words: &[String], a: usize, b: usize) -> bool {
     // scoped to a topic.
     // "without any restrictions on time": limits of a plan, not of the model.
     let scoped = matches!(
-        words[b].as_str(),
+        words[b],
         "said" | "told" | "gesagt" | "gesagte" | "dije" | "dicho" | "dit" | "disse" | "detto"
     ) && words[a..words.len().min(b + 2)].iter().any(|w| {
         matches!(
-            w.as_str(),
+            *w,
             "about" | "regarding" | "uber" | "zum" | "zur" | "sobre" | "del" | "sur" | "sul"
         )
     }) || after(1) == Some("on")
@@ -1728,7 +1734,7 @@ fn described(words: &[String], a: usize, b: usize) -> bool {
     // override verb ("не" reads "he" once look-alike words are folded).
     let verb = [OVERRIDE_VERB, OVERRIDE_VERB_WEAK, OVERRIDE_LAST]
         .iter()
-        .any(|slot| slot_matches(slot, &words[a]));
+        .any(|slot| slot_matches(slot, words[a]));
     let cyrillic = words[a]
         .chars()
         .any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
@@ -1740,15 +1746,16 @@ fn described(words: &[String], a: usize, b: usize) -> bool {
     let not_after = words[a + 1..=b]
         .iter()
         .take(2)
-        .any(|w| matches!(w.as_str(), "nicht" | "niemals" | "pas"));
+        .any(|w| matches!(*w, "nicht" | "niemals" | "pas"));
     let negated = verb && (not_before || not_after);
     reported || scoped || owned || named || negated
 }
 
-fn tokens(s: &str) -> Vec<String> {
+/// The words of a view, borrowed from it.
+fn tokens(s: &str) -> Vec<&str> {
     s.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\''))
         .filter(|w| !w.is_empty())
-        .map(|w| w.trim_matches('\'').to_string())
+        .map(|w| w.trim_matches('\''))
         .collect()
 }
 
@@ -2090,7 +2097,7 @@ mod tests {
                     p.trim_end_matches('*'),
                     if is_prefix(p) { "xyz" } else { "" }
                 );
-                let words = vec!["zzz".to_string(), word.clone()];
+                let words = ["zzz", word.as_str()];
                 let at = first_positions(&words);
                 assert_eq!(at[r], [1], "rule {r} ({}) at {word:?}", rule.id);
                 for (other, positions) in at.iter().enumerate() {
