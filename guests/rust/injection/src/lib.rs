@@ -1518,10 +1518,11 @@ fn slot_matches(slot: Slot, w: &str) -> bool {
 
 /// Every exact word of every rule's first slot, hashed ([`word_hash`]) with
 /// its rule's index and its place in the slot, sorted by hash: finding
-/// where rules may start is one binary search per word of the text. Built at compile time, because a scanner
-/// instance lives for one call and anything built at run time would be
-/// built again for every message (looking each slot word up in a map of the
-/// text's words instead cost about 0.1 ms a message).
+/// where rules may start is one binary search per word of the text. Built
+/// at compile time, because a scanner instance lives for one call and
+/// anything built at run time would be built again for every message
+/// (looking each slot word up in a map of the text's words instead cost
+/// about 0.1 ms a message).
 static FIRST_WORDS: [(u64, u16, u16); FIRST_WORD_COUNT] = first_words();
 
 /// Rules whose first slot holds a prefix (`talimat*`): checked word by word.
@@ -1548,8 +1549,8 @@ const fn word_hash(b: &[u8]) -> u64 {
 }
 
 /// Every exact word of every rule's first slot as (hash, rule, place in the
-/// slot), in rule order: the first `N` in the array, and how many there are in all (so
-/// `N = 0` counts them).
+/// slot), in rule order: the first `N` in the array, and how many there
+/// are in all (so `N = 0` counts them).
 const fn first_words_in_rule_order<const N: usize>() -> ([(u64, u16, u16); N], usize) {
     let mut out = [(0u64, 0u16, 0u16); N];
     let (mut n, mut r) = (0, 0);
