@@ -24,7 +24,7 @@ demo: guests
 test: guests test-guests corpora
     cargo fmt --all -- --check
     cargo test --release -p kennel
-    cargo test --release -p calc -p injection -p textfold -p classifier -p assistant -p web_fetch --features classifier/corpus
+    cargo test --release -p calc -p injection -p textfold -p classifier -p assistant -p web_fetch --features classifier/corpus,classifier/train
     cargo run --release -q -p classifier --features train --bin train -- --short >/dev/null
     cargo run --release -q -p classifier --features train --bin train -- --check guests/rust/classifier/model.bin
     node --test guests/js/
