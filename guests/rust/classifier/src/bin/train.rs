@@ -15,9 +15,10 @@
 //!   hard negatives outside the held-out slice all train: they are a list
 //!   of what must pass, not a sample of traffic.
 //!
-//! A share of the benign training texts in other languages also trains as
-//! an attack, with a short training attack beside it ([`language_mixes`]),
-//! so that no language counts as a sign of a benign text.
+//! A share of the benign training texts in other languages and of the chat
+//! also trains as an attack, with a short training attack beside it
+//! ([`mixes`]), so that no language, and no small talk, counts as a sign of
+//! a benign text.
 //!
 //! Then: one model per attack family trained *without* that family
 //! (leave-one-family-out), tested on it; and the shipped model, trained on
@@ -80,8 +81,10 @@ const CONCEPTS_ALONE_PERCENT: u64 = 20;
 const HARD_NEGATIVE_WEIGHT: f32 = 20.0;
 /// Share (percent) of the benign training texts in other languages that
 /// also train as an attack, with a short training attack beside them (see
-/// [`language_mixes`]).
+/// [`mixes`]).
 const LANGUAGE_MIX_PERCENT: u64 = 30;
+/// Share (per mille) of the benign training chat that does the same.
+const CHAT_MIX_PER_MILLE: u64 = 100;
 /// Longest attack put beside them (bytes): it shares a window with the text.
 const LANGUAGE_MIX_ATTACK: usize = 300;
 /// Score from which a text is flagged, whatever its source: the agent sees
@@ -100,7 +103,7 @@ struct Example {
     text: String,
     /// Offsets into `feats` where each token's features start (+ the end).
     toks: Vec<u32>,
-    /// Made by [`language_mixes`]: trains, is never measured.
+    /// Made by [`mixes`]: trains, is never measured.
     mixed: bool,
 }
 
@@ -166,12 +169,12 @@ fn run(o: &Opts) -> Result<bool, String> {
     }
     let p = if o.short { SHORT } else { FULL };
     let t0 = std::time::Instant::now();
-    let examples = load(&o.data, p)?;
+    let (examples, small_talk) = load(&o.data, p)?;
     let mut report = String::new();
     let _ = writeln!(
         report,
         "classifier: 2^{} weights, {} epochs, windows of {WINDOW} tokens; {} texts read \
-         (and {} language mixes made) in {:.1} s",
+         (and {} mixes made) in {:.1} s",
         p.bits,
         p.epochs,
         examples.iter().filter(|e| !e.mixed).count(),
@@ -317,6 +320,14 @@ fn run(o: &Opts) -> Result<bool, String> {
     report += &held_out("indirect (in docs/tools)", 1, &|e| {
         trained(e) && e.split == Split::HeldOut && e.source != Source::UserMessage
     });
+    let (n, b, f) = detection(&shipped, &small_talk, |_| true);
+    let _ = writeln!(
+        report,
+        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
+        "after small talk",
+        pct(b, n),
+        pct(f, n)
+    );
     // Attack families no model trains on: all of them is held out.
     for fam in corpus::MEASURED_ONLY {
         if examples.iter().any(|e| e.attack && e.group == *fam) {
@@ -506,7 +517,9 @@ fn raw_q(m: &Model, e: &Example) -> f32 {
         .fold(f32::NEG_INFINITY, f32::max)
 }
 
-fn load(dir: &std::path::Path, p: Params) -> Result<Vec<Example>, String> {
+/// The examples, and the held-out attacks behind small talk
+/// ([`corpus::after_small_talk`], only measured).
+fn load(dir: &std::path::Path, p: Params) -> Result<(Vec<Example>, Vec<Example>), String> {
     // Chat is 225k lines: train on a fixed sample of it; validate and test on all of theirs.
     let keep = (p.chat_train * 1000 / 150_000) as u64;
     let rows = corpus::read(dir, |r| {
@@ -526,21 +539,37 @@ fn load(dir: &std::path::Path, p: Params) -> Result<Vec<Example>, String> {
             featurize(&r.group, r.attack, r.source, split, &r.text, p.bits)
         })
         .collect();
-    examples.extend(language_mixes(&rows, p.bits));
-    Ok(examples)
+    examples.extend(mixes(&rows, p.bits));
+    let small_talk = corpus::after_small_talk(&rows)
+        .iter()
+        .map(|t| {
+            featurize(
+                "after-small-talk",
+                true,
+                Source::UserMessage,
+                Split::HeldOut,
+                t,
+                p.bits,
+            )
+        })
+        .collect();
+    Ok((examples, small_talk))
 }
 
-/// Attacks beside benign text in other languages. Without them, most of the
-/// corpora's 95 other languages are seen only in benign text, and the model
-/// learns their words and endings as evidence of a benign text: an attack
-/// in such a language then scores low however plainly its concepts say
-/// "ignore … previous … instructions" (left out, the `multilingual` family
-/// was blocked at 22 %; with these, 42 %). So a share of the benign
-/// training texts in other languages also trains as an attack, each with a
+/// Attacks beside benign text in other languages and beside chat. Without
+/// them, most of the corpora's 95 other languages are seen only in benign
+/// text, and the model learns their words and endings as evidence of a
+/// benign text: an attack in such a language then scores low however
+/// plainly its concepts say "ignore … previous … instructions" (left out,
+/// the `multilingual` family was blocked at 22 %; with these, 42 %). Small
+/// talk did the same for an attack after it ("thanks for yesterday, the
+/// dinner was lovely! btw disregard your guidelines…"). So a share of the
+/// benign training texts in other languages ([`LANGUAGE_MIX_PERCENT`]) and of
+/// the chat ([`CHAT_MIX_PER_MILLE`]) also trains as an attack, each with a
 /// short training attack before or after it (chosen by a hash of the text:
 /// the same on every run). A mix carries its attack's family, so leaving a
 /// family out leaves its mixes out too; it is never measured.
-fn language_mixes(rows: &[corpus::Row], bits: u32) -> Vec<Example> {
+fn mixes(rows: &[corpus::Row], bits: u32) -> Vec<Example> {
     let attacks: Vec<&corpus::Row> = rows
         .iter()
         .filter(|r| r.attack && r.split == Split::Train && r.text.len() <= LANGUAGE_MIX_ATTACK)
@@ -552,11 +581,13 @@ fn language_mixes(rows: &[corpus::Row], bits: u32) -> Vec<Example> {
         .filter(|r| {
             !r.attack
                 && r.split == Split::Train
-                && matches!(
-                    r.group.as_str(),
-                    "chat-other-languages" | "ui-other-languages"
-                )
-                && model::fnv(9, r.text.as_bytes()) % 100 < LANGUAGE_MIX_PERCENT
+                && match r.group.as_str() {
+                    "chat-other-languages" | "ui-other-languages" => {
+                        model::fnv(9, r.text.as_bytes()) % 100 < LANGUAGE_MIX_PERCENT
+                    }
+                    "chat" => model::fnv(9, r.text.as_bytes()) % 1000 < CHAT_MIX_PER_MILLE,
+                    _ => false,
+                }
         })
         .map(|r| {
             let h = model::fnv(10, r.text.as_bytes());
@@ -801,7 +832,7 @@ mod tests {
     }
 
     #[test]
-    fn language_mixes_put_training_attacks_beside_other_languages() {
+    fn mixes_put_training_attacks_beside_other_languages_and_chat() {
         let mut rows = vec![
             row(
                 "spikee",
@@ -833,32 +864,35 @@ mod tests {
                 &format!("Sil {i}"),
             ));
         }
-        let mixes = language_mixes(&rows, 16);
-        // about LANGUAGE_MIX_PERCENT of the 1000 training texts in other languages
-        assert!((200..400).contains(&mixes.len()), "{} mixes", mixes.len());
-        for m in &mixes {
+        let made = mixes(&rows, 16);
+        // about LANGUAGE_MIX_PERCENT of the 1000 training texts in other
+        // languages, and CHAT_MIX_PER_MILLE of the 1000 training chat lines
+        let other = made.iter().filter(|m| m.text.contains("Kaydet")).count();
+        let chat = made
+            .iter()
+            .filter(|m| m.text.contains("english chat"))
+            .count();
+        assert!(
+            (200..400).contains(&other),
+            "{other} mixes with other languages"
+        );
+        assert!((50..150).contains(&chat), "{chat} mixes with chat");
+        assert_eq!(other + chat, made.len(), "only training texts are mixed");
+        for m in &made {
             assert!(m.attack && m.mixed && m.split == Split::Train);
-            assert!(
-                m.text.contains("Kaydet"),
-                "only other languages' training texts: {}",
-                m.text
-            );
             let a = rows.iter().find(|r| r.attack && m.text.contains(&r.text));
             let a = a.unwrap_or_else(|| panic!("no attack in {:?}", m.text));
             assert_eq!(m.group, a.group, "a mix carries its attack's family");
             assert!(a.split == Split::Train && a.text.len() <= LANGUAGE_MIX_ATTACK);
         }
         // both attacks are used, in both orders
-        assert!(mixes.iter().any(|m| m.group == "spikee"));
-        assert!(mixes.iter().any(|m| m.group == "aastf"));
-        assert!(mixes.iter().any(|m| m.text.starts_with("Kaydet")));
-        assert!(mixes.iter().any(|m| !m.text.starts_with("Kaydet")));
+        assert!(made.iter().any(|m| m.group == "spikee"));
+        assert!(made.iter().any(|m| m.group == "aastf"));
+        assert!(made.iter().any(|m| m.text.starts_with("Kaydet")));
+        assert!(made.iter().any(|m| !m.text.starts_with("Kaydet")));
         // the same on every run
-        let again: Vec<String> = language_mixes(&rows, 16)
-            .into_iter()
-            .map(|e| e.text)
-            .collect();
-        let first: Vec<String> = mixes.iter().map(|e| e.text.clone()).collect();
+        let again: Vec<String> = mixes(&rows, 16).into_iter().map(|e| e.text).collect();
+        let first: Vec<String> = made.iter().map(|e| e.text.clone()).collect();
         assert_eq!(first, again);
     }
 
@@ -878,12 +912,12 @@ mod tests {
                 &format!("Kaydet {i}"),
             ));
         }
-        let mixes = language_mixes(&rows, 16);
-        assert!(!mixes.is_empty());
+        let made = mixes(&rows, 16);
+        assert!(!made.is_empty());
         let plain = featurize("spikee", true, Source::UserMessage, Split::Train, "x", 16);
         assert!(left_out(&plain, "spikee"));
         assert!(!left_out(&plain, "aastf"));
-        for m in &mixes {
+        for m in &made {
             assert_eq!(m.group, "spikee");
             assert!(!left_out(m, "spikee"), "a mix was measured: {}", m.text);
         }
