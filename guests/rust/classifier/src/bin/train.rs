@@ -86,7 +86,7 @@ const LANGUAGE_MIX_PERCENT: u64 = 30;
 /// Share (per mille) of the benign training chat that does the same.
 const CHAT_MIX_PER_MILLE: u64 = 100;
 /// Longest attack put beside them (bytes): it shares a window with the text.
-const LANGUAGE_MIX_ATTACK: usize = 300;
+const MIX_ATTACK: usize = 300;
 /// Score from which a text is flagged, whatever its source: the agent sees
 /// the flag, and a route's `scan_thresholds` can move the block threshold
 /// anywhere from here up (the host sees only findings the guest reports).
@@ -572,7 +572,7 @@ fn load(dir: &std::path::Path, p: Params) -> Result<(Vec<Example>, Vec<Example>)
 fn mixes(rows: &[corpus::Row], bits: u32) -> Vec<Example> {
     let attacks: Vec<&corpus::Row> = rows
         .iter()
-        .filter(|r| r.attack && r.split == Split::Train && r.text.len() <= LANGUAGE_MIX_ATTACK)
+        .filter(|r| r.attack && r.split == Split::Train && r.text.len() <= MIX_ATTACK)
         .collect();
     if attacks.is_empty() {
         return Vec::new();
@@ -693,7 +693,7 @@ fn fit(ex: &[Example], idx: &[usize], p: Params, seed: u64) -> (Vec<f32>, f32) {
             // Benign third-party text is rare in the corpora and looks like the
             // places injections hide: it counts more.
             let weight = match (e.attack, e.source) {
-                // it balances the languages; it adds no attack
+                // it balances the words around an attack; it adds no attack
                 (true, _) if e.mixed => 1.0,
                 (true, _) => pos_weight,
                 (false, Source::ToolOutput) => THIRD_PARTY_WEIGHT,
@@ -741,7 +741,7 @@ fn fit(ex: &[Example], idx: &[usize], p: Params, seed: u64) -> (Vec<f32>, f32) {
 
 /// Whether `e` is one of the attacks a model left without `family` is
 /// measured on: the family's own texts outside the held-out slice (not the
-/// language mixes made with them).
+/// mixes made with them).
 fn left_out(e: &Example, family: &str) -> bool {
     e.attack && !e.mixed && e.group == family && e.split != Split::HeldOut
 }
@@ -883,7 +883,7 @@ mod tests {
             let a = rows.iter().find(|r| r.attack && m.text.contains(&r.text));
             let a = a.unwrap_or_else(|| panic!("no attack in {:?}", m.text));
             assert_eq!(m.group, a.group, "a mix carries its attack's family");
-            assert!(a.split == Split::Train && a.text.len() <= LANGUAGE_MIX_ATTACK);
+            assert!(a.split == Split::Train && a.text.len() <= MIX_ATTACK);
         }
         // both attacks are used, in both orders
         assert!(made.iter().any(|m| m.group == "spikee"));
