@@ -166,7 +166,7 @@ fn model_source_user() -> classifier::model::Source {
 
 /// Bounds (the measured held-out numbers in REPORT.txt, rounded down a little).
 /// Detection over all attacks is 94.9 %; deepteam's family (worked red-team
-/// examples, many of them short questions for secrets) is blocked at 80 %.
+/// examples, many of them short questions for secrets) is blocked at 76 %.
 const MIN_DETECTION: f64 = 0.90;
 /// Indirect injections (in documents and tool output) are 93.3 % today (97
 /// of 104; 89.4 % before the mixes trained); the issue asks for 85 %.
