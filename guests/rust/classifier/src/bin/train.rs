@@ -300,13 +300,15 @@ fn run(o: &Opts) -> Result<bool, String> {
         "{:<22} {:>6} {:>9} {:>9}",
         "attack family", "texts", "blocked", "flagged+"
     );
-    let held_out = |label: &str, decimals: usize, pick: &dyn Fn(&Example) -> bool| {
-        let (n, b, f) = detection(&shipped, &examples, |e| pick(e));
+    let line = |label: &str, decimals: usize, (n, b, f): (usize, usize, usize)| {
         format!(
             "{label:<22} {n:>6} {:>8.decimals$}% {:>8.decimals$}%\n",
             pct(b, n),
             pct(f, n)
         )
+    };
+    let held_out = |label: &str, decimals: usize, pick: &dyn Fn(&Example) -> bool| {
+        line(label, decimals, detection(&shipped, &examples, |e| pick(e)))
     };
     for fam in &families {
         report += &held_out(fam, 1, &|e| {
@@ -320,13 +322,10 @@ fn run(o: &Opts) -> Result<bool, String> {
     report += &held_out("indirect (in docs/tools)", 1, &|e| {
         trained(e) && e.split == Split::HeldOut && e.source != Source::UserMessage
     });
-    let (n, b, f) = detection(&shipped, &small_talk, |_| true);
-    let _ = writeln!(
-        report,
-        "{:<22} {n:>6} {:>8.1}% {:>8.1}%",
+    report += &line(
         "after small talk",
-        pct(b, n),
-        pct(f, n)
+        1,
+        detection(&shipped, &small_talk, |_| true),
     );
     // Attack families no model trains on: all of them is held out.
     for fam in corpus::MEASURED_ONLY {
