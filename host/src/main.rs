@@ -640,7 +640,7 @@ async fn scan(
     opts: ScanOpts,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ExitCode> {
-    use std::io::BufRead;
+    use std::io::{BufRead, Write as _};
     let paths = common.paths();
     let config = app::load_config(&paths, env)?;
     let (runtime, _) = app::load_runtime(&paths, env)?;
@@ -685,6 +685,7 @@ async fn scan(
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let mut summary = kennel::scan::Summary::default();
+    let mut out = std::io::stdout().lock();
     for (i, line) in reader.split(b'\n').enumerate() {
         let mut bytes = line.context("cannot read the input")?;
         if bytes.last() == Some(&b'\r') {
@@ -709,16 +710,31 @@ async fn scan(
         };
         let judged = kennel::scan::judge(&runtime, &route, &input).await;
         summary.add(input.label, &judged);
-        if opts.json {
-            println!("{}", judged.to_json());
+        let written = if opts.json {
+            writeln!(out, "{}", judged.to_json())
         } else if !opts.summary {
-            println!("{}", judged.to_line(&input.text));
+            writeln!(out, "{}", judged.to_line(&input.text))
+        } else {
+            Ok(())
+        };
+        if reader_gone(written)? {
+            return Ok(ExitCode::SUCCESS);
         }
     }
     if opts.summary {
-        print!("{}", summary.report());
+        reader_gone(write!(out, "{}", summary.report()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the reader of our output has gone (`kennel scan … | head`): the
+/// run ends quietly, as a Unix filter does; any other write error is one.
+fn reader_gone(written: std::io::Result<()>) -> Result<bool> {
+    match written {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
+        Err(e) => Err(e).context("cannot write the output"),
+    }
 }
 
 async fn call(
