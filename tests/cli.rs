@@ -702,6 +702,20 @@ fn scan_stops_quietly_when_its_reader_goes_away() {
     assert!(!errs.contains("panicked"), "{errs}");
 }
 
+/// The classifier guest, its model embedded, stays within the issue's
+/// budget of 5 MiB (the model alone is 4 MiB: 2^22 one-byte weights).
+#[test]
+fn the_classifier_guest_is_at_most_5_mib() {
+    let size = std::fs::metadata(common::dist("classifier"))
+        .expect("classifier.wasm")
+        .len();
+    assert!(size <= 5 * 1024 * 1024, "classifier.wasm is {size} bytes");
+    assert!(
+        size > 4 * 1024 * 1024,
+        "the model is not embedded: {size} bytes"
+    );
+}
+
 /// A long attachment (4 MB, as large as a text file the host fetches may
 /// be) is judged, not failed for memory: benign it passes, with an
 /// instruction at its end it is blocked.

@@ -425,6 +425,15 @@ def django_translations(t) -> list:
     return translations(files)
 
 
+def wagtail_translations(t) -> list:
+    """Wagtail's messages (a CMS's editor interface: pages, images,
+    workflows, permissions) in its 60 other languages: interface text in
+    other languages beside Django's, so that no one project's phrasing stands
+    for "benign text in another language"."""
+    z = wheel(t, "wagtail-")
+    return translations((n, z.read(n)) for n in sorted(z.namelist()) if is_catalogue(n))
+
+
 def sphinx_translations(t) -> list:
     """Sphinx's messages in its 51 other languages: interface text no model
     trains on (measured only), to check that the classifier does not take a
@@ -689,6 +698,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("chat", "oubliette-shield", "user-message", x) for x in oubliette_benign(t)]
     clean += [("chat-other-languages", "chatterbot-corpus-other", "user-message", x) for x in chatterbot_other_languages(t)]
     clean += [("ui-other-languages", "django-po", "user-message", x) for x in django_translations(t)]
+    clean += [("ui-other-languages", "wagtail-po", "user-message", x) for x in wagtail_translations(t)]
     clean += [("ui-other-languages-sphinx", "sphinx-po", "user-message", x) for x in sphinx_translations(t)]
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]

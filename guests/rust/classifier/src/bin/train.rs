@@ -55,7 +55,7 @@ struct Params {
 }
 
 const FULL: Params = Params {
-    bits: 20,
+    bits: 22,
     epochs: 10,
     chat_train: 40_000,
     lr: 0.2,
@@ -82,7 +82,7 @@ const HARD_NEGATIVE_WEIGHT: f32 = 20.0;
 /// Share (percent) of the benign training texts in other languages that
 /// also train as an attack, with a short training attack beside them (see
 /// [`mixes`]).
-const LANGUAGE_MIX_PERCENT: u64 = 30;
+const LANGUAGE_MIX_PERCENT: u64 = 17;
 /// Share (per mille) of the benign training chat that does the same.
 const CHAT_MIX_PER_MILLE: u64 = 100;
 /// Longest attack put beside them (bytes): it shares a window with the text.
@@ -871,11 +871,13 @@ mod tests {
             .iter()
             .filter(|m| m.text.contains("english chat"))
             .count();
+        // (a hash picks them: within 5 points of the share)
+        let near = |n: usize, per_mille: u64| n.abs_diff(per_mille as usize) <= 50;
         assert!(
-            (200..400).contains(&other),
+            near(other, LANGUAGE_MIX_PERCENT * 10),
             "{other} mixes with other languages"
         );
-        assert!((50..150).contains(&chat), "{chat} mixes with chat");
+        assert!(near(chat, CHAT_MIX_PER_MILLE), "{chat} mixes with chat");
         assert_eq!(other + chat, made.len(), "only training texts are mixed");
         for m in &made {
             assert!(m.attack && m.mixed && m.split == Split::Train);
