@@ -65,7 +65,7 @@ pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
 pub const DEEPSET: &str = "deepset";
 
 /// The benign kind of Sphinx's messages in other languages (interface text
-/// like Django's, which trains, from another project).
+/// like Django's and Wagtail's, which train, from a third project).
 pub const UNSEEN_UI: &str = "ui-other-languages-sphinx";
 
 /// Whether `group` is only measured (see [`MEASURED_ONLY`]).
