@@ -685,17 +685,16 @@ fn scan_stops_quietly_when_its_reader_goes_away() {
     } // the reader goes away here
     let err = child.stderr.take().expect("stderr");
     let errs = std::thread::spawn(move || std::io::read_to_string(err).unwrap_or_default());
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("kennel scan did not stop after its reader went away");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut status = None;
+    common::wait_until(
+        Duration::from_secs(60),
+        "kennel scan to stop after its reader went away",
+        || {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        },
+    );
+    let status = status.expect("exited");
     let errs = errs.join().unwrap_or_default();
     assert!(first.starts_with("BLOCK injection"), "{first}");
     assert!(status.success(), "{status:?}\n{errs}");
