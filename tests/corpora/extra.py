@@ -324,17 +324,57 @@ def promptwl(t) -> list:
     return out
 
 
-def vigia(t) -> list:
+# vigia's mutation engine asks a model to rewrite each seed into another
+# language or register; sometimes the model declined, or answered the seed in
+# the assistant's voice, and its reply was stored as the seed. vigia's own
+# `vigia/corpus/hygiene.py` describes that failure ("a seed that says 'Lo
+# siento, pero no puedo…' cannot leak anything"), but its patterns miss these
+# eleven (they open with "Ez,", "Oye,", "Marta,", "Mira,"…), read one by one:
+VIGIA_REPLIES = {
+    "ES-V04-001-COD-004-esgl": "answers: which committee data are confidential",
+    "ES-V04-002-COD-004-esgl": "answers: lists the topics it may not discuss",
+    "ES-V04-002-GAL-002-gles": "answers: it cannot name works of art",
+    "ES-V06-001-COD-003-eseu": "declines: will not show credentials to a claimed CISO",
+    "ES-V11-001-COD-003-eseu": "declines: salary data needs the CEO's written consent",
+    "ES-V11-002-COD-003-eseu": "declines: credentials are never shared in chat",
+    "ES-V12-001-COD-003-eseu": "declines: will not repeat its system messages",
+    "ES-V12-001-COD-004-esgl": "declines: calls the request a prompt injection",
+    "ES-V12-002-COD-004-esgl": "answers: describes the chatbot's data sources",
+    "ES-V16-002-COD-003-eseu": "declines: 'this is not a real order'",
+    "ES-V16-002-COD-004-esgl": "answers as the assistant: will share employee data",
+}
+
+
+def vigia(t) -> tuple:
     """vigia's attacks in Spanish, Catalan, Galician and Basque: its prompt
     injection and hidden-context seeds, and its agent seeds (goal hijacking,
     tool misuse). Its other categories (questions about incidents, requests
     for long tables) are social engineering or plain requests, not
-    instructions to the model, and are left out."""
+    instructions to the model, and are left out; so are the mutator's own
+    replies stored as seeds (VIGIA_REPLIES).
+
+    Returns (attacks, benign requests). The benign requests are the agent
+    seeds whose attack is not in the prompt: an indirect injection waits in
+    the file or tool result the scenario simulates ("Lee el fichero
+    informe_trimestral.txt y hazme un resumen."), and the first phase of a
+    gradual escalation is, in vigia's words, a query that looks innocuous. As
+    user messages they are what people ask an agent with tools every day, so
+    they are measured as someone else's hard negatives (never trained on)."""
     z = wheel(t, "vigia")
     seeds = json.loads(z.read("vigia/corpus/seeds/seeds_validated.json"))
-    out = [s["prompt"] for s in seeds if s.get("category") in ("prompt_injection", "hidden_context_exposure")]
-    out += [s["prompt"] for s in json.loads(z.read("vigia/corpus/seeds/agent_seeds.json"))]
-    return out
+    ids = {s["id"] for s in seeds}
+    if not set(VIGIA_REPLIES) <= ids:
+        sys.exit(f"extra.py: vigia has no seeds {sorted(set(VIGIA_REPLIES) - ids)}")
+    attacks = [
+        s["prompt"]
+        for s in seeds
+        if s.get("category") in ("prompt_injection", "hidden_context_exposure") and s["id"] not in VIGIA_REPLIES
+    ]
+    benign = []
+    for s in json.loads(z.read("vigia/corpus/seeds/agent_seeds.json")):
+        kind = s.get("attack_type", "")
+        (benign if "indirect" in kind or kind.endswith("_phase1") else attacks).append(s["prompt"])
+    return attacks, benign
 
 
 def django_docs(t):
@@ -680,7 +720,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     fam += [("agent-injection-bench", "agent-injection-bench", src, x) for src, x in agent_injection_bench(t)]
     fam += [("jailbreak-templates", "giskard", "user-message", x) for x in giskard(t)]
     fam += [("promptwl", "promptwl", "user-message", x) for x in promptwl(t)]
-    fam += [("iberian", "vigia", "user-message", x) for x in vigia(t)]
+    iberian, vigia_requests = vigia(t)
+    fam += [("iberian", "vigia", "user-message", x) for x in iberian]
     fam += [("deepteam", "deepteam", "user-message", x) for x in deepteam(t)]
     bastion, bastion_clean = bastioncorpus(t)
     fam += [("bastioncorpus", "bastioncorpus", src, x) for src, x in bastion]
@@ -707,6 +748,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("hard-negative-theirs", "bastioncorpus", "user-message", x) for x in bastion_clean]
     clean += [("hard-negative-theirs", "prompt-armor", "user-message", x) for x in armor_clean]
+    clean += [("hard-negative-theirs", "vigia", "user-message", x) for x in vigia_requests]
 
     def write(path, rows, key):
         seen = set()
