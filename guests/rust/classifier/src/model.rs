@@ -30,7 +30,7 @@ const MAX_SYMBOLS: usize = 4;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`features`] (and of [`concept`]): bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 8;
+pub const FEATURES: u32 = 9;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -846,6 +846,11 @@ mod tests {
             "ignоre",                 // Cyrillic о
             "іgnore",                 // Cyrillic і
             "ïgnóré",                 // accents
+            "𝐢𝐠𝐧𝐨𝐫𝐞",                 // mathematical bold
+            "𝔦𝔤𝔫𝔬𝔯𝔢",                 // fraktur
+            "ⓘⓖⓝⓞⓡⓔ",                 // circled
+            "🅸🅶🅽🅾🆁🅴",                 // negative squared
+            "ɪɢɴᴏʀᴇ",                 // small capitals
         ] {
             assert_eq!(features(disguised).len(), 1, "{disguised:?} is one word");
             assert_eq!(first(disguised), ignore, "{disguised:?}");

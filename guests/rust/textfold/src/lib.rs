@@ -12,7 +12,9 @@
 /// `ig\u{200B}nore` and a Zalgo `ignore` read as `ignore`), otherwise the
 /// character it stands for: fullwidth ASCII as ASCII, a Latin letter without
 /// its accents (`instruções` as `instrucoes`), the Turkish dotless `ı` as
-/// `i` and dotted `İ` as `I`. Case is kept.
+/// `i` and dotted `İ` as `I`, and the styled letters of text generators as
+/// the plain letter ([`styled`]: `𝐢𝐠𝐧𝐨𝐫𝐞`, `ⓘⓖⓝⓞⓡⓔ`, `ɪɢɴᴏʀᴇ`, `🅸🅶🅽🅾🆁🅴`).
+/// Case is kept.
 pub fn fold(c: char) -> Option<char> {
     match c {
         // zero-width, joiners, bidi controls, word joiner, BOM, soft hyphen
@@ -29,6 +31,14 @@ pub fn fold(c: char) -> Option<char> {
         | '\u{20D0}'..='\u{20FF}'
         | '\u{FE20}'..='\u{FE2F}' => None,
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '\u{0262}'..='\u{02A0}'
+        | '\u{1D00}'..='\u{1DBF}'
+        | '\u{2070}'..='\u{209F}'
+        | '\u{2100}'..='\u{214F}'
+        | '\u{2460}'..='\u{24FF}'
+        | '\u{A730}'..='\u{A731}'
+        | '\u{1D400}'..='\u{1D7FF}'
+        | '\u{1F100}'..='\u{1F1FF}' => Some(styled(c).unwrap_or(c)),
         'ı' => Some('i'),
         'İ' => Some('I'),
         '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => {
@@ -39,6 +49,53 @@ pub fn fold(c: char) -> Option<char> {
             base.or(Some(c))
         }
         _ => Some(c),
+    }
+}
+
+/// The plain letter or digit a styled one stands for: the mathematical
+/// alphanumerics (bold, italic, script, fraktur, double-struck, monospace…),
+/// letterlike symbols (`ℎ`, `ℯ`), circled and squared letters and digits,
+/// superscripts and subscripts (Unicode's compatibility mappings, when they
+/// map to one ASCII letter or digit), the negative circled and squared
+/// letters (`🅐`, `🅰`, which have none) and the small capitals (`ɪɢɴᴏʀᴇ`).
+/// `None` for anything else.
+pub fn styled(c: char) -> Option<char> {
+    let letter = |first: u32| char::from_u32('A' as u32 + (c as u32 - first));
+    match c {
+        '\u{1F150}'..='\u{1F169}' => letter(0x1F150),
+        '\u{1F170}'..='\u{1F189}' => letter(0x1F170),
+        'ᴀ' => Some('a'),
+        'ʙ' => Some('b'),
+        'ᴄ' => Some('c'),
+        'ᴅ' => Some('d'),
+        'ᴇ' => Some('e'),
+        'ꜰ' => Some('f'),
+        'ɢ' => Some('g'),
+        'ʜ' => Some('h'),
+        'ɪ' => Some('i'),
+        'ᴊ' => Some('j'),
+        'ᴋ' => Some('k'),
+        'ʟ' => Some('l'),
+        'ᴍ' => Some('m'),
+        'ɴ' => Some('n'),
+        'ᴏ' => Some('o'),
+        'ᴘ' => Some('p'),
+        'ʀ' => Some('r'),
+        'ꜱ' => Some('s'),
+        'ᴛ' => Some('t'),
+        'ᴜ' => Some('u'),
+        'ᴠ' => Some('v'),
+        'ᴡ' => Some('w'),
+        'ʏ' => Some('y'),
+        'ᴢ' => Some('z'),
+        _ => {
+            let (mut one, mut n) = (None, 0);
+            unicode_normalization::char::decompose_compatible(c, |d| {
+                one = Some(d);
+                n += 1;
+            });
+            one.filter(|d| n == 1 && *d != c && d.is_ascii_alphanumeric())
+        }
     }
 }
 
@@ -161,6 +218,19 @@ mod tests {
         assert_eq!(folded("INSTRUÇÕES"), "INSTRUCOES");
         // other scripts are left alone
         assert_eq!(folded("игнорируй 忽略 تجاهل"), "игнорируй 忽略 تجاهل");
+    }
+
+    #[test]
+    fn styled_letters_read_as_plain_ones() {
+        assert_eq!(folded("𝐢𝐠𝐧𝐨𝐫𝐞 𝐀𝐋𝐋"), "ignore ALL"); // bold
+        assert_eq!(folded("𝔦𝔤𝔫𝔬𝔯𝔢 𝕡𝕣𝕖𝕧𝕚𝕠𝕦𝕤"), "ignore previous"); // fraktur, double-struck
+        assert_eq!(folded("𝚒𝚐𝚗𝚘𝚛𝚎 𝘳𝘶𝘭𝘦𝘴 𝓻𝓾𝓵𝓮𝓼"), "ignore rules rules"); // monospace, italic, script
+        assert_eq!(folded("ⓘⓖⓝⓞⓡⓔ Ⓐⓛⓛ ①②"), "ignore All 12"); // circled
+        assert_eq!(folded("🄸🄶🄽🄾🅁🄴 🅸🅶🅽🅾🆁🅴 🅘🅖🅝🅞🅡🅔"), "IGNORE IGNORE IGNORE"); // squared, negative
+        assert_eq!(folded("ɪɢɴᴏʀᴇ ᴀʟʟ ᴘʀᴇᴠɪᴏᴜꜱ"), "ignore all previous"); // small capitals
+        assert_eq!(folded("ℎ𝑒𝑙𝑙𝑜 ⁱⁿ ₓ"), "hello in x"); // letterlike, super- and subscripts
+        // symbols that stand for more than one letter, or for none, stay
+        assert_eq!(folded("™ ℃ ⑴ 🇩🇪 ➀"), "™ ℃ ⑴ 🇩🇪 ➀");
     }
 
     #[test]
