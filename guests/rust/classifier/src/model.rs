@@ -30,7 +30,7 @@ const MAX_SYMBOLS: usize = 4;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`features`] (and of [`concept`]): bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 9;
+pub const FEATURES: u32 = 10;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -838,9 +838,9 @@ mod tests {
         let ignore = first("ignore");
         for disguised in [
             "IGNORE",
-            "ıgnore",                 // Turkish dotless i
-            "İGNORE",                 // Turkish dotted capital I
-            "ig\u{200B}no\u{200D}re", // zero-width space and joiner
+            "ıgnore",                                                 // Turkish dotless i
+            "İGNORE",                                                 // Turkish dotted capital I
+            "ig\u{200B}no\u{200D}re",                                 // zero-width space and joiner
             "i\u{0336}g\u{0336}nore", // combining strike-through (Zalgo)
             "ｉｇｎｏｒｅ",           // fullwidth
             "ignоre",                 // Cyrillic о
@@ -851,6 +851,7 @@ mod tests {
             "ⓘⓖⓝⓞⓡⓔ",                 // circled
             "🅸🅶🅽🅾🆁🅴",                 // negative squared
             "ɪɢɴᴏʀᴇ",                 // small capitals
+            "\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}", // Unicode tags
         ] {
             assert_eq!(features(disguised).len(), 1, "{disguised:?} is one word");
             assert_eq!(first(disguised), ignore, "{disguised:?}");

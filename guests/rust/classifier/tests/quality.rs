@@ -214,7 +214,7 @@ const MAX_TOOL_OUTPUT_BLOCKED: usize = 1;
 /// — English and German goal hijacking, its labels counting persona
 /// requests as injections, 34.7 % (31.7 % with 2^20 weights, 27.9 % before
 /// the mixes trained); Gandalf's attempts 87.9 %; the SaTML CTF's
-/// secret-extraction chats 76.5 %; LLMail-Inject's e-mails 64.8 %;
+/// secret-extraction chats 76.5 %; LLMail-Inject's e-mails 65.2 %;
 /// aicu-scanner's extraction dressed as ordinary work 79.8 %).
 const MIN_UNSEEN: [(&str, f64); 5] = [
     (corpus::DEEPSET, 0.32),

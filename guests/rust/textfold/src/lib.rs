@@ -8,9 +8,10 @@
 //! another script.
 
 /// What a character counts as: `None` for what a reader does not see
-/// (zero-width characters, bidi controls, soft hyphens, combining marks, so
-/// `ig\u{200B}nore` and a Zalgo `ignore` read as `ignore`), otherwise the
-/// character it stands for: fullwidth ASCII as ASCII, a Latin letter without
+/// (zero-width characters, bidi controls, soft hyphens, combining marks,
+/// variation selectors, so `ig\u{200B}nore` and a Zalgo `ignore` read as
+/// `ignore`), otherwise the character it stands for: an invisible Unicode
+/// tag as the ASCII character it encodes, fullwidth ASCII as ASCII, a Latin letter without
 /// its accents (`instruções` as `instrucoes`), the Turkish dotless `ı` as
 /// `i` and dotted `İ` as `I`, and the styled letters of text generators as
 /// the plain letter ([`styled`]: `𝐢𝐠𝐧𝐨𝐫𝐞`, `ⓘⓖⓝⓞⓡⓔ`, `ɪɢɴᴏʀᴇ`, `🅸🅶🅽🅾🆁🅴`).
@@ -24,6 +25,11 @@ pub fn fold(c: char) -> Option<char> {
         | '\u{2066}'..='\u{2069}'
         | '\u{FEFF}'
         | '\u{00AD}' => None,
+        // Unicode tags spell ASCII that no one sees but a model may read
+        // ("ASCII smuggling"): read them as the letters they encode
+        '\u{E0020}'..='\u{E007E}' => char::from_u32(c as u32 - 0xE0000),
+        // the other tags and the variation selectors are invisible
+        '\u{E0000}'..='\u{E007F}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' => None,
         // combining marks of Latin, Greek and Cyrillic text
         '\u{0300}'..='\u{036F}'
         | '\u{1AB0}'..='\u{1AFF}'
@@ -229,6 +235,16 @@ mod tests {
         assert_eq!(folded("🄸🄶🄽🄾🅁🄴 🅸🅶🅽🅾🆁🅴 🅘🅖🅝🅞🅡🅔"), "IGNORE IGNORE IGNORE"); // squared, negative
         assert_eq!(folded("ɪɢɴᴏʀᴇ ᴀʟʟ ᴘʀᴇᴠɪᴏᴜꜱ"), "ignore all previous"); // small capitals
         assert_eq!(folded("ℎ𝑒𝑙𝑙𝑜 ⁱⁿ ₓ"), "hello in x"); // letterlike, super- and subscripts
+        // text hidden in Unicode tags is read; the tag delimiters are not
+        let tags: String = "ignore all"
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
+            .collect();
+        assert_eq!(
+            folded(&format!("Hi!\u{E0001}{tags}\u{E007F}")),
+            "Hi!ignore all"
+        );
+        assert_eq!(folded("ig\u{FE0F}nore"), "ignore");
         // symbols that stand for more than one letter, or for none, stay
         assert_eq!(folded("™ ℃ ⑴ 🇩🇪 ➀"), "™ ℃ ⑴ 🇩🇪 ➀");
     }
