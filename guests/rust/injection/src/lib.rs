@@ -1971,7 +1971,7 @@ fn joined(s: &str) -> Option<String> {
             prev = c;
         }
         // (a word of four letters at least: `a_b` is no disguised `ab`)
-        if word.len() >= 4 && rule_word(&word) {
+        if word.chars().count() >= 4 && rule_word(&word) {
             let at = start + (core.as_ptr() as usize - chunk.as_ptr() as usize);
             let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
             o.push_str(&s[copied..at]);
@@ -2002,7 +2002,7 @@ fn planted_marks(s: &str) -> Vec<usize> {
         let b = s.as_bytes();
         return (1..b.len().saturating_sub(1))
             .filter(|&i| {
-                matches!(b[i], b'-' | b'.' | b'*' | b'_' | b'~' | b'|' | b'+' | b'^')
+                is_mark(char::from(b[i]))
                     && b[i - 1].is_ascii_alphabetic()
                     && b[i + 1].is_ascii_alphabetic()
             })
