@@ -1,8 +1,9 @@
 //! `textfold`: undoes the disguises attackers put on words, for the scanner
 //! guests (`injection`, `classifier`) to read the word that was meant.
 //!
-//! Owns the character tables: what is invisible, what a fullwidth or accented
-//! letter stands for, which Cyrillic and Greek letters pass for Latin ones.
+//! Owns the character tables: what is invisible, what a fullwidth, accented
+//! or styled letter (or an invisible Unicode tag) stands for, which Cyrillic
+//! and Greek letters pass for Latin ones.
 //! Pure functions of their input; must not decide whether a text is an
 //! attack (that is each scanner's job) or change words written wholly in
 //! another script.
@@ -11,11 +12,11 @@
 /// (zero-width characters, bidi controls, soft hyphens, combining marks,
 /// variation selectors, so `ig\u{200B}nore` and a Zalgo `ignore` read as
 /// `ignore`), otherwise the character it stands for: an invisible Unicode
-/// tag as the ASCII character it encodes, fullwidth ASCII as ASCII, a Latin letter without
-/// its accents (`instruções` as `instrucoes`), the Turkish dotless `ı` as
-/// `i` and dotted `İ` as `I`, and the styled letters of text generators as
-/// the plain letter ([`styled`]: `𝐢𝐠𝐧𝐨𝐫𝐞`, `ⓘⓖⓝⓞⓡⓔ`, `ɪɢɴᴏʀᴇ`, `🅸🅶🅽🅾🆁🅴`).
-/// Case is kept.
+/// tag as the ASCII character it encodes, fullwidth ASCII as ASCII, a Latin
+/// letter without its accents (`instruções` as `instrucoes`), the Turkish
+/// dotless `ı` as `i` and dotted `İ` as `I`, and the styled letters of text
+/// generators as the plain letter ([`styled`]: `𝐢𝐠𝐧𝐨𝐫𝐞`, `ⓘⓖⓝⓞⓡⓔ`,
+/// `ɪɢɴᴏʀᴇ`, `🅸🅶🅽🅾🆁🅴`). Case is kept.
 pub fn fold(c: char) -> Option<char> {
     match c {
         // zero-width, joiners, bidi controls, word joiner, BOM, soft hyphen
