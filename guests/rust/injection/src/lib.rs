@@ -2036,10 +2036,9 @@ fn rule_word(w: &str) -> bool {
 /// break one up (`ig\u{200B}nore`, which the plain view reads). `None` when
 /// the text has none.
 fn invisible_as_spaces(text: &str) -> Option<String> {
-    let invisible = |c: char| matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}');
-    text.contains(invisible).then(|| {
+    text.contains(textfold::zero_width).then(|| {
         text.chars()
-            .map(|c| if invisible(c) { ' ' } else { c })
+            .map(|c| if textfold::zero_width(c) { ' ' } else { c })
             .collect()
     })
 }

@@ -19,12 +19,12 @@
 /// `ɪɢɴᴏʀᴇ`, `🅸🅶🅽🅾🆁🅴`). Case is kept.
 pub fn fold(c: char) -> Option<char> {
     match c {
-        // zero-width, joiners, bidi controls, word joiner, BOM, soft hyphen
-        '\u{200B}'..='\u{200F}'
+        c if zero_width(c) => None,
+        // marks, bidi controls, invisible operators, soft hyphen
+        '\u{200E}'..='\u{200F}'
         | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}'
+        | '\u{2061}'..='\u{2064}'
         | '\u{2066}'..='\u{2069}'
-        | '\u{FEFF}'
         | '\u{00AD}' => None,
         // Unicode tags spell ASCII that no one sees but a model may read
         // ("ASCII smuggling"): read them as the letters they encode
@@ -57,6 +57,14 @@ pub fn fold(c: char) -> Option<char> {
         }
         _ => Some(c),
     }
+}
+
+/// The zero-width characters that can stand between words unseen (zero-width
+/// space, non-joiner and joiner, word joiner, BOM): [`fold`] drops them, so
+/// they break no word up; a reader that also wants the words they join
+/// apart reads them as spaces.
+pub fn zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
 /// The plain letter or digit a styled one stands for: the mathematical
