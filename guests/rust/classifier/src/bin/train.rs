@@ -5,7 +5,8 @@
 //! per family and benign kind, for `kennel scan --summary` (`just scanner-report`).
 //!
 //! Reads `families.jsonl` (attacks by source family) and `clean.jsonl`
-//! (benign chat, documents, tool output, hard negatives) written by
+//! (benign chat, requests to an agent, documents, tool output, hard
+//! negatives) written by
 //! `tests/corpora/fetch.py`. Splits every text by a hash of its bytes (so the
 //! split never depends on order or on other rows):
 //! * 15 % **final held-out**: never used to train or to choose anything;
@@ -30,7 +31,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use classifier::corpus::{self, Split, THEIR_HARD_NEGATIVES, UNSEEN_UI};
+use classifier::corpus::{self, AGENT_REQUESTS, Split, THEIR_HARD_NEGATIVES, UNSEEN_UI};
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
 struct Opts {
@@ -349,6 +350,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "tool-output",
         "tool-output-twin",
         "hard-negative",
+        AGENT_REQUESTS,
         THEIR_HARD_NEGATIVES,
     ] {
         report += &held_out(kind, 3, &|e| {
@@ -377,6 +379,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             "document",
             "tool-output",
             "hard-negative",
+            AGENT_REQUESTS,
             THEIR_HARD_NEGATIVES,
         ] {
             let mut top: Vec<(u32, &str)> = examples
@@ -611,7 +614,7 @@ fn featurize(
     text: &str,
     bits: u32,
 ) -> Example {
-    let f = model::features(text);
+    let f = model::features(text, source.third_party());
     Example {
         group: group.to_string(),
         attack,
@@ -802,6 +805,7 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     // is too little benign tool output alone to set one.
     let chat = val(&[
         "chat",
+        AGENT_REQUESTS,
         "chat-other-languages",
         "ui-other-languages",
         "hard-negative",
