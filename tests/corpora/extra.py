@@ -4,6 +4,8 @@ Called by fetch.py with the directory of downloaded packages. Writes
 
   families.jsonl  attacks: {"family", "corpus", "source", "text"}
   clean.jsonl     benign:  {"kind", "corpus", "source", "text"}
+  evasions.jsonl  casefold-fuzz's disguises of the attacks (measured only):
+                  {"family", "original", "technique", "note", "text"}
 
 A *family* is everything that came from one origin (one package, one
 collection of templates): leave-one-family-out evaluation trains without a
@@ -58,6 +60,34 @@ def yaml_module(t: pathlib.Path):
 
             return yaml
     sys.exit("extra.py: the PyYAML wheel was not downloaded")
+
+
+def evasions(t: pathlib.Path, fam: list) -> list:
+    """casefold-fuzz's evasion variants of every attack sent as a user
+    message (20–300 characters): the attack in other cases, with its letters
+    swapped for look-alikes of other scripts, interleaved with invisible
+    characters, in leetspeak, and spelt out letter by letter. Only the
+    variants that disguise the whole text, not its single-letter swaps. No
+    model trains on them: the quality test measures them on the attacks of
+    the held-out slice."""
+    for p in sorted(t.glob("*.whl")):
+        if p.name.lower().startswith("casefold_fuzz"):
+            sys.path.insert(0, str(p))
+            from casefold_fuzz import mutate  # noqa: PLC0415
+
+            break
+    else:
+        sys.exit("extra.py: the casefold-fuzz wheel was not downloaded")
+    out, seen = [], set()
+    for family, _, source, text in fam:
+        text = text.strip()
+        if source != "user-message" or not 20 <= len(text) <= 300 or text in seen:
+            continue
+        seen.add(text)
+        for v in mutate(text, max_variants=0):
+            if not v.note.startswith("first "):
+                out.append({"family": family, "original": text, "technique": v.technique, "note": v.note, "text": v.text})
+    return out
 
 
 def jsonl(z: zipfile.ZipFile, name: str) -> list:
@@ -788,3 +818,6 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
 
     write(data / "families.jsonl", fam, "family")
     write(data / "clean.jsonl", clean, "kind")
+    with (data / "evasions.jsonl").open("w") as f:
+        for row in evasions(t, fam):
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -48,7 +48,8 @@ pub enum Level {
 
 /// Judges one text with `model` and the model's thresholds for `source`.
 pub fn judge(model: &Model, text: &str, source: Source) -> Judgement {
-    let (raw, start) = model.raw(text, source);
+    let text = model::reading(text);
+    let (raw, start) = model.raw(&text, source);
     let score = model::percent(raw);
     let t = model.thresholds[source as usize];
     let level = if score >= t.block {

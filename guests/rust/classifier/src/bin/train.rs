@@ -614,7 +614,7 @@ fn featurize(
     text: &str,
     bits: u32,
 ) -> Example {
-    let f = model::features(text, source.third_party());
+    let f = model::features(&model::reading(text), source.third_party());
     Example {
         group: group.to_string(),
         attack,
