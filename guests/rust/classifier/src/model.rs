@@ -789,7 +789,8 @@ impl<S: Sink> Builder<'_, S> {
 
 /// A word in leetspeak (`1gn0r3`) as the letters it spells
 /// ([`textfold::unleet`]), reading `1` as `l` when only that makes a word
-/// of the lexicon (`4ll` → `all`, `ru1es` → `rules`), else as `i`.
+/// of the lexicon (`ru1es` → `rules`; `4ll` reads `aii`, as `all` is no
+/// word of it), else as `i`.
 fn unleet(word: &str) -> Option<String> {
     let as_i = textfold::unleet(word, 'i')?;
     if concept(&as_i) == 0

@@ -308,8 +308,9 @@ const SPELT_BUDGET: usize = 4096;
 /// all previous` when `known` knows `ignore` and `previous`. `None` when the
 /// text has no run.
 pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
-    // ASCII text is read from its first run on (most has none)
-    let from = if text.is_ascii() {
+    // ASCII text is read only where a run starts (most has none)
+    let ascii = text.is_ascii();
+    let from = if ascii {
         spelt_ascii(text.as_bytes())?
     } else {
         0
@@ -333,10 +334,7 @@ pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
         }
         letters.clear();
     };
-    let mut chars = text[from..]
-        .char_indices()
-        .map(|(i, c)| (from + i, c))
-        .peekable();
+    let mut chars = chars_from(text, from);
     let mut prev = text[..from].chars().next_back().unwrap_or(' ');
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map_or(' ', |&(_, n)| n);
@@ -362,12 +360,31 @@ pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
             finish(start, end, sep, &mut letters);
         }
         prev = c;
+        if ascii && letters.is_empty() {
+            // no run open: on to where the next one starts
+            let Some(k) = spelt_ascii(&text.as_bytes()[i + 1..]) else {
+                break;
+            };
+            let at = i + 1 + k;
+            (chars, prev) = (chars_from(text, at), char::from(text.as_bytes()[at - 1]));
+        }
     }
     finish(start, end, sep, &mut letters);
     out.map(|mut o| {
         o.push_str(&text[copied..]);
         o
     })
+}
+
+/// The characters of `text` from byte `at` on, with their byte offsets.
+fn chars_from(
+    text: &str,
+    at: usize,
+) -> std::iter::Peekable<impl Iterator<Item = (usize, char)> + '_> {
+    text[at..]
+        .char_indices()
+        .map(move |(i, c)| (at + i, c))
+        .peekable()
 }
 
 /// Where ASCII text first has two single letters with a separator between
@@ -576,6 +593,17 @@ mod tests {
         assert_eq!(unspell("a.b-c", known).as_deref(), Some("ab-c"));
         // letters no known word covers stay together
         assert_eq!(unspell("q w e r t y", known).as_deref(), Some("qwerty"));
+        // ASCII text, read only where runs start, reads as the full read does
+        for text in [
+            "ab c d e f, then e.g. x y z w and i.g.n.o.r.e it; a-b c",
+            "x y z w",
+            "see: q w e r t y u i o p",
+            "1 a 2 b c d e",
+        ] {
+            let full = unspell(&format!("{text} —"), known);
+            let fast = unspell(text, known).map(|t| format!("{t} —"));
+            assert_eq!(fast, full, "{text}");
+        }
         // past the budget, letters are only cut into words
         let long = "i g n o r e ".repeat(SPELT_BUDGET);
         let read = unspell(&long, known).unwrap_or_default();
