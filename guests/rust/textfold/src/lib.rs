@@ -185,7 +185,7 @@ fn in_word_look_alike(c: char) -> Option<char> {
 
 /// Cyrillic, Greek and Armenian letters (the scripts whose letters pass
 /// for Latin), and the IPA letters that do.
-fn cyrillic_or_greek(c: char) -> bool {
+fn look_alike_script(c: char) -> bool {
     matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x052F | 0x0530..=0x058F | 0x1F00..=0x1FFF)
         || matches!(c, 'ɡ' | 'ɑ' | 'ɩ')
 }
@@ -197,14 +197,14 @@ fn cyrillic_or_greek(c: char) -> bool {
 /// leave as it is: one with no ASCII letter, or none of those scripts.
 pub fn unmix(word: &str) -> Option<String> {
     let latin = word.chars().any(|c| c.is_ascii_alphabetic());
-    if !latin || word.is_ascii() || !word.chars().any(cyrillic_or_greek) {
+    if !latin || word.is_ascii() || !word.chars().any(look_alike_script) {
         return None;
     }
     Some(
         word.chars()
             .filter_map(|c| match in_word_look_alike(c) {
                 Some(l) => Some(l),
-                None if cyrillic_or_greek(c) => None,
+                None if look_alike_script(c) => None,
                 None => Some(c),
             })
             .collect(),
@@ -269,9 +269,16 @@ pub fn leet_letter(c: char, one: char) -> Option<char> {
 /// a scanner applies this the same way to what it trains on and to what it
 /// judges).
 pub fn unleet(word: &str, one: char) -> Option<String> {
-    let letters = word.bytes().filter(u8::is_ascii_alphabetic).count();
-    let digits = word.bytes().filter(u8::is_ascii_digit).count();
-    if letters == 0 || digits == 0 || !word.is_ascii() {
+    // one pass: most words have no digit, and every word comes here
+    let (mut letter, mut digit) = (false, false);
+    for b in word.bytes() {
+        if !b.is_ascii() {
+            return None;
+        }
+        letter |= b.is_ascii_alphabetic();
+        digit |= b.is_ascii_digit();
+    }
+    if !(letter && digit) {
         return None;
     }
     word.chars()
