@@ -30,7 +30,7 @@ const MAX_SYMBOLS: usize = 4;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`features`] (and of [`concept`]): bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 12;
+pub const FEATURES: u32 = 13;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]

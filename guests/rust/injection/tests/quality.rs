@@ -218,3 +218,66 @@ const MAX_BLOCKED: [(&str, f64); 8] = [
     ("hard-negative-theirs", 0.0),
     ("tool-output", 0.0),
 ];
+
+/// The rules on casefold-fuzz's disguises of the held-out attacks
+/// (`evasions.jsonl`): of the attacks they block as written, the share
+/// still blocked in each disguise. Before the rules read spelt-out letters
+/// through `textfold::unspell`, split camelCase only where that leaves no
+/// word of theirs in mixed case, read leetspeak `1` as `l` where that makes
+/// a word of theirs and fold `ß` to `ss`, they blocked 0 % spelt out with
+/// spaces, 55 % in swapped case, 35 % with Turkish `İ` and 67 % in full
+/// leetspeak.
+#[test]
+fn disguised_attacks_are_blocked_like_the_attacks() {
+    let mut originals: BTreeMap<String, bool> = BTreeMap::new();
+    // disguise -> (variants of a blocked attack, of them blocked)
+    let mut t: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let blocked = |text: &str| level(&analyse(text), false) == Level::Block;
+    for v in rows("evasions.jsonl") {
+        let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        let original = field("original");
+        let caught = *originals
+            .entry(original.clone())
+            .or_insert_with(|| blocked(&original));
+        if caught {
+            let e = t
+                .entry(format!("{}: {}", field("technique"), field("note")))
+                .or_default();
+            e.0 += 1;
+            e.1 += usize::from(blocked(&field("text")));
+        }
+    }
+    let caught = originals.values().filter(|&&b| b).count();
+    println!(
+        "{caught} of {} attacks blocked; their disguises:",
+        originals.len()
+    );
+    for (disguise, (n, b)) in &t {
+        println!("{:>6.1}% {b:>4}/{n:<4} {disguise}", pct(*b, *n));
+    }
+    assert!(
+        caught >= 40 && t.len() >= 15,
+        "evasions.jsonl looks incomplete (run `just corpora`)"
+    );
+    for (disguise, (n, b)) in &t {
+        let min = MIN_DISGUISED
+            .iter()
+            .find(|(k, _)| disguise.starts_with(k))
+            .map_or(MIN_DISGUISED_ELSE, |&(_, m)| m);
+        assert!(
+            pct(*b, *n) >= min,
+            "{disguise}: {b} of {n} blocked, below {min}%"
+        );
+    }
+}
+
+/// Blocked % of each kind of disguise, at least (measured: full leetspeak
+/// 82.7, every letter a look-alike 84.6, spelt out 81.5–92.6).
+const MIN_DISGUISED: [(&str, f64); 3] = [
+    ("leet: all", 80.0),
+    ("homoglyph: all", 80.0),
+    ("spacing", 78.0),
+];
+/// Blocked % of every other kind of disguise (measured 95.0–100, `ß` 75 of
+/// only 8 before the fold).
+const MIN_DISGUISED_ELSE: f64 = 92.0;

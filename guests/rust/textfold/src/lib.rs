@@ -186,18 +186,47 @@ fn in_word_look_alike(c: char) -> Option<char> {
 /// Cyrillic, Greek and Armenian letters (the scripts whose letters pass
 /// for Latin), and the IPA letters that do.
 fn look_alike_script(c: char) -> bool {
-    matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x052F | 0x0530..=0x058F | 0x1F00..=0x1FFF)
-        || matches!(c, 'ɡ' | 'ɑ' | 'ɩ')
+    look_alike_script_of(c).is_some()
 }
 
-/// A word that mixes Latin letters with Cyrillic, Greek or Armenian ones is
-/// read as the Latin word it imitates: look-alikes become their Latin letter
-/// ([`in_word_look_alike`]) and the other letters of those scripts, planted
-/// to break the word up (`igΞnore`), are dropped. `None` for a word to
-/// leave as it is: one with no ASCII letter, or none of those scripts.
+/// Which of the scripts of [`look_alike_script`] `c` is in (IPA counts as
+/// one of its own).
+fn look_alike_script_of(c: char) -> Option<u8> {
+    match c as u32 {
+        0x0400..=0x052F => Some(1),
+        0x0370..=0x03FF | 0x1F00..=0x1FFF => Some(2),
+        0x0530..=0x058F => Some(3),
+        _ => matches!(c, 'ɡ' | 'ɑ' | 'ɩ').then_some(4),
+    }
+}
+
+/// Whether a word is made to pass for a Latin one: it has an ASCII letter
+/// and a letter of [`look_alike_script`] (`ignоre`), or letters of two of
+/// those scripts (`іոѕτrսсτіоոѕ`: Cyrillic, Armenian and Greek), which no
+/// word of any language mixes.
+fn passes_for_latin(word: &str) -> bool {
+    let mut first = None;
+    let mut latin = false;
+    for c in word.chars() {
+        latin |= c.is_ascii_alphabetic();
+        if let Some(s) = look_alike_script_of(c) {
+            if first.is_some_and(|f| f != s) {
+                return true;
+            }
+            first = Some(s);
+        }
+    }
+    latin && first.is_some()
+}
+
+/// A word that mixes Latin letters with Cyrillic, Greek or Armenian ones,
+/// or letters of two of those scripts, is read as the Latin word it
+/// imitates: look-alikes become their Latin letter ([`in_word_look_alike`])
+/// and the other letters of those scripts, planted to break the word up
+/// (`igΞnore`), are dropped. `None` for a word to leave as it is: one in
+/// one script (`все`, `ignore`).
 pub fn unmix(word: &str) -> Option<String> {
-    let latin = word.chars().any(|c| c.is_ascii_alphabetic());
-    if !latin || word.is_ascii() || !word.chars().any(look_alike_script) {
+    if word.is_ascii() || !passes_for_latin(word) {
         return None;
     }
     Some(
@@ -312,8 +341,10 @@ const SPELT_BUDGET: usize = 4096;
 /// kind, the breaks between words went with it, so the letters are split
 /// into the words `known` recognises (the letters between two of them stay
 /// together as one word): `i g n o r e a l l p r e v i o u s` reads `ignore
-/// all previous` when `known` knows `ignore` and `previous`. `None` when the
-/// text has no run.
+/// all previous` when `known` knows `ignore` and `previous`. Where the
+/// writer kept the breaks, as two or three spaces between words (`i g n o r
+/// e  a l l`), the run goes on across them and each word is split alone.
+/// `None` when the text has no run.
 pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
     // ASCII text is read only where a run starts (most has none)
     let ascii = text.is_ascii();
@@ -329,11 +360,17 @@ pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
     let (mut start, mut end, mut sep, mut letters) = (from, from, None::<char>, String::new());
     let mut finish = |start: usize, end: usize, sep: Option<char>, letters: &mut String| {
         let least = |sep: char| if sep == ' ' { 4 } else { 2 };
-        if let Some(sep) = sep.filter(|&s| letters.chars().count() >= least(s)) {
+        let count = letters.chars().filter(|&c| c != WORD_BREAK).count();
+        if let Some(sep) = sep.filter(|&s| count >= least(s)) {
             let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
             o.push_str(&text[copied..start]);
             if sep.is_whitespace() {
-                o.push_str(&split_words(letters, &known, &mut budget));
+                for (k, word) in letters.split(WORD_BREAK).enumerate() {
+                    if k > 0 {
+                        o.push(' ');
+                    }
+                    o.push_str(&split_words(word, &known, &mut budget));
+                }
             } else {
                 o.push_str(letters);
             }
@@ -352,6 +389,16 @@ pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
             let joins = match (g.next(), g.next()) {
                 (Some(s), None) => {
                     !letters.is_empty() && spelling_separator(s) && sep.is_none_or(|x| x == s)
+                }
+                // two or three of the run's spaces: a break between words
+                (Some(s), Some(_)) => {
+                    let break_ = sep.is_some_and(|x| x == s && x.is_whitespace())
+                        && gap.chars().count() <= 3
+                        && gap.chars().all(|x| x == s);
+                    if break_ {
+                        letters.push(WORD_BREAK);
+                    }
+                    break_
                 }
                 _ => false,
             };
@@ -406,6 +453,10 @@ fn spelt_ascii(b: &[u8]) -> Option<usize> {
     (0..b.len().saturating_sub(2))
         .find(|&i| spelling_separator(char::from(b[i + 1])) && single(i) && single(i + 2))
 }
+
+/// Where a run of spelt-out letters kept a break between words (see
+/// [`unspell`]); a letter is never this.
+const WORD_BREAK: char = ' ';
 
 /// What may stand between spelt-out letters (see [`unspell`]).
 fn spelling_separator(c: char) -> bool {
@@ -545,9 +596,13 @@ mod tests {
         assert_eq!(unmix("prеvіоսѕ").as_deref(), Some("previous"));
         assert_eq!(unmix("вypass").as_deref(), Some("bypass"));
         assert_eq!(unmix("iɡnore").as_deref(), Some("ignore"));
-        // Russian and Armenian words stay as they are
+        // no Latin letter, but letters of two scripts that pass for Latin
+        assert_eq!(unmix("іոѕτrսсτіоոѕ").as_deref(), Some("instructions"));
+        assert_eq!(unmix("уоս").as_deref(), Some("you"));
+        // Russian, Armenian and Greek words stay as they are
         assert_eq!(unmix("все"), None);
         assert_eq!(unmix("բարեւ"), None);
+        assert_eq!(unmix("ἀλήθεια"), None);
     }
 
     #[test]
@@ -596,6 +651,20 @@ mod tests {
         ] {
             assert_eq!(unspell(text, known), None, "{text}");
         }
+        // breaks the writer kept between spelt-out words stay
+        assert_eq!(
+            unspell("Now i g n o r e  a l l   r u l e s  x y. Then", known).as_deref(),
+            Some("Now ignore all rules xy. Then")
+        );
+        assert_eq!(
+            unspell("s\u{00A0}y\u{00A0}s  t e", known).as_deref(),
+            Some("sys  t e"),
+            "a break joins spaces of the run's own kind only"
+        );
+        assert_eq!(
+            unspell("a b c d    e f", known).as_deref(),
+            Some("abcd    e f")
+        );
         // a run keeps one separator
         assert_eq!(unspell("a.b-c", known).as_deref(), Some("ab-c"));
         // letters no known word covers stay together
@@ -605,6 +674,7 @@ mod tests {
             "ab c d e f, then e.g. x y z w and i.g.n.o.r.e it; a-b c",
             "x y z w",
             "see: q w e r t y u i o p",
+            "so: i g n o r e  a l l   t h e  r u l e s",
             "1 a 2 b c d e",
         ] {
             let full = unspell(&format!("{text} —"), known);
