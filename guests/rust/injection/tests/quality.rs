@@ -196,12 +196,14 @@ fn families_and_benign_kinds() {
     }
 }
 
-/// Blocked %, at least (measured: multilingual 30.4, bastioncorpus 44.4,
+/// Blocked %, at least (measured: multilingual 30.4, bastioncorpus 49.6
+/// (45.3 before the hex, base32, percent-encoded, HTML-reference and
+/// backwards views),
 /// deepset 28.2 — deepset is never trained on by the classifier; the rules
 /// were written with its misses seen, so it no longer measures them blind).
 const MIN_BLOCKED: [(&str, f64); 3] = [
     ("multilingual", 28.0),
-    ("bastioncorpus", 42.0),
+    ("bastioncorpus", 47.0),
     ("deepset", 26.0),
 ];
 /// Blocked %, at most (measured: chat 0.003, other languages 0 (chat, and
