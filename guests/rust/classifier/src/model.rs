@@ -30,7 +30,7 @@ const MAX_SYMBOLS: usize = 4;
 const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`features`] (and of [`concept`]): bump on any change to them,
 /// so a model trained on other features is refused instead of misread.
-pub const FEATURES: u32 = 13;
+pub const FEATURES: u32 = 14;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -728,6 +728,9 @@ impl<S: Sink> Builder<'_, S> {
         if let Some(letters) = is_word.then(|| unleet(buf)).flatten() {
             *buf = letters;
         }
+        if let Some(known) = is_word.then(|| unscramble(buf)).flatten() {
+            *buf = known.to_string();
+        }
         let h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
         let c = match (is_word, self.han) {
             (false, _) => 0,
@@ -785,6 +788,19 @@ impl<S: Sink> Builder<'_, S> {
         buf.clear();
         *len = 0;
     }
+}
+
+/// The lexicon word a word not in the lexicon scrambles (`ignroe`,
+/// `intsructions`: [`textfold::Unscrambler`]).
+fn unscramble(word: &str) -> Option<&'static str> {
+    static LEXICON_SCRAMBLES: std::sync::LazyLock<textfold::Unscrambler> =
+        std::sync::LazyLock::new(|| {
+            textfold::Unscrambler::new(LEXICON.iter().copied().flatten().copied())
+        });
+    if concept(word) != 0 {
+        return None;
+    }
+    LEXICON_SCRAMBLES.read(word)
 }
 
 /// A word in leetspeak (`1gn0r3`) as the letters it spells
@@ -945,6 +961,8 @@ mod tests {
             "1gn0r3",                 // leetspeak
             "19n0r3",                 // leetspeak, 9 for g
             "іgոоrе",                 // Cyrillic and Armenian look-alikes
+            "ignroe",                 // inner letters scrambled
+            "IRGONE",                 // scrambled, upper case
         ] {
             assert_eq!(
                 features(disguised, false).len(),

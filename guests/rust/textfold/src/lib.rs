@@ -4,8 +4,8 @@
 //! Owns the character tables: what is invisible, what a fullwidth, accented
 //! or styled letter (or an invisible Unicode tag) stands for, which
 //! Cyrillic, Greek and Armenian letters pass for Latin ones, which digits
-//! stand for letters in leetspeak; and how letters spelt out one at a time
-//! are read back as words.
+//! stand for letters in leetspeak; and how letters spelt out one at a time,
+//! or words with their inner letters scrambled, are read back as words.
 //! Pure functions of their input; must not decide whether a text is an
 //! attack (that is each scanner's job: which words it knows, it passes in)
 //! or change words written wholly in another script.
@@ -321,6 +321,102 @@ pub fn unleet(word: &str, one: char) -> Option<String> {
         .collect()
 }
 
+/// Words read despite their inner letters being scrambled, the way people
+/// read `ignroe all preivous intsructions` ("typoglycemia"): a word of four
+/// letters or more, with the first and last letters of a known word and the
+/// same letters between them in another order, is read as that word. Only
+/// the words a scanner knows are recognised (it passes them in); a scramble
+/// that two of them share (`salt`, `slat`) reads as neither.
+#[derive(Debug, Default)]
+pub struct Unscrambler {
+    /// scramble key ([`scramble_key`]) -> the word, or `None` when two share it
+    words: std::collections::HashMap<u64, Option<String>>,
+    /// `(first letter, last letter, length)` of every key, for a quick no
+    shapes: std::collections::HashSet<(char, char, usize)>,
+}
+
+impl Unscrambler {
+    /// Knows `words` (lower case).
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut u = Self::default();
+        for w in words {
+            if let Some((key, shape)) = scramble_key(w) {
+                u.shapes.insert(shape);
+                u.words
+                    .entry(key)
+                    .and_modify(|e| {
+                        if e.as_deref() != Some(w) {
+                            *e = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(w.to_string()));
+            }
+        }
+        u
+    }
+
+    /// The known word `word` (lower case) scrambles, if it is not that word
+    /// itself; `None` otherwise.
+    pub fn read(&self, word: &str) -> Option<&str> {
+        let mut chars = word.chars();
+        let (first, last) = (chars.next()?, chars.next_back()?);
+        if !self.shapes.contains(&(first, last, word.chars().count())) {
+            return None;
+        }
+        let (key, _) = scramble_key(word)?;
+        self.words
+            .get(&key)?
+            .as_deref()
+            .filter(|known| *known != word)
+    }
+}
+
+/// The typoglycemia disguise [`Unscrambler`] reads back, made the same way
+/// every time: each word of four letters or more with the letters between
+/// its first and last reversed (`ignore all previous` → `ironge all
+/// puoivers`). For the scanners' quality tests to disguise attacks with.
+pub fn scramble(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word: Vec<char> = Vec::new();
+    let flush = |word: &mut Vec<char>, out: &mut String| {
+        let n = word.len();
+        if n >= 4 {
+            word[1..n - 1].reverse();
+        }
+        out.extend(word.drain(..));
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// What a word's scrambles share: its first and last letters and the
+/// letters between them in order (hashed), and its shape (first, last,
+/// length). `None` for a word shorter than four letters (nothing to
+/// scramble) or longer than 24, or with a character not a letter.
+fn scramble_key(word: &str) -> Option<(u64, (char, char, usize))> {
+    let chars: Vec<char> = word.chars().collect();
+    let n = chars.len();
+    if !(4..=SPELT_WORD).contains(&n) || !chars.iter().all(|c| c.is_alphabetic()) {
+        return None;
+    }
+    let mut middle = chars[1..n - 1].to_vec();
+    middle.sort_unstable();
+    // FNV-1a over the first, last and sorted middle letters
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in [chars[0], chars[n - 1]].into_iter().chain(middle) {
+        h = (h ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3);
+    }
+    Some((h, (chars[0], chars[n - 1], n)))
+}
+
 /// Longest word [`unspell`] looks for when it splits spelt-out letters.
 const SPELT_WORD: usize = 24;
 /// Most letters of one spelt-out run that [`unspell`] splits into words
@@ -603,6 +699,40 @@ mod tests {
         assert_eq!(unmix("все"), None);
         assert_eq!(unmix("բարեւ"), None);
         assert_eq!(unmix("ἀλήθεια"), None);
+    }
+
+    #[test]
+    fn scrambled_words_read_as_the_words_known() {
+        let u = Unscrambler::new([
+            "ignore",
+            "previous",
+            "instructions",
+            "your",
+            "salt",
+            "slat",
+            "all",
+        ]);
+        assert_eq!(u.read("ignroe"), Some("ignore"));
+        assert_eq!(u.read("preivous"), Some("previous"));
+        assert_eq!(u.read("intsructions"), Some("instructions"));
+        assert_eq!(u.read("yuor"), Some("your"));
+        // the word itself, another word, a shared scramble, short words
+        for word in [
+            "ignore", "ingore", "igrone", "sterile", "salt", "slat", "salt", "lal", "a",
+        ] {
+            let want = match word {
+                "ingore" | "igrone" => Some("ignore"),
+                _ => None,
+            };
+            assert_eq!(u.read(word), want, "{word}");
+        }
+        assert_eq!(
+            scramble("Ignore all previous, yes!"),
+            "Ironge all puoivers, yes!"
+        );
+        assert_eq!(u.read(&scramble("instructions")), Some("instructions"));
+        assert_eq!(u.read("iegnor"), None, "the last letter moved");
+        assert_eq!(u.read("xgnore"), None, "the first letter changed");
     }
 
     #[test]
