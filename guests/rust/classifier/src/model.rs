@@ -728,10 +728,14 @@ impl<S: Sink> Builder<'_, S> {
         if let Some(letters) = is_word.then(|| unleet(buf)).flatten() {
             *buf = letters;
         }
-        if let Some(known) = is_word.then(|| unscramble(buf)).flatten() {
+        let mut h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
+        if is_word
+            && concept_of(h) == 0
+            && let Some(known) = unscramble(buf)
+        {
             *buf = known.to_string();
+            h = fnv(1, buf.as_bytes());
         }
-        let h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
         let c = match (is_word, self.han) {
             (false, _) => 0,
             // a Han or kana character: the word is it and the one before
@@ -790,17 +794,39 @@ impl<S: Sink> Builder<'_, S> {
     }
 }
 
-/// The lexicon word a word not in the lexicon scrambles (`ignroe`,
-/// `intsructions`: [`textfold::Unscrambler`]).
+/// The lexicon word a word scrambles (`ignroe`, `intsructions`:
+/// [`textfold::unscramble`]); the caller asks only for words not in it.
 fn unscramble(word: &str) -> Option<&'static str> {
-    static LEXICON_SCRAMBLES: std::sync::LazyLock<textfold::Unscrambler> =
-        std::sync::LazyLock::new(|| {
-            textfold::Unscrambler::new(LEXICON.iter().copied().flatten().copied())
-        });
-    if concept(word) != 0 {
-        return None;
+    let at = textfold::unscramble(word, &SCRAMBLES)? as usize;
+    Some(LEXICON[at >> 16][at & 0xFFFF])
+}
+
+/// Every lexicon word's scramble entry ([`textfold::scramble_table`]),
+/// built at compile time: a guest starts afresh for every call.
+static SCRAMBLES: [textfold::Scramble; SCRAMBLE_COUNT] =
+    textfold::scramble_table(scramble_entries::<SCRAMBLE_COUNT>().0);
+
+const SCRAMBLE_COUNT: usize = scramble_entries::<0>().1;
+
+/// The first `N` scramble entries of the lexicon's words (index: concept
+/// and place in its list), and how many there are (`N = 0` counts them).
+const fn scramble_entries<const N: usize>() -> ([textfold::Scramble; N], usize) {
+    let mut out = [(0u64, 0u64, 0u32); N];
+    let (mut n, mut k) = (0, 0);
+    while k < LEXICON.len() {
+        let mut i = 0;
+        while i < LEXICON[k].len() {
+            if let Some(e) = textfold::scramble_entry(&[LEXICON[k][i]], (k << 16 | i) as u32) {
+                if n < N {
+                    out[n] = e;
+                }
+                n += 1;
+            }
+            i += 1;
+        }
+        k += 1;
     }
-    LEXICON_SCRAMBLES.read(word)
+    (out, n)
 }
 
 /// A word in leetspeak (`1gn0r3`) as the letters it spells

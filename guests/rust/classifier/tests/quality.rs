@@ -261,7 +261,7 @@ fn disguised_held_out_attacks_are_blocked_like_the_attacks() {
 /// (`textfold::scramble`).
 const TYPOGLYCEMIA: &str = "typoglycemia: inner letters reversed";
 /// The least share of typoglycemia disguises blocked: only the words of the
-/// lexicon are read back (`textfold::Unscrambler`), the others stay
+/// lexicon are read back (`textfold::unscramble`), the others stay
 /// scrambled (measured 68.7 %; through `kennel scan`, the model before
 /// blocked 4.8 % of the disguises of the 252 short held-out attacks it
 /// blocked).

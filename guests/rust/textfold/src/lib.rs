@@ -321,57 +321,184 @@ pub fn unleet(word: &str, one: char) -> Option<String> {
         .collect()
 }
 
-/// Words read despite their inner letters being scrambled, the way people
-/// read `ignroe all preivous intsructions` ("typoglycemia"): a word of four
-/// letters or more, with the first and last letters of a known word and the
-/// same letters between them in another order, is read as that word. Only
-/// the words a scanner knows are recognised (it passes them in); a scramble
-/// that two of them share (`salt`, `slat`) reads as neither.
-#[derive(Debug, Default)]
-pub struct Unscrambler {
-    /// scramble key ([`scramble_key`]) -> the word, or `None` when two share it
-    words: std::collections::HashMap<u64, Option<String>>,
-    /// `(first letter, last letter, length)` of every key, for a quick no
-    shapes: std::collections::HashSet<(char, char, usize)>,
+/// Typoglycemia: words read despite their inner letters being scrambled,
+/// the way people read `ignroe all preivous intsructions`. A word of four
+/// letters or more with the first and last letters of a known word and the
+/// same letters between them in another order is read as that word.
+///
+/// A scanner lists the words it knows in a table built at compile time
+/// ([`scramble_entry`], [`scramble_table`]: a guest starts afresh for every
+/// call, so nothing may be built at run time), and [`unscramble`] looks a
+/// word up in it. Only the words a scanner knows are recognised; a scramble
+/// two of them share (`salt`, `slat`) reads as neither.
+///
+/// One entry of such a table: the scramble key ([`scramble_entry`]), the
+/// word's own hash, and the scanner's index of the word (`u32::MAX` once
+/// two different words share the key).
+pub type Scramble = (u64, u64, u32);
+
+/// The table entry of a known word, given in parts that are read as one
+/// word (`["guideline", "s"]`), with the scanner's `index` for it. `None`
+/// for a word shorter than four letters (nothing to scramble), longer than
+/// 24, or with an ASCII character that is not a letter. A `const fn`, for
+/// tables built at compile time; lower-case words.
+pub const fn scramble_entry(parts: &[&str], index: u32) -> Option<Scramble> {
+    // code points: count, first, last, and two order-free sums of them all
+    let (mut n, mut first, mut last, mut sums) = (0usize, 0u32, 0u32, [0u64; 2]);
+    let mut word: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut p = 0;
+    while p < parts.len() {
+        let b = parts[p].as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let (c, len) = code_point(b, i);
+            if c < 0x80 && !(b[i] as char).is_ascii_alphabetic() {
+                return None;
+            }
+            let c = if c < 0x80 {
+                (b[i] as char).to_ascii_lowercase() as u32
+            } else {
+                c
+            };
+            if n == 0 {
+                first = c;
+            }
+            last = c;
+            n += 1;
+            sums[0] = sums[0].wrapping_add(spread(c, 0));
+            sums[1] = sums[1].wrapping_add(spread(c, 1));
+            let mut k = 0;
+            while k < len {
+                word = (word ^ b[i + k] as u64).wrapping_mul(0x0100_0000_01b3);
+                k += 1;
+            }
+            i += len;
+        }
+        p += 1;
+    }
+    if n < 4 || n > SPELT_WORD {
+        return None;
+    }
+    // the letters between the first and the last, in any order
+    let inner = [
+        sums[0]
+            .wrapping_sub(spread(first, 0))
+            .wrapping_sub(spread(last, 0)),
+        sums[1]
+            .wrapping_sub(spread(first, 1))
+            .wrapping_sub(spread(last, 1)),
+    ];
+    let ends = mix((first as u64) << 32 | last as u64) ^ mix(n as u64 ^ 0x9e37_79b9);
+    Some((mix(ends ^ inner[0]) ^ inner[1], word, index))
 }
 
-impl Unscrambler {
-    /// Knows `words` (lower case).
-    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut u = Self::default();
-        for w in words {
-            if let Some((key, shape)) = scramble_key(w) {
-                u.shapes.insert(shape);
-                u.words
-                    .entry(key)
-                    .and_modify(|e| {
-                        if e.as_deref() != Some(w) {
-                            *e = None;
-                        }
-                    })
-                    .or_insert_with(|| Some(w.to_string()));
+/// `t` sorted by key, with the index of every key two different words share
+/// set to `u32::MAX` (one word listed twice is still one word). A `const
+/// fn`: a heap sort (const fn has no slice::sort).
+pub const fn scramble_table<const N: usize>(mut t: [Scramble; N]) -> [Scramble; N] {
+    const fn less(a: Scramble, b: Scramble) -> bool {
+        a.0 < b.0 || (a.0 == b.0 && a.1 < b.1)
+    }
+    const fn sift(t: &mut [Scramble], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && less(t[child], t[child + 1]) {
+                child += 1;
+            }
+            if !less(t[root], t[child]) {
+                return;
+            }
+            let x = t[root];
+            t[root] = t[child];
+            t[child] = x;
+            root = child;
+        }
+    }
+    let mut start = N / 2;
+    while start > 0 {
+        start -= 1;
+        sift(&mut t, start, N);
+    }
+    let mut end = N;
+    while end > 1 {
+        end -= 1;
+        let x = t[0];
+        t[0] = t[end];
+        t[end] = x;
+        sift(&mut t, 0, end);
+    }
+    // a run of one key: different words (sorted by their hash) share it
+    let mut i = 0;
+    while i < N {
+        let mut j = i + 1;
+        while j < N && t[j].0 == t[i].0 {
+            j += 1;
+        }
+        if t[j - 1].1 != t[i].1 {
+            let mut k = i;
+            while k < j {
+                t[k].2 = u32::MAX;
+                k += 1;
             }
         }
-        u
+        i = j;
     }
+    t
+}
 
-    /// The known word `word` (lower case) scrambles, if it is not that word
-    /// itself; `None` otherwise.
-    pub fn read(&self, word: &str) -> Option<&str> {
-        let mut chars = word.chars();
-        let (first, last) = (chars.next()?, chars.next_back()?);
-        if !self.shapes.contains(&(first, last, word.chars().count())) {
-            return None;
-        }
-        let (key, _) = scramble_key(word)?;
-        self.words
-            .get(&key)?
-            .as_deref()
-            .filter(|known| *known != word)
+/// The index of the known word in `table` ([`scramble_table`]) that `word`
+/// (lower case) scrambles; `None` when it scrambles none, or two, or is
+/// that word itself.
+pub fn unscramble(word: &str, table: &[Scramble]) -> Option<u32> {
+    if word.len() < 4 || !word.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    let (key, hash, _) = scramble_entry(&[word], 0)?;
+    let at = table.binary_search_by_key(&key, |e| e.0).ok()?;
+    let (_, known, index) = table[at];
+    (index != u32::MAX && known != hash).then_some(index)
+}
+
+/// The code point at byte `i` of UTF-8 text and its length in bytes.
+const fn code_point(b: &[u8], i: usize) -> (u32, usize) {
+    const fn more(b: &[u8], at: usize) -> u32 {
+        (b[at] & 0x3F) as u32
+    }
+    let x = b[i] as u32;
+    if x < 0x80 {
+        (x, 1)
+    } else if x < 0xE0 {
+        ((x & 0x1F) << 6 | more(b, i + 1), 2)
+    } else if x < 0xF0 {
+        ((x & 0x0F) << 12 | more(b, i + 1) << 6 | more(b, i + 2), 3)
+    } else {
+        (
+            (x & 0x07) << 18 | more(b, i + 1) << 12 | more(b, i + 2) << 6 | more(b, i + 3),
+            4,
+        )
     }
 }
 
-/// The typoglycemia disguise [`Unscrambler`] reads back, made the same way
+/// A code point spread over 64 bits, one of two ways (`k`), cheaply: the
+/// sums of these over a word's letters stand for the letters in any order.
+const fn spread(c: u32, k: usize) -> u64 {
+    const ODD: [u64; 2] = [0x9e37_79b9_7f4a_7c15, 0xc2b2_ae3d_27d4_eb4f];
+    let h = (c as u64 + 1).wrapping_mul(ODD[k]);
+    h ^ (h >> 29)
+}
+
+/// A 64-bit mix (splitmix64's finaliser).
+const fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The typoglycemia disguise [`unscramble`] reads back, made the same way
 /// every time: each word of four letters or more with the letters between
 /// its first and last reversed (`ignore all previous` → `ironge all
 /// puoivers`). For the scanners' quality tests to disguise attacks with.
@@ -395,26 +522,6 @@ pub fn scramble(text: &str) -> String {
     }
     flush(&mut word, &mut out);
     out
-}
-
-/// What a word's scrambles share: its first and last letters and the
-/// letters between them in order (hashed), and its shape (first, last,
-/// length). `None` for a word shorter than four letters (nothing to
-/// scramble) or longer than 24, or with a character not a letter.
-fn scramble_key(word: &str) -> Option<(u64, (char, char, usize))> {
-    let chars: Vec<char> = word.chars().collect();
-    let n = chars.len();
-    if !(4..=SPELT_WORD).contains(&n) || !chars.iter().all(|c| c.is_alphabetic()) {
-        return None;
-    }
-    let mut middle = chars[1..n - 1].to_vec();
-    middle.sort_unstable();
-    // FNV-1a over the first, last and sorted middle letters
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in [chars[0], chars[n - 1]].into_iter().chain(middle) {
-        h = (h ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3);
-    }
-    Some((h, (chars[0], chars[n - 1], n)))
 }
 
 /// Longest word [`unspell`] looks for when it splits spelt-out letters.
@@ -703,36 +810,54 @@ mod tests {
 
     #[test]
     fn scrambled_words_read_as_the_words_known() {
-        let u = Unscrambler::new([
-            "ignore",
-            "previous",
-            "instructions",
-            "your",
-            "salt",
-            "slat",
-            "all",
-        ]);
-        assert_eq!(u.read("ignroe"), Some("ignore"));
-        assert_eq!(u.read("preivous"), Some("previous"));
-        assert_eq!(u.read("intsructions"), Some("instructions"));
-        assert_eq!(u.read("yuor"), Some("your"));
-        // the word itself, another word, a shared scramble, short words
+        const WORDS: [&[&str]; 8] = [
+            &["ignore"],
+            &["previous"],
+            &["instruction", "s"],
+            &["your"],
+            &["salt"],
+            &["slat"],
+            &["ignore"],
+            &["инструкции"],
+        ];
+        const TABLE: [Scramble; 8] = {
+            let mut t = [(0, 0, 0); 8];
+            let (mut i, mut n) = (0, 0);
+            while i < WORDS.len() {
+                if let Some(e) = scramble_entry(WORDS[i], i as u32) {
+                    t[n] = e;
+                    n += 1;
+                }
+                i += 1;
+            }
+            assert!(n == 8, "every word has an entry");
+            scramble_table(t)
+        };
+        let read = |w: &str| unscramble(w, &TABLE).map(|i| WORDS[i as usize].concat());
+        assert_eq!(read("ignroe").as_deref(), Some("ignore"));
+        assert_eq!(
+            read("ingore").as_deref(),
+            Some("ignore"),
+            "listed twice, one word"
+        );
+        assert_eq!(read("preivous").as_deref(), Some("previous"));
+        assert_eq!(read("intsructions").as_deref(), Some("instructions"));
+        assert_eq!(read("yuor").as_deref(), Some("your"));
+        assert_eq!(read("иснтрукции").as_deref(), Some("инструкции"));
+        assert_eq!(
+            read(&scramble("instructions")).as_deref(),
+            Some("instructions")
+        );
+        // the word itself, a shared scramble, a moved end, short words, digits
         for word in [
-            "ignore", "ingore", "igrone", "sterile", "salt", "slat", "salt", "lal", "a",
+            "ignore", "salt", "slat", "satl", "iegnor", "xgnore", "lal", "a", "ign0re",
         ] {
-            let want = match word {
-                "ingore" | "igrone" => Some("ignore"),
-                _ => None,
-            };
-            assert_eq!(u.read(word), want, "{word}");
+            assert_eq!(read(word), None, "{word}");
         }
         assert_eq!(
             scramble("Ignore all previous, yes!"),
             "Ironge all puoivers, yes!"
         );
-        assert_eq!(u.read(&scramble("instructions")), Some("instructions"));
-        assert_eq!(u.read("iegnor"), None, "the last letter moved");
-        assert_eq!(u.read("xgnore"), None, "the first letter changed");
     }
 
     #[test]
