@@ -11,8 +11,8 @@ const MAX_DECODED: usize = 8;
 /// * runs of base64 (either alphabet), base32 and hex (16 characters or
 ///   more; pairs of hex digits may be spaced);
 /// * the whole text when it is percent-encoded (`%49%67…`), written in
-///   HTML character references (`&#73;&#103;…`) or byte escapes (`\x49`,
-///   quoted-printable `=49`), in Braille letters, in Morse code, spelt in
+///   HTML character references (`&#73;&#103;…`), byte escapes (`\x49`,
+///   quoted-printable `=49`) or Unicode escapes (`\u0049`), in Braille letters, in Morse code, spelt in
 ///   the NATO alphabet (`India Golf November…`), or as a list of byte
 ///   values in binary, octal or decimal (`01001001 01100111…`,
 ///   `73 103 110…`).
@@ -51,12 +51,15 @@ pub(crate) fn decoded(text: &str) -> Vec<String> {
             keep(bytes);
         }
     }
-    let [percent, backslash_x, equals] = escapes(text);
+    let [percent, backslash_x, equals, unicode] = escapes(text);
     if percent >= ESCAPES {
         keep(percent_encoding::percent_decode_str(text).collect());
     }
     if text.matches("&#").count() >= ESCAPES {
         keep(char_references(text).into_bytes());
+    }
+    if unicode >= ESCAPES {
+        keep(unicode_escapes(text).into_bytes());
     }
     for (marker, n) in [("\\x", backslash_x), ("=", equals)] {
         if n >= ESCAPES {
@@ -85,22 +88,63 @@ const LETTERS: usize = 8;
 
 /// How many byte escapes (a marker and two hex digits) a text has, of
 /// each kind: `%49`, `\x49`, `=49`. One pass over the bytes.
-fn escapes(text: &str) -> [usize; 3] {
+fn escapes(text: &str) -> [usize; 4] {
     let b = text.as_bytes();
-    let hex = |i: usize| {
-        b.get(i..i + 2)
+    let hex = |i: usize, n: usize| {
+        b.get(i..i + n)
             .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
     };
-    let mut n = [0; 3];
+    let mut n = [0; 4];
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'%' if hex(i + 1) => n[0] += 1,
-            b'\\' if b.get(i + 1) == Some(&b'x') && hex(i + 2) => n[1] += 1,
-            b'=' if hex(i + 1) => n[2] += 1,
+        match (c, b.get(i + 1)) {
+            (b'%', _) if hex(i + 1, 2) => n[0] += 1,
+            (b'\\', Some(b'x')) if hex(i + 2, 2) => n[1] += 1,
+            (b'=', _) if hex(i + 1, 2) => n[2] += 1,
+            (b'\\', Some(b'u')) if hex(i + 2, 4) => n[3] += 1,
             _ => {}
         }
     }
     n
+}
+
+/// Unicode escapes (`\u0049`, and a surrogate pair `\ud83d\ude00` as one
+/// character) as the characters they stand for; other text as it is.
+fn unicode_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let unit = |s: &str| {
+        s.strip_prefix("\\u")
+            .and_then(|h| h.get(..4))
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    while let Some(at) = rest.find("\\u") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(u) = unit(rest) else {
+            out.push_str("\\u");
+            rest = &rest[2..];
+            continue;
+        };
+        let low = (0xD800..0xDC00)
+            .contains(&u)
+            .then(|| unit(&rest[6..]))
+            .flatten();
+        match low.filter(|l| (0xDC00..0xE000).contains(l)) {
+            Some(l) => {
+                out.extend(char::from_u32(
+                    0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00),
+                ));
+                rest = &rest[12..];
+            }
+            None => {
+                out.push(char::from_u32(u).unwrap_or('\u{FFFD}'));
+                rest = &rest[6..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Byte escapes (`\x49`, `=49`: `marker` and two hex digits) as the bytes
@@ -424,6 +468,7 @@ pub(crate) mod tests {
             ),
             whole(each(&|b| format!("\\x{b:02x}"), "")),
             whole(each(&|b| format!("={b:02X}"), "")),
+            whole(each(&|b| format!("\\u{:04x}", u32::from(b)), "")),
             whole(each(&|b| format!("{b:08b}"), " ")),
             whole(each(&|b| format!("{b:o}"), " ")),
             whole(each(&|b| b.to_string(), ", ")),
@@ -481,5 +526,9 @@ pub(crate) mod tests {
             ["ab49676e6f72652061", "0123456789abcdef"]
         );
         assert_eq!(byte_escapes("a=4A=\nb=ZZ", "="), b"aJb=ZZ");
+        assert_eq!(
+            unicode_escapes("\\u0049\\ud83d\\ude00 \\uZZ \\udc00\\u"),
+            "I😀 \\uZZ \u{FFFD}\\u"
+        );
     }
 }

@@ -196,7 +196,7 @@ fn families_and_benign_kinds() {
     }
 }
 
-/// Blocked %, at least (measured: multilingual 30.4, bastioncorpus 50.4
+/// Blocked %, at least (measured: multilingual 30.4, bastioncorpus 51.3
 /// (45.3 before the views of hex, base32, escapes, Braille, Morse, NATO
 /// words, byte lists and backwards text),
 /// deepset 28.2 — deepset is never trained on by the classifier; the rules
