@@ -1972,10 +1972,9 @@ fn look_alike_words(text: &str) -> std::borrow::Cow<'_, str> {
 /// already). One pass over the text; only a run with such a mark is looked
 /// at again.
 fn joined(s: &str) -> Option<String> {
-    let mut out: Option<String> = None;
-    // bytes of `s` copied to `out`; where the next run to look at may start
-    let (mut copied, mut seen) = (0, 0);
-    let mut word = String::new();
+    let mut edits = Vec::new();
+    // where the next run to look at may start
+    let mut seen = 0;
     for i in planted_marks(s) {
         if i < seen {
             continue;
@@ -1989,7 +1988,7 @@ fn joined(s: &str) -> Option<String> {
             continue;
         }
         let core = chunk.trim_matches(|c: char| !c.is_alphanumeric());
-        word.clear();
+        let mut word = String::with_capacity(core.len());
         let mut chars = core.chars().peekable();
         let mut prev = ' ';
         while let Some(c) = chars.next() {
@@ -2002,16 +2001,10 @@ fn joined(s: &str) -> Option<String> {
         // (a word of four letters at least: `a_b` is no disguised `ab`)
         if word.chars().count() >= 4 && rule_word(&word) {
             let at = start + (core.as_ptr() as usize - chunk.as_ptr() as usize);
-            let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
-            o.push_str(&s[copied..at]);
-            o.push_str(&word);
-            copied = at + core.len();
+            edits.push((at..at + core.len(), word));
         }
     }
-    out.map(|mut o| {
-        o.push_str(&s[copied..]);
-        o
-    })
+    splice(s, edits)
 }
 
 /// A mark that may be planted in a word to break it up: hyphens and
@@ -2083,8 +2076,7 @@ fn deleet(s: &str) -> String {
             .find(|c: char| !leet(c))
             .unwrap_or(rest.len() - at);
         let word = &rest[at..at + len];
-        let one = |c: char| textfold::leet_letter(c, 'i') != textfold::leet_letter(c, 'l');
-        if word.contains(one) {
+        if word.contains(leet_one) {
             out.push_str(&deleet_word(word));
         } else {
             out.extend(
@@ -2098,6 +2090,11 @@ fn deleet(s: &str) -> String {
     out
 }
 
+/// Whether leetspeak writes `c` for `i` and `l` alike (`1`, `!`, `|`).
+fn leet_one(c: char) -> bool {
+    textfold::leet_letter(c, 'i') != textfold::leet_letter(c, 'l')
+}
+
 /// Most `1`s (or `!`, `|`) of one word whose readings [`deleet`] tries.
 const LEET_ONES: usize = 4;
 
@@ -2108,7 +2105,7 @@ fn deleet_word(word: &str) -> String {
         let mut k = 0;
         word.chars()
             .map(|c| {
-                let one = if textfold::leet_letter(c, 'i') != textfold::leet_letter(c, 'l') {
+                let one = if leet_one(c) {
                     k += 1;
                     if mask >> (k - 1) & 1 == 1 { 'l' } else { 'i' }
                 } else {
@@ -2118,10 +2115,7 @@ fn deleet_word(word: &str) -> String {
             })
             .collect()
     };
-    let ones = word
-        .chars()
-        .filter(|&c| textfold::leet_letter(c, 'i') != textfold::leet_letter(c, 'l'))
-        .count();
+    let ones = word.chars().filter(|&c| leet_one(c)).count();
     let plain = read(0);
     if ones == 0 || ones > LEET_ONES || rule_word(&plain) {
         return plain;
@@ -2146,20 +2140,29 @@ fn rot13(s: &str) -> String {
 /// as that word (`ignroe all preivous intsructions`: [`textfold::unscramble`]);
 /// `words` are the view's. `None` when no word is one.
 fn unscrambled(norm: &str, words: &[&str]) -> Option<String> {
+    let edits = words.iter().filter(|w| !rule_word(w)).filter_map(|w| {
+        let at = w.as_ptr() as usize - norm.as_ptr() as usize;
+        scrambled_word(w).map(|known| (at..at + w.len(), known))
+    });
+    splice(norm, edits)
+}
+
+/// `text` with each of the byte ranges `edits` (in order, apart) replaced
+/// by its text; `None` when there is no edit (the text would be as it is).
+fn splice(
+    text: &str,
+    edits: impl IntoIterator<Item = (std::ops::Range<usize>, String)>,
+) -> Option<String> {
     let mut out: Option<String> = None;
     let mut copied = 0;
-    for w in words {
-        let Some(known) = scrambled_word(w).filter(|_| !rule_word(w)) else {
-            continue;
-        };
-        let at = w.as_ptr() as usize - norm.as_ptr() as usize;
-        let o = out.get_or_insert_with(|| String::with_capacity(norm.len()));
-        o.push_str(&norm[copied..at]);
-        o.push_str(&known);
-        copied = at + w.len();
+    for (range, with) in edits {
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        o.push_str(&text[copied..range.start]);
+        o.push_str(&with);
+        copied = range.end;
     }
     out.map(|mut o| {
-        o.push_str(&norm[copied..]);
+        o.push_str(&text[copied..]);
         o
     })
 }

@@ -253,6 +253,16 @@ pub fn map_words(text: &str, f: impl Fn(&str) -> Option<String>) -> std::borrow:
     if text.is_ascii() {
         return std::borrow::Cow::Borrowed(text);
     }
+    std::borrow::Cow::Owned(rewrite_words(text, char::is_alphanumeric, f))
+}
+
+/// Every word (run of characters `in_word` accepts) of a text replaced by
+/// what `f` returns for it (`None`: kept as it is); everything else kept.
+fn rewrite_words(
+    text: &str,
+    in_word: impl Fn(char) -> bool,
+    f: impl Fn(&str) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
@@ -263,7 +273,7 @@ pub fn map_words(text: &str, f: impl Fn(&str) -> Option<String>) -> std::borrow:
         word.clear();
     };
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if in_word(c) {
             word.push(c);
         } else {
             flush(&mut word, &mut out);
@@ -271,7 +281,7 @@ pub fn map_words(text: &str, f: impl Fn(&str) -> Option<String>) -> std::borrow:
         }
     }
     flush(&mut word, &mut out);
-    std::borrow::Cow::Owned(out)
+    out
 }
 
 /// The letter a digit or symbol stands for in leetspeak (`1gn0r3`,
@@ -503,25 +513,14 @@ const fn mix(x: u64) -> u64 {
 /// its first and last reversed (`ignore all previous` → `ironge all
 /// puoivers`). For the scanners' quality tests to disguise attacks with.
 pub fn scramble(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut word: Vec<char> = Vec::new();
-    let flush = |word: &mut Vec<char>, out: &mut String| {
-        let n = word.len();
-        if n >= 4 {
-            word[1..n - 1].reverse();
-        }
-        out.extend(word.drain(..));
-    };
-    for c in text.chars() {
-        if c.is_alphabetic() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
+    rewrite_words(text, char::is_alphabetic, |word| {
+        let mut c: Vec<char> = word.chars().collect();
+        let n = c.len();
+        (n >= 4).then(|| {
+            c[1..n - 1].reverse();
+            c.into_iter().collect()
+        })
+    })
 }
 
 /// Longest word [`unspell`] looks for when it splits spelt-out letters.
