@@ -42,7 +42,7 @@ struct Opts {
     short: bool,
     /// Write the held-out slice here (and train nothing).
     export: Option<PathBuf>,
-    /// Print each left-out family's lowest-scoring attacks and the top hard negatives.
+    /// Print attacks each left-out model misses and the top hard negatives.
     misses: bool,
 }
 
@@ -88,6 +88,8 @@ const LANGUAGE_MIX_PERCENT: u64 = 17;
 const CHAT_MIX_PER_MILLE: u64 = 100;
 /// Longest attack put beside them (bytes): it shares a window with the text.
 const MIX_ATTACK: usize = 300;
+/// Missed attacks `--misses` prints per left-out family.
+const MISSES_SHOWN: usize = 12;
 /// Score from which a text is flagged, whatever its source: the agent sees
 /// the flag, and a route's `scan_thresholds` can move the block threshold
 /// anywhere from here up (the host sees only findings the guest reports).
@@ -250,6 +252,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             m.thresholds[0].block,
         );
         if o.misses {
+            eprintln!("{fam} left out:");
             let mut hs: Vec<(u32, &str)> = examples
                 .iter()
                 .filter(|e| e.group == "hard-negative")
@@ -259,13 +262,17 @@ fn run(o: &Opts) -> Result<bool, String> {
             for (s, t) in hs.iter().rev().take(3) {
                 eprintln!("   hard {s}: {t}");
             }
+            // The family's own attacks that pass (not its mixes), spread
+            // over the scores: the lowest are often alike.
             let mut fs: Vec<(u32, &str)> = examples
                 .iter()
-                .filter(|e| e.attack && e.group == *fam)
+                .filter(|e| left_out(e))
                 .map(|e| (model::percent(raw_q(&m, e)), e.text.as_str()))
+                .filter(|&(s, _)| s < m.thresholds[0].block)
                 .collect();
             fs.sort();
-            for (s, t) in fs.iter().take(4) {
+            let step = fs.len().div_ceil(MISSES_SHOWN).max(1);
+            for (s, t) in fs.iter().step_by(step) {
                 eprintln!(
                     "   missed {s}: {}",
                     t.chars().take(200).collect::<String>().replace('\n', " ")
