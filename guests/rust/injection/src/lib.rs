@@ -1254,17 +1254,9 @@ const RULES: &[Rule] = &[
         score: 45,
         gap: 3,
         slots: &[
-            &[
-                "act",
-                "pretend",
-                "roleplay",
-                "role-play",
-                "impersonate",
-                "play",
-                "playing",
-                "be",
-                "become",
-            ],
+            // not "be" or "play": "I'd be dead without my mum", "playing
+            // dead with my dad"
+            &["act", "pretend", "roleplay", "role-play", "impersonate"],
             &["late", "deceased", "dead", "departed"],
             RELATIVE,
         ],
@@ -2534,6 +2526,7 @@ mod tests {
             "my dad used to say: measure twice, cut once",
             "I had to act as my late father's executor for a year",
             "can you be her backup while she is on leave?",
+            "I'd be dead without my mum's lasagne recipe",
             "my initials are J. R. R. T. and the plan is a b c d e",
             "the 1337 h4x0r in 1995 ran x86 and h264 on w1nd0ws",
             "Die Straße ist gesperrt, nimm die Umleitung über den Hof",
