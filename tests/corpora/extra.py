@@ -460,6 +460,48 @@ def django_docs(t):
     return out
 
 
+DEV_DOCS = {"mypy": "/docs/", "pytest": "/doc/", "coverage": "/doc/"}
+
+
+def dev_sentences(t):
+    """The prose of mypy's, pytest's and coverage's documentation (reST),
+    cut into sentences of 25 to 300 characters: developer text as people
+    write it in a team's channels ("you can ignore all errors in this
+    category", "the order is defined by the following rules"). Code blocks,
+    directives and indented text are left out; roles keep their text."""
+    out = []
+    for name, docs in DEV_DOCS.items():
+        tars = sorted(t.glob(f"{name}-*.tar.gz"))
+        if not tars:
+            sys.exit(f"extra.py: the {name} sdist was not downloaded")
+        with tarfile.open(tars[0]) as tf:
+            for m in sorted(tf.getmembers(), key=lambda m: m.name):
+                if docs not in m.name or not m.name.endswith((".rst", ".md", ".txt")) or not m.isfile():
+                    continue
+                f = tf.extractfile(m)
+                if f is not None:
+                    out += [(name, x) for x in sentences(f.read().decode("utf-8", "replace"))]
+    return out
+
+
+def sentences(text: str) -> list:
+    out = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = para.splitlines()
+        if not lines or lines[0].startswith((" ", "\t", "..", "$", ">>>")):
+            continue
+        if set(para.strip()) <= set("=-~^*#`:+"):
+            continue
+        p = " ".join(line.strip() for line in lines)
+        p = re.sub(r":[a-z:]+:`([^`<]*)(?:<[^>]*>)?`", r"\1", p)
+        p = p.replace("``", "`").replace("**", "")
+        for x in re.split(r"(?<=[.!?])\s+(?=[A-Z`])", p):
+            x = x.strip()
+            if 25 <= len(x) <= 300 and re.search(r"[a-z]{3}", x):
+                out.append(x)
+    return out
+
+
 def po_strings(text: str) -> list:
     """The translations (`msgstr`, plural forms too) of a gettext .po file."""
     out, key, parts = [], None, []
@@ -800,6 +842,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
+    clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev_sentences(t)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]

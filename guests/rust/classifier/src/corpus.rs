@@ -64,6 +64,13 @@ pub const UNSEEN_ATTACKS: [&str; 4] = ["gandalf", "satml-ctf", "llmail-inject", 
 /// "read the file … and update …" only from attacks.
 pub const AGENT_REQUESTS: &str = "agent-request";
 
+/// The benign kind of sentences from developer documentation (mypy's,
+/// pytest's, coverage's): technical text as a team writes it in its
+/// channels. They train and validate like chat; without them the model
+/// blocked 2.7 % of the held-out ones ("Current list of plugin hooks",
+/// "Below we discuss each of these components in some detail.").
+pub const DEV_TEXT: &str = "dev-text";
+
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
 

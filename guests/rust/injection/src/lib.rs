@@ -2159,7 +2159,14 @@ fn described(rule: &Rule, words: &[&str], a: usize, b: usize) -> bool {
                     | "they're"
             )
         );
-    reported || scoped || owned || named || negated || stated
+    // "drop into the pdb prompt", "skip to the rules section": a weak verb
+    // that moves somewhere does not drop the rules.
+    let moved = slot_matches(OVERRIDE_VERB_WEAK, words[a])
+        && matches!(
+            words.get(a + 1).copied(),
+            Some("into" | "to" | "onto" | "in" | "out" | "down" | "back" | "through")
+        );
+    reported || scoped || owned || named || negated || stated || moved
 }
 
 /// The words of a view, borrowed from it: runs of letters, digits, inner
@@ -2745,6 +2752,8 @@ mod tests {
             "stop following the old runbook, it is out of date",
             "the sort does the opposite of what you'd expect",
             "reverse the order: do the opposite of the default sort",
+            "pytest can drop into the pdb prompt on a failure",
+            "skip to the rules section of the handbook",
         ] {
             assert!(score(s) < 35, "false positive: {s} ({:?})", analyse(s));
         }

@@ -31,7 +31,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use classifier::corpus::{self, AGENT_REQUESTS, Split, THEIR_HARD_NEGATIVES, UNSEEN_UI};
+use classifier::corpus::{self, AGENT_REQUESTS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES, UNSEEN_UI};
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
 struct Opts {
@@ -198,13 +198,14 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     let _ = writeln!(
         report,
-        "{:<22} {:>6} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
+        "{:<22} {:>6} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
         "family",
         "texts",
         "blocked",
         "flagged+",
         "chain",
         "chat FP",
+        "dev FP",
         "other FP",
         "docs FP",
         "hard neg",
@@ -240,11 +241,12 @@ fn run(o: &Opts) -> Result<bool, String> {
         let (tn, tb, _) = detection(&m, &examples, |e| e.group == THEIR_HARD_NEGATIVES);
         let _ = writeln!(
             report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
             pct(b, n),
             pct(f, n),
             pct(chain, n),
             fp(&["chat"]),
+            fp(&[DEV_TEXT]),
             fp(&["chat-other-languages", "ui-other-languages"]),
             fp(&["document", "tool-output"]),
             hb,
@@ -350,6 +352,7 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     for kind in [
         "chat",
+        DEV_TEXT,
         "chat-other-languages",
         "ui-other-languages",
         UNSEEN_UI,
@@ -382,6 +385,7 @@ fn run(o: &Opts) -> Result<bool, String> {
     if o.misses {
         for kind in [
             "chat",
+            DEV_TEXT,
             "ui-other-languages",
             "document",
             "tool-output",
@@ -812,6 +816,7 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     // is too little benign tool output alone to set one.
     let chat = val(&[
         "chat",
+        DEV_TEXT,
         AGENT_REQUESTS,
         "chat-other-languages",
         "ui-other-languages",
