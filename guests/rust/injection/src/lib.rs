@@ -2254,6 +2254,41 @@ fn described(rule: &Rule, words: &[&str], a: usize, b: usize) -> bool {
         after(1),
         Some("prompts" | "attacks" | "jailbreaks" | "techniques" | "payloads" | "examples")
     );
+    // "ignore the lint rules for generated files", "skip the firewall
+    // rules": a tool's or a system's rules, named by the word before them.
+    let tooling = b > a + 1
+        && matches!(
+            words[b - 1],
+            "lint"
+                | "linter"
+                | "linting"
+                | "eslint"
+                | "clippy"
+                | "ruff"
+                | "flake8"
+                | "pylint"
+                | "mypy"
+                | "stylelint"
+                | "prettier"
+                | "formatting"
+                | "naming"
+                | "firewall"
+                | "iptables"
+                | "cors"
+                | "csp"
+                | "css"
+                | "caching"
+                | "cache"
+                | "retention"
+                | "validation"
+                | "spam"
+                | "mail"
+                | "inbox"
+                | "gitignore"
+                | "branch"
+                | "alerting"
+                | "logging"
+        );
     // "don't forget all the rules", "vergiss nicht alle Regeln": a negated
     // override verb ("не" reads "he" once look-alike words are folded).
     let verb = [OVERRIDE_VERB, OVERRIDE_VERB_WEAK, OVERRIDE_LAST]
@@ -2305,7 +2340,7 @@ fn described(rule: &Rule, words: &[&str], a: usize, b: usize) -> bool {
             words.get(a + 1).copied(),
             Some("into" | "to" | "onto" | "in" | "out" | "down" | "back" | "through")
         );
-    reported || scoped || owned || named || negated || stated || moved
+    reported || scoped || owned || named || negated || stated || moved || tooling
 }
 
 /// The words of a view, borrowed from it: runs of letters, digits, inner
@@ -2893,6 +2928,8 @@ mod tests {
             "reverse the order: do the opposite of the default sort",
             "pytest can drop into the pdb prompt on a failure",
             "skip to the rules section of the handbook",
+            "ignore the lint rules for generated files",
+            "you can skip the firewall rules on the test VLAN",
         ] {
             assert!(score(s) < 35, "false positive: {s} ({:?})", analyse(s));
         }
