@@ -1780,19 +1780,7 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     best
 }
 
-/// "Ignore / forget" and "instructions / rules" in scripts the word rules
-/// cannot read: Chinese and Japanese write no spaces between words, and
-/// Korean, Arabic and Hindi attach particles and articles to them. Read as
-/// a verb and an object at most [`UNSPACED_REACH`] characters apart, in
-/// either order and in one clause ("忽略之前的指令", "ルールを忘れて",
-/// "규칙을 잊고", "انسَ قواعدك", "अपने नियम भूल जाओ"; not "このエラーは無視
-/// してください。ルールは…"). Settings and limits are not objects: "请忽略这个
-/// 设定" (ignore this setting) is ordinary. Not "命令" or "명령" (command:
-/// "忽略命令行参数", ignore the command-line arguments), nor "भूल" alone
-/// (also "a mistake"). The verbs of spaced scripts must start a word:
-/// "إنس" is also inside "الإنسان" (the human). Korean's "지시" only with
-/// a particle: "지시문" is a directive of a document ("… 지시문을 무시합니다",
-/// Sphinx ignores a directive).
+/// The verbs and objects [`unspaced_override`] reads (see there).
 const UNSPACED_VERBS: &[&str] = &[
     "忽略",
     "无视",
@@ -1845,6 +1833,19 @@ const UNSPACED_OBJECTS: &[&str] = &[
 /// Characters between the end of one part and the start of the other.
 const UNSPACED_REACH: usize = 8;
 
+/// "Ignore / forget" and "instructions / rules" in scripts the word rules
+/// cannot read: Chinese and Japanese write no spaces between words, and
+/// Korean, Arabic and Hindi attach particles and articles to them. Read as
+/// a verb and an object at most [`UNSPACED_REACH`] characters apart, in
+/// either order and in one clause ("忽略之前的指令", "ルールを忘れて",
+/// "규칙을 잊고", "انسَ قواعدك", "अपने नियम भूल जाओ"; not "このエラーは無視
+/// してください。ルールは…"). Settings and limits are not objects: "请忽略这个
+/// 设定" (ignore this setting) is ordinary. Not "命令" or "명령" (command:
+/// "忽略命令行参数", ignore the command-line arguments), nor "भूल" alone
+/// (also "a mistake"). The verbs of spaced scripts must start a word:
+/// "إنس" is also inside "الإنسان" (the human). Korean's "지시" only with
+/// a particle: "지시문" is a directive of a document ("… 지시문을 무시합니다",
+/// Sphinx ignores a directive).
 fn unspaced_override(text: &str) -> Option<String> {
     let han_or_kana = |c: char| matches!(c, '\u{3040}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}');
     // only texts with a character of those scripts pay for the search
@@ -1911,11 +1912,14 @@ fn excerpt(words: &[&str]) -> String {
 /// slip away from: "indtructions", "instuction" and "previus" read as the
 /// word. Not "prompt" ("promotion") or "training" ("trailing").
 const SLIPPED_WORDS: &[&str] = &["instruction", "previous"];
+/// The length of the shortest of [`SLIPPED_WORDS`].
+const SLIPPED_SHORTEST: usize = "previous".len();
 
 /// Whether `w` is a word of `slot` from [`SLIPPED_WORDS`] with one slip
 /// (only after a rule's first word has matched: a rule never starts on one).
 fn slipped(slot: Slot, w: &str) -> bool {
-    if !w.is_ascii() {
+    // most words are shorter than any slipped word less a letter: no scan
+    if w.len() + 1 < SLIPPED_SHORTEST || !w.is_ascii() {
         return false;
     }
     slot.iter().any(|p| {
