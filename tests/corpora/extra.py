@@ -484,6 +484,37 @@ def dev_sentences(t):
     return out
 
 
+# pbr writes a project's commit subjects into its sdist's ChangeLog: three
+# projects train, two (oslo's) are only measured.
+COMMIT_LOGS = ["python-openstackclient", "python-novaclient", "keystoneauth1"]
+UNSEEN_COMMIT_LOGS = ["oslo.config", "oslo.utils"]
+
+
+def commit_subjects(t, names) -> list:
+    """The commit subjects in the ChangeLogs of the OpenStack projects
+    `names`: the imperatives developers write all day ("Add role CRUD
+    commands", "Skip the functional tests on py2", "Drop support for Python
+    3.8"). Merge commits are left out."""
+    out = []
+    for name in names:
+        tars = sorted(t.glob(f"{name}-*.tar.gz"))
+        if not tars:
+            sys.exit(f"extra.py: the {name} sdist was not downloaded")
+        with tarfile.open(tars[0]) as tf:
+            log = next((m for m in tf.getmembers() if m.name.endswith("/ChangeLog") and m.name.count("/") == 1), None)
+            f = tf.extractfile(log) if log else None
+            if f is None:
+                sys.exit(f"extra.py: {tars[0].name} has no ChangeLog")
+            for raw in f.read().decode("utf-8", "replace").splitlines():
+                m = re.match(r"^\* (.+)$", raw)
+                if not m:
+                    continue
+                x = re.sub(r"\\(.)", r"\1", m.group(1)).strip()
+                if 12 <= len(x) <= 200 and not x.startswith("Merge "):
+                    out.append(x)
+    return out
+
+
 def sentences(text: str) -> list:
     out = []
     for para in re.split(r"\n\s*\n", text):
@@ -843,6 +874,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev_sentences(t)]
+    clean += [("commit", "openstack-commits", "user-message", x) for x in commit_subjects(t, COMMIT_LOGS)]
+    clean += [("commit-oslo", "oslo-commits", "user-message", x) for x in commit_subjects(t, UNSEEN_COMMIT_LOGS)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]

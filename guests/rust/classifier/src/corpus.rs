@@ -46,6 +46,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[2],
     UNSEEN_ATTACKS[3],
     UNSEEN_UI,
+    UNSEEN_COMMITS,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -70,6 +71,17 @@ pub const AGENT_REQUESTS: &str = "agent-request";
 /// blocked 2.7 % of the held-out ones ("Current list of plugin hooks",
 /// "Below we discuss each of these components in some detail.").
 pub const DEV_TEXT: &str = "dev-text";
+
+/// The benign kind of commit subjects (python-openstackclient's,
+/// python-novaclient's and keystoneauth1's ChangeLogs): short developer
+/// imperatives full of the attacks' words ("Add role CRUD commands",
+/// "Return the endpoint_override from EndpointData"). They train and
+/// validate like chat.
+pub const COMMITS: &str = "commit";
+
+/// The commit subjects of two more projects (oslo.config's and
+/// oslo.utils'), only measured.
+pub const UNSEEN_COMMITS: &str = "commit-oslo";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

@@ -31,7 +31,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use classifier::corpus::{self, AGENT_REQUESTS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES, UNSEEN_UI};
+use classifier::corpus::{
+    self, AGENT_REQUESTS, COMMITS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES, UNSEEN_COMMITS, UNSEEN_UI,
+};
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
 struct Opts {
@@ -198,7 +200,7 @@ fn run(o: &Opts) -> Result<bool, String> {
     );
     let _ = writeln!(
         report,
-        "{:<22} {:>6} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
+        "{:<22} {:>6} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
         "family",
         "texts",
         "blocked",
@@ -206,6 +208,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "chain",
         "chat FP",
         "dev FP",
+        "commit FP",
         "other FP",
         "docs FP",
         "hard neg",
@@ -241,12 +244,13 @@ fn run(o: &Opts) -> Result<bool, String> {
         let (tn, tb, _) = detection(&m, &examples, |e| e.group == THEIR_HARD_NEGATIVES);
         let _ = writeln!(
             report,
-            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
+            "{fam:<22} {n:>6} {:>8.1}% {:>8.1}% {:>8.1}%   {:>8.3}% {:>8.3}% {:>8.3}% {:>8.3}% {:>8.3}% {:>5}/{hn} {:>4}/{tn} {}",
             pct(b, n),
             pct(f, n),
             pct(chain, n),
             fp(&["chat"]),
             fp(&[DEV_TEXT]),
+            fp(&[COMMITS, UNSEEN_COMMITS]),
             fp(&["chat-other-languages", "ui-other-languages"]),
             fp(&["document", "tool-output"]),
             hb,
@@ -353,6 +357,8 @@ fn run(o: &Opts) -> Result<bool, String> {
     for kind in [
         "chat",
         DEV_TEXT,
+        COMMITS,
+        UNSEEN_COMMITS,
         "chat-other-languages",
         "ui-other-languages",
         UNSEEN_UI,
@@ -386,6 +392,8 @@ fn run(o: &Opts) -> Result<bool, String> {
         for kind in [
             "chat",
             DEV_TEXT,
+            COMMITS,
+            UNSEEN_COMMITS,
             "ui-other-languages",
             "document",
             "tool-output",
@@ -817,6 +825,7 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
     let chat = val(&[
         "chat",
         DEV_TEXT,
+        COMMITS,
         AGENT_REQUESTS,
         "chat-other-languages",
         "ui-other-languages",
