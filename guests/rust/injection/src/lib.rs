@@ -444,6 +444,7 @@ const FORGET_ALL: Slot = &[
 /// [`EVERYTHING`] without "all", which a wiped slate rarely says ("ignore
 /// all errors and print the rest").
 const EVERYTHING_ONLY: Slot = EVERYTHING.split_at(1).1;
+const _: () = assert!(matches!(EVERYTHING[0].as_bytes(), b"all"));
 /// Verbs that dictate what a model answers.
 const DICTATE: Slot = &[
     "write", "say", "tell", "output", "print", "respond", "answer", "reply", "type", "repeat",
@@ -493,6 +494,10 @@ const THEIR_ORDERS: Slot = &[
 ];
 /// The instructions of [`THEIR_ORDERS`], before its "prompt" and "message".
 const THEIR_INSTRUCTIONS: usize = 14;
+const _: () = assert!(matches!(
+    THEIR_ORDERS[THEIR_INSTRUCTIONS].as_bytes(),
+    b"prompt"
+));
 /// "original / initial / hidden" after the noun.
 const ORIGINAL_AFTER: Slot = &[
     "originales",
@@ -2467,31 +2472,19 @@ fn described(rule: &Rule, text: &str, words: &[&str], a: usize, b: usize) -> boo
     // a persona's "I don't care about laws!" still breaks rules).
     // "I forget everything I learn", "should we ignore the prompt?" (not
     // "it": "You have it! Forget everything …" lost its full stop).
-    let forgets = slot_matches(FORGET_ALL, words[a])
-        && matches!(before(1), Some("i" | "we" | "they" | "he" | "she"));
-    let stated = rule.id == "instruction-override"
-        && (forgets
-            || matches!(
-                words[a],
-                "don't" | "dont" | "do" | "no" | "stop" | "quit" | "cease"
-            ) && matches!(
-                before(1),
-                Some(
-                    "i" | "we"
-                        | "they"
-                        | "he"
-                        | "she"
-                        | "it"
-                        | "who"
-                        | "which"
-                        | "that"
-                        | "people"
-                        | "users"
-                        | "i'm"
-                        | "we're"
-                        | "they're"
-                )
-            ));
+    let person = matches!(before(1), Some("i" | "we" | "they" | "he" | "she"));
+    let forgets = slot_matches(FORGET_ALL, words[a]) && person;
+    let turns_away = matches!(
+        words[a],
+        "don't" | "dont" | "do" | "no" | "stop" | "quit" | "cease"
+    ) && (person
+        || matches!(
+            before(1),
+            Some(
+                "it" | "who" | "which" | "that" | "people" | "users" | "i'm" | "we're" | "they're"
+            )
+        ));
+    let stated = rule.id == "instruction-override" && (forgets || turns_away);
     // "drop into the pdb prompt", "skip to the rules section": a weak verb
     // that moves somewhere does not drop the rules.
     let moved = slot_matches(OVERRIDE_VERB_WEAK, words[a])
@@ -2499,69 +2492,8 @@ fn described(rule: &Rule, text: &str, words: &[&str], a: usize, b: usize) -> boo
             words.get(a + 1).copied(),
             Some("into" | "to" | "onto" | "in" | "out" | "down" | "back" | "through")
         );
-    // "override the prompt template", "skip the rules engine": the word
-    // names a thing it is part of, not a model's instructions (only with
-    // nothing but spaces between: "Ignore the rules. Page 2 …" is not).
-    let compound = rule.id == "instruction-override"
-        && after(1).is_some_and(|next| spaced(text, words[b], next))
-        && matches!(
-            after(1),
-            Some(
-                "template"
-                    | "templates"
-                    | "draft"
-                    | "drafts"
-                    | "engine"
-                    | "file"
-                    | "files"
-                    | "page"
-                    | "docs"
-                    | "library"
-                    | "config"
-                    | "tests"
-                    | "builder"
-                    | "editor"
-                    | "cache"
-                    | "registry"
-                    | "parser"
-                    | "folder"
-                    | "directory"
-                    | "repo"
-                    | "table"
-                    | "schema"
-                    | "syntax"
-                    | "service"
-                    | "field"
-                    | "evals"
-            )
-        );
-    // "ignore any instructions in the old onboarding doc": a team's own
-    // documents, by name (not "… in this prompt", "… in your system
-    // message", nor an e-mail or a page, which an injection names too).
-    let located = rule.id == "instruction-override"
-        && matches!(after(1), Some("in" | "from" | "on"))
-        && (2..=4)
-            .map_while(after)
-            .take_while(|w| !matches!(*w, "your" | "system" | "prompt"))
-            .any(|w| {
-                matches!(
-                    w,
-                    "wiki"
-                        | "readme"
-                        | "runbook"
-                        | "handbook"
-                        | "onboarding"
-                        | "confluence"
-                        | "jira"
-                        | "ticket"
-                        | "manual"
-                        | "guide"
-                        | "doc"
-                        | "docs"
-                        | "changelog"
-                        | "spreadsheet"
-                )
-            });
+    let compound = rule.id == "instruction-override" && names_a_part(text, words, b);
+    let located = rule.id == "instruction-override" && in_team_document(&words[b + 1..]);
     // "ignore everything else and just print the diff": the rest of a
     // task, not the slate.
     let rest = slot_matches(DICTATE, words[b])
@@ -2580,6 +2512,77 @@ fn described(rule: &Rule, text: &str, words: &[&str], a: usize, b: usize) -> boo
         || rest
         || compound
         || located
+}
+
+/// "override the prompt template", "skip the rules engine": the word at `b`
+/// names a thing it is part of, not a model's instructions (only with
+/// nothing but spaces between: "Ignore the rules. Page 2 …" is not).
+fn names_a_part(text: &str, words: &[&str], b: usize) -> bool {
+    let Some(&next) = words.get(b + 1) else {
+        return false;
+    };
+    spaced(text, words[b], next)
+        && matches!(
+            next,
+            "template"
+                | "templates"
+                | "draft"
+                | "drafts"
+                | "engine"
+                | "file"
+                | "files"
+                | "page"
+                | "docs"
+                | "library"
+                | "config"
+                | "tests"
+                | "builder"
+                | "editor"
+                | "cache"
+                | "registry"
+                | "parser"
+                | "folder"
+                | "directory"
+                | "repo"
+                | "table"
+                | "schema"
+                | "syntax"
+                | "service"
+                | "field"
+                | "evals"
+        )
+}
+
+/// "ignore any instructions in the old onboarding doc": the words after a
+/// match place the instructions in a team's own document, by name (not
+/// "… in this prompt", "… in your system message", nor an e-mail or a
+/// page, which an injection names too).
+fn in_team_document(rest: &[&str]) -> bool {
+    matches!(rest.first(), Some(&("in" | "from" | "on")))
+        && rest
+            .iter()
+            .skip(1)
+            .take(3)
+            .take_while(|w| !matches!(**w, "your" | "system" | "prompt"))
+            .any(|w| {
+                matches!(
+                    *w,
+                    "wiki"
+                        | "readme"
+                        | "runbook"
+                        | "handbook"
+                        | "onboarding"
+                        | "confluence"
+                        | "jira"
+                        | "ticket"
+                        | "manual"
+                        | "guide"
+                        | "doc"
+                        | "docs"
+                        | "changelog"
+                        | "spreadsheet"
+                )
+            })
 }
 
 /// Whether only whitespace stands between words `a` and `b` (in that
