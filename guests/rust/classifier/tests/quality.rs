@@ -159,32 +159,22 @@ fn held_out_detection_and_false_positives() {
         tools <= MAX_TOOL_OUTPUT_BLOCKED,
         "{tools} benign tool outputs blocked (at most {MAX_TOOL_OUTPUT_BLOCKED})"
     );
-    let (k, dev) = counts(false, corpus::DEV_TEXT);
-    assert!(
-        rate(dev, k) <= MAX_DEV_TEXT,
-        "developer text: {:.3}% blocked, above {:.3}%",
-        100.0 * rate(dev, k),
-        100.0 * MAX_DEV_TEXT
-    );
+    // Benign kinds bounded by a rate: developer documentation, commit
+    // subjects, and Sphinx's messages.
     for (kind, max) in [
+        (corpus::DEV_TEXT, MAX_DEV_TEXT),
         (corpus::COMMITS, MAX_COMMITS),
         (corpus::UNSEEN_COMMITS, MAX_UNSEEN_COMMITS),
+        (corpus::UNSEEN_UI, MAX_UNSEEN_UI),
     ] {
         let (k, blocked) = counts(false, kind);
         assert!(
             rate(blocked, k) <= max,
-            "{kind}: {:.2}% blocked, above {:.2}%",
+            "{kind}: {:.3}% blocked, above {:.3}%",
             100.0 * rate(blocked, k),
             100.0 * max
         );
     }
-    let (k, ui) = counts(false, corpus::UNSEEN_UI);
-    assert!(
-        rate(ui, k) <= MAX_UNSEEN_UI,
-        "Sphinx's messages: {:.2}% blocked, above {:.2}%",
-        100.0 * rate(ui, k),
-        100.0 * MAX_UNSEEN_UI
-    );
     for (family, min) in MIN_UNSEEN {
         let (k, blocked) = counts(true, family);
         assert!(
