@@ -25,6 +25,7 @@ import random
 import re
 import sys
 import tarfile
+import warnings
 import zipfile
 
 SEED = 20261204
@@ -433,14 +434,20 @@ def vigia(t) -> tuple:
     return attacks, benign
 
 
+def sdist(t, name) -> pathlib.Path:
+    """The downloaded sdist of the project `name` (a glob)."""
+    tars = sorted(t.glob(f"{name}-*.tar.gz"))
+    if not tars:
+        sys.exit(f"extra.py: the {name} sdist was not downloaded")
+    return tars[0]
+
+
 def django_docs(t):
     """Django's documentation (reStructuredText), cut into paragraphs of 200 to
     1,500 characters with the markup kept: technical documents."""
-    tars = sorted(t.glob("[Dd]jango-*.tar.gz"))
-    if not tars:
-        sys.exit("extra.py: the django sdist was not downloaded")
+    tar = sdist(t, "[Dd]jango")
     out = []
-    with tarfile.open(tars[0]) as tf:
+    with tarfile.open(tar) as tf:
         for m in sorted(tf.getmembers(), key=lambda m: m.name):
             if "/docs/" not in m.name or not m.name.endswith(".txt") or not m.isfile():
                 continue
@@ -471,10 +478,8 @@ def dev_sentences(t):
     directives and indented text are left out; roles keep their text."""
     out = []
     for name, docs in DEV_DOCS.items():
-        tars = sorted(t.glob(f"{name}-*.tar.gz"))
-        if not tars:
-            sys.exit(f"extra.py: the {name} sdist was not downloaded")
-        with tarfile.open(tars[0]) as tf:
+        tar = sdist(t, name)
+        with tarfile.open(tar) as tf:
             for m in sorted(tf.getmembers(), key=lambda m: m.name):
                 if docs not in m.name or not m.name.endswith((".rst", ".md", ".txt")) or not m.isfile():
                     continue
@@ -497,14 +502,12 @@ def commit_subjects(t, names) -> list:
     3.8"). Merge commits are left out."""
     out = []
     for name in names:
-        tars = sorted(t.glob(f"{name}-*.tar.gz"))
-        if not tars:
-            sys.exit(f"extra.py: the {name} sdist was not downloaded")
-        with tarfile.open(tars[0]) as tf:
+        tar = sdist(t, name)
+        with tarfile.open(tar) as tf:
             log = next((m for m in tf.getmembers() if m.name.endswith("/ChangeLog") and m.name.count("/") == 1), None)
             f = tf.extractfile(log) if log else None
             if f is None:
-                sys.exit(f"extra.py: {tars[0].name} has no ChangeLog")
+                sys.exit(f"extra.py: {tar.name} has no ChangeLog")
             for raw in f.read().decode("utf-8", "replace").splitlines():
                 m = re.match(r"^\* (.+)$", raw)
                 if not m:
@@ -513,6 +516,57 @@ def commit_subjects(t, names) -> list:
                 if 12 <= len(x) <= 200 and not x.startswith("Merge "):
                     out.append(x)
     return out
+
+
+# The help of command-line tools: option help (`help=`), openstackclient's
+# command descriptions (`_description`) and the first paragraph of class and
+# function docstrings. The OpenStack clients' train; pip's (with what it
+# vendors) and HTTPie's are only measured.
+CLI_SOURCES = ["python-openstackclient", "python-novaclient", "keystoneauth1"]
+UNSEEN_CLI_SOURCES = ["pip", "httpie"]
+
+
+def cli_help(t, names) -> list:
+    """Terse technical text of command-line tools: "Display role details",
+    "Credentials access key", "Ignore the installed packages, overwriting
+    them." Tests are left out; text is read in sorted file order."""
+    out = []
+    for name in names:
+        tar = sdist(t, name)
+        with tarfile.open(tar) as tf:
+            members = sorted((m for m in tf.getmembers() if m.isfile() and m.name.endswith(".py")), key=lambda m: m.name)
+            for m in members:
+                parts = m.name.split("/")
+                if "tests" in parts or "test" in parts:
+                    continue
+                f = tf.extractfile(m)
+                if f is None:
+                    continue
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = ast.parse(f.read().decode("utf-8", "replace"))
+                except (SyntaxError, ValueError):
+                    continue
+                out += [x for x in map(" ".join, map(str.split, _help_texts(tree))) if 12 <= len(x) <= 300]
+    return out
+
+
+def _help_texts(tree):
+    for n in ast.walk(tree):
+        value = None
+        if isinstance(n, ast.Call):
+            value = next((k.value for k in n.keywords if k.arg == "help"), None)
+        elif isinstance(n, ast.Assign) and any(isinstance(x, ast.Name) and x.id == "_description" for x in n.targets):
+            value = n.value
+        elif isinstance(n, (ast.ClassDef, ast.FunctionDef)):
+            doc = ast.get_docstring(n)
+            if doc:
+                yield doc.split("\n\n")[0]
+        if isinstance(value, ast.Call) and value.args:  # _("...")
+            value = value.args[0]
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            yield value.value
 
 
 def sentences(text: str) -> list:
@@ -585,10 +639,8 @@ def django_translations(t) -> list:
     sdist, 95 languages besides English): benign interface and error text in
     other languages ("Ingrese su contraseña anterior…", "Documentación de
     modelos"), the vocabulary attacks in those languages also use."""
-    tars = sorted(t.glob("[Dd]jango-*.tar.gz"))
-    if not tars:
-        sys.exit("extra.py: the django sdist was not downloaded")
-    with tarfile.open(tars[0]) as tf:
+    tar = sdist(t, "[Dd]jango")
+    with tarfile.open(tar) as tf:
         members = sorted((m for m in tf.getmembers() if m.isfile() and is_catalogue(m.name)), key=lambda m: m.name)
         files = [(m.name, f.read()) for m in members if (f := tf.extractfile(m)) is not None]
     return translations(files)
@@ -876,6 +928,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev_sentences(t)]
     clean += [("commit", "openstack-commits", "user-message", x) for x in commit_subjects(t, COMMIT_LOGS)]
     clean += [("commit-oslo", "oslo-commits", "user-message", x) for x in commit_subjects(t, UNSEEN_COMMIT_LOGS)]
+    clean += [("cli-help", "openstack-cli-help", "user-message", x) for x in cli_help(t, CLI_SOURCES)]
+    clean += [("cli-help-unseen", "pip-httpie-cli-help", "user-message", x) for x in cli_help(t, UNSEEN_CLI_SOURCES)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]

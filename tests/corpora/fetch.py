@@ -88,9 +88,9 @@ EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.
 SDISTS = [
     "django==5.2.8", "mypy==1.13.0", "pytest==8.3.4", "coverage==7.6.10",
     "python-openstackclient==7.2.1", "python-novaclient==18.7.0", "keystoneauth1==5.8.0",
-    "oslo.config==9.7.0", "oslo.utils==7.3.0",
+    "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
 ]
-VERSION = "25"  # bump when the extraction below changes
+VERSION = "26"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

@@ -47,6 +47,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[3],
     UNSEEN_UI,
     UNSEEN_COMMITS,
+    UNSEEN_CLI_HELP,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -82,6 +83,16 @@ pub const COMMITS: &str = "commit";
 /// The commit subjects of two more projects (oslo.config's and
 /// oslo.utils'), only measured.
 pub const UNSEEN_COMMITS: &str = "commit-oslo";
+
+/// The benign kind of command-line help (the OpenStack clients' option help,
+/// command descriptions and docstrings): terse technical text as an ops team
+/// writes it ("Display role details", "Credentials access key"). Before it
+/// trained, the model blocked 4.1 % of it. It trains and validates like chat.
+pub const CLI_HELP: &str = "cli-help";
+
+/// The command-line help of pip (with what it vendors) and HTTPie, only
+/// measured: 2.3 % blocked before [`CLI_HELP`] trained.
+pub const UNSEEN_CLI_HELP: &str = "cli-help-unseen";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

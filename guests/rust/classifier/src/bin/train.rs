@@ -32,7 +32,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use classifier::corpus::{
-    self, AGENT_REQUESTS, COMMITS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES, UNSEEN_COMMITS, UNSEEN_UI,
+    self, AGENT_REQUESTS, CLI_HELP, COMMITS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES,
+    UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -208,7 +209,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "chain",
         "chat FP",
         "dev FP",
-        "commit FP",
+        "terse FP",
         "other FP",
         "docs FP",
         "hard neg",
@@ -250,7 +251,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             pct(chain, n),
             fp(&["chat"]),
             fp(&[DEV_TEXT]),
-            fp(&[COMMITS, UNSEEN_COMMITS]),
+            fp(&[COMMITS, UNSEEN_COMMITS, CLI_HELP, UNSEEN_CLI_HELP]),
             fp(&["chat-other-languages", "ui-other-languages"]),
             fp(&["document", "tool-output"]),
             hb,
@@ -359,6 +360,8 @@ fn run(o: &Opts) -> Result<bool, String> {
         DEV_TEXT,
         COMMITS,
         UNSEEN_COMMITS,
+        CLI_HELP,
+        UNSEEN_CLI_HELP,
         "chat-other-languages",
         "ui-other-languages",
         UNSEEN_UI,
@@ -394,6 +397,8 @@ fn run(o: &Opts) -> Result<bool, String> {
             DEV_TEXT,
             COMMITS,
             UNSEEN_COMMITS,
+            CLI_HELP,
+            UNSEEN_CLI_HELP,
             "ui-other-languages",
             "document",
             "tool-output",
@@ -826,6 +831,7 @@ fn thresholds(m: &Model, ex: &[Example]) -> [Thresholds; SOURCES] {
         "chat",
         DEV_TEXT,
         COMMITS,
+        CLI_HELP,
         AGENT_REQUESTS,
         "chat-other-languages",
         "ui-other-languages",
