@@ -325,8 +325,10 @@ const MAX_FALSE_POSITIVES: f64 = 0.003;
 /// (35), both just above the block threshold of 30, join the two above.
 /// Since command-line help trains too (`corpus::CLI_HELP`), three are (in
 /// all three training orders): the product line passes (under 30) and the
-/// Turkish one is at 33.
-const MAX_HARD_NEGATIVES_BLOCKED: usize = 3;
+/// Turkish one is at 33. Since the concept channel has a floor
+/// (`model::MIN_CONCEPT_FEATURES`), two (in all three orders): the Turkish
+/// one passes too.
+const MAX_HARD_NEGATIVES_BLOCKED: usize = 2;
 /// Someone else's hard negatives, which no model trains on: bastioncorpus's
 /// 63 benign look-alikes and prompt-armor's 80 (in English and seven other
 /// languages), and vigia's five agent requests whose attack waits in the
@@ -375,35 +377,40 @@ const MAX_DEV_TEXT: f64 = 0.005;
 /// Commit subjects of the three OpenStack projects that train
 /// (`corpus::COMMITS`), held out: 1.07 % blocked today (1.07–1.30 % over
 /// three training orders; 0.59 % (0.59–0.95 %) since command-line help
-/// trains too). Before they trained, the shipped model blocked
+/// trains too; 0.47 % (0.36–0.47 %) since the concept channel has a
+/// floor). Before they trained, the shipped model blocked
 /// 3.9 % of them: "Add role CRUD commands" (98), "Finish up v3 role
 /// commands" (95), "Clarify token_endpoint.Token usecases" (97) — short
 /// technical phrases with two or three of the lexicon's concepts. (None of
 /// the three is held out, they train or validate; they score 37, 33 and
 /// under 30: the first two are still blocked.)
-const MAX_COMMITS: f64 = 0.010;
+const MAX_COMMITS: f64 = 0.006;
 /// Commit subjects of oslo.config and oslo.utils, which no model trains on
-/// (`corpus::UNSEEN_COMMITS`): 0.99 % blocked today (0.99–1.44 % over three
-/// training orders; 1.35–1.53 % before command-line help trained, 2.24 %
-/// before the other projects' subjects trained).
-const MAX_UNSEEN_COMMITS: f64 = 0.015;
+/// (`corpus::UNSEEN_COMMITS`): 0.72 % blocked today (0.72–1.17 % over three
+/// training orders; 0.99–1.44 % before the concept channel had a floor,
+/// 1.35–1.53 % before command-line help trained, 2.24 % before the other
+/// projects' subjects trained).
+const MAX_UNSEEN_COMMITS: f64 = 0.012;
 /// Command-line help of the three OpenStack projects (`corpus::CLI_HELP`),
-/// held out: 1.74 % blocked today (1.54–1.74 % over three training orders).
+/// held out: 1.54 % blocked today (1.16–1.54 % over three training orders;
+/// 1.54–1.74 % before the concept channel had a floor).
 /// Before it trained, the shipped model blocked 4.1 % of all of it
 /// ("Display key details" 94, "Credentials access key" 91, "Display role
 /// details" 78).
-const MAX_CLI_HELP: f64 = 0.020;
+const MAX_CLI_HELP: f64 = 0.017;
 /// Command-line help of pip (with what it vendors) and HTTPie, which no
-/// model trains on (`corpus::UNSEEN_CLI_HELP`): 1.74 % blocked today
-/// (1.71–1.83 % over three training orders; 2.3 % before the OpenStack
-/// projects' help trained).
+/// model trains on (`corpus::UNSEEN_CLI_HELP`): 1.83 % blocked today
+/// (1.71–1.83 % over three training orders, with the concept channel's
+/// floor or without; 2.3 % before the OpenStack projects' help trained).
 const MAX_UNSEEN_CLI_HELP: f64 = 0.020;
 /// Attack sets no model trains on, blocked at least (today: deepset
 /// — English and German goal hijacking, its labels counting persona
 /// requests as injections, 33.6 % (35.9 % before the 78 workplace requests
 /// trained: over three training orders 36.4 % on average before, 33.5 %
 /// with them and 34.6 % with only their English lines; 31.7 % with 2^20 weights, 27.9 % before the mixes trained); Gandalf's
-/// attempts 89.0 %; the SaTML CTF's secret-extraction chats 76.8 %
+/// attempts 89.0 % (85.9 % since command-line help trains and the concept
+/// channel has a floor: 86.6, 89.0 and 89.3 % over three training orders
+/// with the help alone, 85.9, 86.9 and 87.6 % with the floor too); the SaTML CTF's secret-extraction chats 76.8 %
 /// (73.5 % in all three training orders since command-line help trains:
 /// it taught the model that terse "display / show / print the key" is how
 /// tools describe themselves);
@@ -411,7 +418,7 @@ const MAX_UNSEEN_CLI_HELP: f64 = 0.020;
 /// ordinary work 80.2 %).
 const MIN_UNSEEN: [(&str, f64); 5] = [
     (corpus::DEEPSET, 0.32),
-    (corpus::UNSEEN_ATTACKS[0], 0.86),
+    (corpus::UNSEEN_ATTACKS[0], 0.85),
     (corpus::UNSEEN_ATTACKS[1], 0.73),
     (corpus::UNSEEN_ATTACKS[2], 0.63),
     (corpus::UNSEEN_ATTACKS[3], 0.76),
