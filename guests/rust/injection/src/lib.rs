@@ -3270,8 +3270,8 @@ mod tests {
     }
 
     /// A word of more than 32 leetspeak ones (a table's rule of `|`, a run
-    /// of `1`s) shifted a 32-bit mask out of range: a panic in debug
-    /// builds. pip's help text has such a line.
+    /// of `1`s or `!`) shifted a 32-bit mask out of range: a panic in debug
+    /// builds. The chat corpus has such words ("impressed!!!!…").
     #[test]
     fn long_runs_of_leet_ones_are_read() {
         for run in ["1", "|", "!"] {
