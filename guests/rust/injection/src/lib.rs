@@ -376,18 +376,13 @@ const ORDERS: Slot = &[
 const THROW: Slot = &["throw", "toss", "chuck"];
 /// The second word of a [`THROW`] verb.
 const AWAY: Slot = &["away", "out", "aside"];
-/// Whose instructions a [`THROW`] verb throws away.
-const THROWN: Slot = &[
-    "previous",
-    "prior",
-    "above",
-    "earlier",
-    "preceding",
-    "original",
-    "initial",
-    "system",
-    "your",
-];
+/// Whose instructions a [`THROW`] verb throws away: [`PRIOR_MODEL`] but
+/// "any" and "all" (a team throws out its own rules).
+const THROWN: Slot = PRIOR_MODEL.split_at(PRIOR_MODEL.len() - 2).0;
+const _: () = assert!(
+    matches!(PRIOR_MODEL[PRIOR_MODEL.len() - 2].as_bytes(), b"any")
+        && matches!(PRIOR_MODEL[PRIOR_MODEL.len() - 1].as_bytes(), b"all")
+);
 /// Imperatives that start "do / say the opposite of …".
 const OPPOSITE_VERB: Slot = &["do", "say", "answer", "respond", "reply", "act", "behave"];
 /// "all / previous" in the languages that put the verb last (not English
