@@ -569,6 +569,50 @@ def _help_texts(tree):
             yield value.value
 
 
+# The documentation of three SDKs for building with language models, only
+# measured: trained on (two of them), it cost the classifier 3.4 points of
+# detection on families it never saw, and 1.3 with a sample of 2,000.
+AI_SDKS = ["openai", "langchain_core", "anthropic"]
+
+
+def ai_docs(t, names) -> list:
+    """Developer text about language models, as a team that builds with
+    them writes it ("Developer-provided instructions that the model should
+    follow", "Each tool has a description."): the docstrings and Markdown
+    prose of the SDKs `names`, cut into sentences of 25 to 300 characters.
+    Tests, examples and fenced code are left out; files are read in sorted
+    order."""
+    out = []
+    for name in names:
+        with tarfile.open(sdist(t, name)) as tf:
+            members = sorted((m for m in tf.getmembers() if m.isfile()), key=lambda m: m.name)
+            for m in members:
+                parts = m.name.split("/")
+                if any(p in ("tests", "test", "examples", "example") for p in parts):
+                    continue
+                if not m.name.endswith((".py", ".md")):
+                    continue
+                f = tf.extractfile(m)
+                if f is None:
+                    continue
+                raw = f.read().decode("utf-8", "replace")
+                if m.name.endswith(".md"):
+                    out += sentences(re.sub(r"```.*?```", "", raw, flags=re.S))
+                    continue
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = ast.parse(raw)
+                except (SyntaxError, ValueError):
+                    continue
+                for n in ast.walk(tree):
+                    if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                        doc = ast.get_docstring(n)
+                        if doc:
+                            out += sentences(doc)
+    return out
+
+
 def sentences(text: str) -> list:
     out = []
     for para in re.split(r"\n\s*\n", text):
@@ -930,6 +974,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("commit-oslo", "oslo-commits", "user-message", x) for x in commit_subjects(t, UNSEEN_COMMIT_LOGS)]
     clean += [("cli-help", "openstack-cli-help", "user-message", x) for x in cli_help(t, CLI_SOURCES)]
     clean += [("cli-help-unseen", "pip-httpie-cli-help", "user-message", x) for x in cli_help(t, UNSEEN_CLI_SOURCES)]
+    clean += [("ai-docs", "ai-sdk-docs", "user-message", x) for x in ai_docs(t, AI_SDKS)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]

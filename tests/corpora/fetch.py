@@ -62,7 +62,14 @@ from more pinned sources (PyPI only):
   python-openstackclient 7.2.1, python-novaclient 18.7.0, keystoneauth1 5.8.0,
   oslo.config 9.7.0, oslo.utils 7.3.0 (sdists)  the commit subjects in their
                        ChangeLogs: benign developer imperatives ("Add role CRUD
-                       commands"); oslo's two measured only
+                       commands"); oslo's two measured only; the three clients'
+                       command-line help (option help, command descriptions,
+                       docstrings' first paragraphs)
+  pip 24.3.1, httpie 3.2.4 (sdists)  their command-line help: measured only
+  openai 3.51.0, langchain-core 1.8.1, anthropic 2.10.0 (sdists)  their
+                       docstrings and Markdown prose, cut into sentences:
+                       developer text about language models ("Each tool has
+                       a description."), measured only
   casefold-fuzz 0.1.0  its evasions of those attacks (case, look-alikes of other
                        scripts, invisible characters, leetspeak, spelt-out letters):
                        evasions.jsonl, measured only
@@ -89,8 +96,9 @@ SDISTS = [
     "django==5.2.8", "mypy==1.13.0", "pytest==8.3.4", "coverage==7.6.10",
     "python-openstackclient==7.2.1", "python-novaclient==18.7.0", "keystoneauth1==5.8.0",
     "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
+    "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0",
 ]
-VERSION = "26"  # bump when the extraction below changes
+VERSION = "27"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

@@ -48,6 +48,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
+    AI_DOCS,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -93,6 +94,17 @@ pub const CLI_HELP: &str = "cli-help";
 /// The command-line help of pip (with what it vendors) and HTTPie, only
 /// measured: 2.3 % blocked before [`CLI_HELP`] trained.
 pub const UNSEEN_CLI_HELP: &str = "cli-help-unseen";
+
+/// Sentences from the documentation of three SDKs for language models
+/// (OpenAI's, LangChain's and Anthropic's docstrings and Markdown), only
+/// measured: developer text about models, prompts, messages and tools, as a
+/// team that builds with them writes it ("Each tool has a description.",
+/// "Developer-provided instructions that the model should follow"). The
+/// shipped model blocks 7.7 % of it (the one before blocked 9.7 % of
+/// OpenAI's, 6.5 % of LangChain's, 4.2 % of Anthropic's). Trained on (OpenAI's and LangChain's), it
+/// blocked 1.1 % of Anthropic's, but detection of families left out fell
+/// 3.4 points (1.3 with a sample of 2,000), so it stays measured only.
+pub const AI_DOCS: &str = "ai-docs";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

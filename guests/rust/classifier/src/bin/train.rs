@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use classifier::corpus::{
-    self, AGENT_REQUESTS, CLI_HELP, COMMITS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES,
+    self, AGENT_REQUESTS, AI_DOCS, CLI_HELP, COMMITS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES,
     UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
@@ -362,6 +362,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         UNSEEN_COMMITS,
         CLI_HELP,
         UNSEEN_CLI_HELP,
+        AI_DOCS,
         "chat-other-languages",
         "ui-other-languages",
         UNSEEN_UI,
@@ -399,6 +400,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             UNSEEN_COMMITS,
             CLI_HELP,
             UNSEEN_CLI_HELP,
+            AI_DOCS,
             "ui-other-languages",
             "document",
             "tool-output",
