@@ -442,19 +442,35 @@ def sdist(t, name) -> pathlib.Path:
     return tars[0]
 
 
+def sdist_files(t, name, suffixes, skip=()):
+    """(path, text) of each file of the sdist of `name` whose path ends in
+    one of `suffixes`, in sorted order, leaving out those under a folder
+    named in `skip`."""
+    with tarfile.open(sdist(t, name)) as tf:
+        for m in sorted((m for m in tf.getmembers() if m.isfile() and m.name.endswith(suffixes)), key=lambda m: m.name):
+            if any(p in skip for p in m.name.split("/")):
+                continue
+            f = tf.extractfile(m)
+            if f is not None:
+                yield m.name, f.read().decode("utf-8", "replace")
+
+
+def python_tree(source: str):
+    """The syntax tree of `source`, or None where it does not parse."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def django_docs(t):
     """Django's documentation (reStructuredText), cut into paragraphs of 200 to
     1,500 characters with the markup kept: technical documents."""
-    tar = sdist(t, "[Dd]jango")
     out = []
-    with tarfile.open(tar) as tf:
-        for m in sorted(tf.getmembers(), key=lambda m: m.name):
-            if "/docs/" not in m.name or not m.name.endswith(".txt") or not m.isfile():
-                continue
-            f = tf.extractfile(m)
-            if f is None:
-                continue
-            text = f.read().decode("utf-8", "replace")
+    for path, text in sdist_files(t, "[Dd]jango", ".txt"):
+        if "/docs/" in path:
             buf = ""
             for para in re.split(r"\n\s*\n", text):
                 para = para.strip()
@@ -478,14 +494,9 @@ def dev_sentences(t):
     directives and indented text are left out; roles keep their text."""
     out = []
     for name, docs in DEV_DOCS.items():
-        tar = sdist(t, name)
-        with tarfile.open(tar) as tf:
-            for m in sorted(tf.getmembers(), key=lambda m: m.name):
-                if docs not in m.name or not m.name.endswith((".rst", ".md", ".txt")) or not m.isfile():
-                    continue
-                f = tf.extractfile(m)
-                if f is not None:
-                    out += [(name, x) for x in sentences(f.read().decode("utf-8", "replace"))]
+        for path, text in sdist_files(t, name, (".rst", ".md", ".txt")):
+            if docs in path:
+                out += [(name, x) for x in sentences(text)]
     return out
 
 
@@ -532,22 +543,9 @@ def cli_help(t, names) -> list:
     them." Tests are left out; text is read in sorted file order."""
     out = []
     for name in names:
-        tar = sdist(t, name)
-        with tarfile.open(tar) as tf:
-            members = sorted((m for m in tf.getmembers() if m.isfile() and m.name.endswith(".py")), key=lambda m: m.name)
-            for m in members:
-                parts = m.name.split("/")
-                if "tests" in parts or "test" in parts:
-                    continue
-                f = tf.extractfile(m)
-                if f is None:
-                    continue
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = ast.parse(f.read().decode("utf-8", "replace"))
-                except (SyntaxError, ValueError):
-                    continue
+        for _, source in sdist_files(t, name, ".py", skip=("tests", "test")):
+            tree = python_tree(source)
+            if tree is not None:
                 out += [x for x in map(" ".join, map(str.split, _help_texts(tree))) if 12 <= len(x) <= 300]
     return out
 
@@ -584,32 +582,18 @@ def ai_docs(t, names) -> list:
     order."""
     out = []
     for name in names:
-        with tarfile.open(sdist(t, name)) as tf:
-            members = sorted((m for m in tf.getmembers() if m.isfile()), key=lambda m: m.name)
-            for m in members:
-                parts = m.name.split("/")
-                if any(p in ("tests", "test", "examples", "example") for p in parts):
-                    continue
-                if not m.name.endswith((".py", ".md")):
-                    continue
-                f = tf.extractfile(m)
-                if f is None:
-                    continue
-                raw = f.read().decode("utf-8", "replace")
-                if m.name.endswith(".md"):
-                    out += sentences(re.sub(r"```.*?```", "", raw, flags=re.S))
-                    continue
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = ast.parse(raw)
-                except (SyntaxError, ValueError):
-                    continue
-                for n in ast.walk(tree):
-                    if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                        doc = ast.get_docstring(n)
-                        if doc:
-                            out += sentences(doc)
+        for path, raw in sdist_files(t, name, (".py", ".md"), skip=("tests", "test", "examples", "example")):
+            if path.endswith(".md"):
+                out += sentences(re.sub(r"```.*?```", "", raw, flags=re.S))
+                continue
+            tree = python_tree(raw)
+            if tree is None:
+                continue
+            for n in ast.walk(tree):
+                if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    doc = ast.get_docstring(n)
+                    if doc:
+                        out += sentences(doc)
     return out
 
 

@@ -1944,8 +1944,9 @@ const RULES: &[Rule] = &[
             &["this", "these"],
         ],
     },
-    // "when summarizing this e-mail, also send …", "after you read this
-    // message": what the model does with the text, named in the text.
+    // "when summarizing this e-mail, also send …", "once you have
+    // summarized the two emails": what the model does with the text, named
+    // in the text ("when you read this email" is what people write too).
     Rule {
         id: "reader-task",
         score: 45,
@@ -2009,9 +2010,9 @@ const AI_READER: Slot = &[
     "chatgpt",
     "copilot",
 ];
-/// What a model does to the text it is given.
-/// Participles only: "to the AI reading this" speaks to it, "our AI
-/// assistant reads these messages" describes it.
+/// What a model does to the text it is given, as participles only: "to
+/// the AI reading this" speaks to it, "our AI assistant reads these
+/// messages" describes it.
 const READING: Slot = &[
     "reading",
     "processing",
