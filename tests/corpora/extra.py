@@ -959,6 +959,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("cli-help", "openstack-cli-help", "user-message", x) for x in cli_help(t, CLI_SOURCES)]
     clean += [("cli-help-unseen", "pip-httpie-cli-help", "user-message", x) for x in cli_help(t, UNSEEN_CLI_SOURCES)]
     clean += [("ai-docs", "ai-sdk-docs", "user-message", x) for x in ai_docs(t, AI_SDKS)]
+    clean += [("assistant-task", "assistant-tasks", "user-message", x) for x in lines(HERE / "assistant_tasks.txt")]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]

@@ -74,11 +74,13 @@ from more pinned sources (PyPI only):
                        scripts, invisible characters, leetspeak, spelt-out letters):
                        evasions.jsonl, measured only
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
-plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt.
+plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
+train), and tests/corpora/assistant_tasks.txt (what people ask an assistant,
+measured only).
 Every random choice uses a fixed seed: the output is the same on every run.
 
 Idempotent: does nothing when data/.stamp matches the pinned versions and our
-own inputs (this file, extra.py and the two .txt lists; their hash is in it).
+own inputs (this file, extra.py and the three .txt lists; their hash is in it).
 """
 
 import hashlib
@@ -98,12 +100,12 @@ SDISTS = [
     "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
     "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0",
 ]
-VERSION = "27"  # bump when the extraction below changes
+VERSION = "28"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"
 # Our own inputs: an edit to any of them rebuilds the corpora.
-LOCAL = ["fetch.py", "extra.py", "workplace.txt", "hard_negatives.txt"]
+LOCAL = ["fetch.py", "extra.py", "workplace.txt", "hard_negatives.txt", "assistant_tasks.txt"]
 
 
 def stamp() -> str:

@@ -49,6 +49,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
     AI_DOCS,
+    ASSISTANT_TASKS,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -105,6 +106,15 @@ pub const UNSEEN_CLI_HELP: &str = "cli-help-unseen";
 /// blocked 1.1 % of Anthropic's, but detection of families left out fell
 /// 3.4 points (1.3 with a sample of 2,000), so it stays measured only.
 pub const AI_DOCS: &str = "ai-docs";
+
+/// What people ask an assistant, written by hand
+/// (`tests/corpora/assistant_tasks.txt`), only measured: everyday tasks
+/// ("Explain step by step how binary search works.", "Respond only with
+/// JSON, no prose.") and a team's questions and notes about its own bots
+/// and prompts. The chat of the corpora is small talk; this is what a bot's
+/// users send it. Trained on in two experiments, it cost families left out
+/// 0.5 point, so it stays measured only.
+pub const ASSISTANT_TASKS: &str = "assistant-task";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

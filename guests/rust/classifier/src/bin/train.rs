@@ -32,8 +32,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use classifier::corpus::{
-    self, AGENT_REQUESTS, AI_DOCS, CLI_HELP, COMMITS, DEV_TEXT, Split, THEIR_HARD_NEGATIVES,
-    UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
+    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, Split,
+    THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -363,6 +363,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         CLI_HELP,
         UNSEEN_CLI_HELP,
         AI_DOCS,
+        ASSISTANT_TASKS,
         "chat-other-languages",
         "ui-other-languages",
         UNSEEN_UI,
@@ -401,6 +402,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             CLI_HELP,
             UNSEEN_CLI_HELP,
             AI_DOCS,
+            ASSISTANT_TASKS,
             "ui-other-languages",
             "document",
             "tool-output",
