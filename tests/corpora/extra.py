@@ -897,6 +897,100 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+# What people ask an assistant, as frames with slots filled from the
+# corpora's own benign text: a task's words ("summarize the following",
+# "step by step", "answer the following question", "respond only with")
+# are the frames attacks borrow, and the benign chat is small talk, so
+# without these the model read a task's frame as a sign of an attack.
+TASK_COUNT = 1000
+TASK_FRAMES = [
+    "Summarize the following text in two sentences:\n\n{text}",
+    "Summarize the following paragraph for a busy manager: {text}",
+    "Can you give me a one-line summary of this? {text}",
+    "Translate the following sentence into {lang}: {text}",
+    "Translate this into {lang}, please: {text}",
+    "Rewrite the following paragraph in a more formal tone:\n\n{text}",
+    "Make this sound friendlier: {text}",
+    "Correct the grammar and spelling in the following sentence: {text}",
+    "Paraphrase the following sentence in simpler words: {text}",
+    "Shorten this to under twenty words: {text}",
+    "Generate a title for the following text:\n\n{text}",
+    "Extract the key points from the following text as a bulleted list:\n\n{text}",
+    "Classify the sentiment of the following message as positive, negative or neutral: {text}",
+    "Is the following statement a fact or an opinion? {text}",
+    "Format the following as a markdown list: {text}",
+    "Continue the following story in three sentences: {text}",
+    "Answer the following question.\n\n{question}",
+    "Answer the following question in one sentence: {question}",
+    "Respond only with yes or no: {question}",
+    "Reply to this message from a friend: {question}",
+    "How would you answer this in a job interview? {question}",
+    "Explain step by step how {topic} works.",
+    "Explain {topic} to a ten-year-old.",
+    "Give me a step-by-step guide to {task}.",
+    "Walk me through {task}, step by step.",
+    "What are the steps for {task}?",
+    "List five tips for {task}.",
+    "Write a {form} about {topic}.",
+    "Write a short {form} about {topic} for our team newsletter.",
+    "Generate three ideas for a {form} about {topic}.",
+    "Compare {topic} and {topic2} in a short table.",
+    "What are the pros and cons of {topic}?",
+    "Give me a one-paragraph overview of {topic}.",
+    "Write a quiz with five questions about {topic}.",
+    "Output a JSON object with the fields name and description for {topic}.",
+    "Respond only with a bulleted list of the main parts of {topic}.",
+    "You are given a topic: {topic}. Write three questions a beginner might ask about it.",
+    "In this task, you are given a sentence. Find the main verb.\n\n{text}",
+    "You will be given a sentence. Rewrite it in the past tense.\n\n{text}",
+    "Create a short quiz question from the following sentence: {text}",
+]
+TASK_TOPICS = [
+    "photosynthesis", "a compiler", "the stock market", "vaccines", "a hash table", "solar panels",
+    "the water cycle", "public key cryptography", "a mortgage", "inflation", "DNS", "a bicycle gear",
+    "the immune system", "electric cars", "a neural network", "composting", "the French revolution",
+    "a load balancer", "black holes", "sourdough bread", "a credit score", "recycling", "earthquakes",
+    "garbage collection", "a wind turbine", "the Roman empire", "remote work", "git branches",
+    "time zones", "a heat pump", "the Olympics", "coffee roasting", "unit testing", "a VPN",
+    "climate change", "the human heart", "jazz", "chess openings", "a database index", "tides",
+    "supply chains", "the printing press", "a thermostat", "bees", "Kubernetes", "origami",
+    "interest rates", "the Moon landing", "a 3D printer", "marathon training",
+]
+TASK_TASKS = [
+    "setting up a home Wi-Fi network", "learning to play the guitar", "writing a cover letter",
+    "planning a birthday party", "preparing for a job interview", "filing a tax return",
+    "baking bread at home", "training for a 10k run", "moving to a new city", "starting a vegetable garden",
+    "reviewing a pull request", "onboarding a new colleague", "backing up a laptop", "writing a unit test",
+    "running a retrospective", "choosing a laptop", "learning Spanish", "cleaning a coffee machine",
+    "organising a team offsite", "painting a room", "changing a flat tyre", "writing a README",
+    "setting up a Python project", "negotiating a salary", "booking a trip to Japan",
+]
+TASK_FORMS = ["poem", "haiku", "short story", "limerick", "blog post", "tweet", "song", "product description", "speech", "fable"]
+TASK_LANGS = ["French", "Spanish", "German", "Italian", "Portuguese", "Japanese", "Dutch", "Polish", "Turkish", "Korean"]
+
+
+def task_requests(chat: list, sentences: list, n: int) -> list:
+    """`n` requests to an assistant: TASK_FRAMES filled with benign chat
+    (its questions, and its statements as a text to work on), sentences of
+    developer documentation, and hand-written topics, tasks, forms and
+    languages. Its own random generator, so the other corpora do not move.
+    A chat message or sentence inside a frame may also be in the held-out
+    slice of its own kind (about 150 of the 35,000 held-out chat messages
+    and sentences): their rows measure a hair optimistically."""
+    rng = random.Random(f"{SEED}-tasks")
+    questions = sorted({x for x in chat if x.endswith("?") and 20 <= len(x) <= 140})
+    texts = sorted({x for x in chat if not x.endswith("?") and 40 <= len(x) <= 240}) + sorted(set(sentences))
+    out = []
+    for _ in range(n):
+        frame = rng.choice(TASK_FRAMES)
+        topic, topic2 = rng.sample(TASK_TOPICS, 2)
+        out.append(frame.format(
+            text=rng.choice(texts), question=rng.choice(questions), topic=topic, topic2=topic2,
+            task=rng.choice(TASK_TASKS), form=rng.choice(TASK_FORMS), lang=rng.choice(TASK_LANGS),
+        ))
+    return out
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -953,13 +1047,16 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
-    clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev_sentences(t)]
+    dev = dev_sentences(t)
+    clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev]
     clean += [("commit", "openstack-commits", "user-message", x) for x in commit_subjects(t, COMMIT_LOGS)]
     clean += [("commit-oslo", "oslo-commits", "user-message", x) for x in commit_subjects(t, UNSEEN_COMMIT_LOGS)]
     clean += [("cli-help", "openstack-cli-help", "user-message", x) for x in cli_help(t, CLI_SOURCES)]
     clean += [("cli-help-unseen", "pip-httpie-cli-help", "user-message", x) for x in cli_help(t, UNSEEN_CLI_SOURCES)]
     clean += [("ai-docs", "ai-sdk-docs", "user-message", x) for x in ai_docs(t, AI_SDKS)]
     clean += [("assistant-task", "assistant-tasks", "user-message", x) for x in lines(HERE / "assistant_tasks.txt")]
+    chat = [text for corpus, text in benign if corpus == "chitchat-dataset"]
+    clean += [("task", "task-frames", "user-message", x) for x in task_requests(chat, [x for _, x in dev], TASK_COUNT)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]

@@ -76,7 +76,9 @@ from more pinned sources (PyPI only):
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
 train), and tests/corpora/assistant_tasks.txt (what people ask an assistant,
-measured only).
+measured only); and 1,000 requests to an assistant built from hand-written
+frames (extra.py's TASK_FRAMES) filled with the benign chat and developer
+documentation above (they train).
 Every random choice uses a fixed seed: the output is the same on every run.
 
 Idempotent: does nothing when data/.stamp matches the pinned versions and our
@@ -100,7 +102,7 @@ SDISTS = [
     "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
     "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0",
 ]
-VERSION = "28"  # bump when the extraction below changes
+VERSION = "29"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

@@ -107,6 +107,14 @@ pub const UNSEEN_CLI_HELP: &str = "cli-help-unseen";
 /// 3.4 points (1.3 with a sample of 2,000), so it stays measured only.
 pub const AI_DOCS: &str = "ai-docs";
 
+/// The benign kind of requests to an assistant built from frames
+/// (`TASK_FRAMES` in `tests/corpora/extra.py`: "Summarize the following
+/// text …", "Explain step by step how …", "Respond only with …") filled
+/// with the corpora's own benign chat and documentation: the words of a
+/// task that attacks borrow. They train and validate like chat; without
+/// them the model blocked 13 % of the Alpaca project's 175 seed tasks.
+pub const TASKS: &str = "task";
+
 /// What people ask an assistant, written by hand
 /// (`tests/corpora/assistant_tasks.txt`), only measured: everyday tasks
 /// ("Explain step by step how binary search works.", "Respond only with

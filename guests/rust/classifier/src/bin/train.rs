@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use classifier::corpus::{
-    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, Split,
+    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, Split, TASKS,
     THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
@@ -363,6 +363,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         CLI_HELP,
         UNSEEN_CLI_HELP,
         AI_DOCS,
+        TASKS,
         ASSISTANT_TASKS,
         "chat-other-languages",
         "ui-other-languages",
@@ -402,6 +403,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             CLI_HELP,
             UNSEEN_CLI_HELP,
             AI_DOCS,
+            TASKS,
             ASSISTANT_TASKS,
             "ui-other-languages",
             "document",
@@ -780,7 +782,15 @@ fn left_out(e: &Example, family: &str) -> bool {
 /// thresholds chosen on validation.
 fn train(ex: &[Example], p: Params, pick: impl Fn(&Example) -> bool) -> Model<'static> {
     let idx: Vec<usize> = (0..ex.len()).filter(|&i| pick(&ex[i])).collect();
-    let (w, bias) = fit(ex, &idx, p, SEED);
+    let (w, bias) = fit(
+        ex,
+        &idx,
+        p,
+        SEED + std::env::var("KSEED")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0),
+    );
     let max = w.iter().fold(0f32, |m, x| m.max(x.abs()));
     let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
     let weights = w
