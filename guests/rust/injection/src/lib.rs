@@ -2413,8 +2413,8 @@ pub fn analyse(text: &str) -> Vec<Finding> {
             token.to_string(),
         );
     }
-    for (pair, excerpt) in unspaced(text) {
-        add(pair.id, pair.score, excerpt);
+    for (id, score, excerpt) in unspaced(text) {
+        add(id, score, excerpt);
     }
     best
 }
@@ -2565,10 +2565,12 @@ const UNSPACED_FROM_NOW: &[&str] = &[
 ];
 
 /// Two parts of a finding in scripts the word rules cannot read (see
-/// [`unspaced`]); no first part: the second alone is the finding.
+/// [`unspaced`]): `score` when a first part stands near a second, `alone`
+/// when a second stands without one (0: no finding).
 struct UnspacedPair {
     id: &'static str,
     score: u32,
+    alone: u32,
     first: &'static [&'static str],
     second: &'static [&'static str],
 }
@@ -2577,30 +2579,28 @@ const UNSPACED: &[UnspacedPair] = &[
     UnspacedPair {
         id: "instruction-override",
         score: 75,
+        alone: 0,
         first: UNSPACED_VERBS,
         second: UNSPACED_OBJECTS,
     },
     UnspacedPair {
         id: "system-prompt-extraction",
         score: 75,
+        alone: 0,
         first: UNSPACED_REVEAL,
         second: UNSPACED_SYSTEM_PROMPT,
     },
     UnspacedPair {
         id: "rule-limits",
         score: 45,
+        alone: 25,
         first: UNSPACED_YOU,
-        second: UNSPACED_NO_LIMITS,
-    },
-    UnspacedPair {
-        id: "rule-limits",
-        score: 25,
-        first: &[],
         second: UNSPACED_NO_LIMITS,
     },
     UnspacedPair {
         id: "new-instructions",
         score: 25,
+        alone: 25,
         first: &[],
         second: UNSPACED_FROM_NOW,
     },
@@ -2623,7 +2623,7 @@ const UNSPACED_REACH: usize = 8;
 /// start a word: "إنس" is also inside "الإنسان" (the human). Korean's "지시"
 /// only with a particle: "지시문" is a directive of a document ("… 지시문을
 /// 무시합니다", Sphinx ignores a directive).
-fn unspaced(text: &str) -> Vec<(&'static UnspacedPair, String)> {
+fn unspaced(text: &str) -> Vec<(&'static str, u32, String)> {
     let han_or_kana = |c: char| matches!(c, '\u{3040}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}');
     // only texts with a character of those scripts pay for the search
     let script = |c: char| {
@@ -2645,7 +2645,9 @@ fn unspaced(text: &str) -> Vec<(&'static UnspacedPair, String)> {
         for (side, list) in [pair.first, pair.second].into_iter().enumerate() {
             for p in list {
                 let p: Vec<char> = p.chars().collect();
-                parts.extend(p.first().map(|&c| (c, p.clone(), k, side)));
+                if let Some(&c) = p.first() {
+                    parts.push((c, p, k, side));
+                }
             }
         }
     }
@@ -2679,21 +2681,19 @@ fn unspaced(text: &str) -> Vec<(&'static UnspacedPair, String)> {
     };
     let mut found = Vec::new();
     for (pair, [firsts, seconds]) in UNSPACED.iter().zip(&at) {
-        let excerpt = if pair.first.is_empty() {
-            seconds.first().map(|&(a, b)| chars[a..b].iter().collect())
-        } else {
-            // only the second parts that start close enough (both lists are
-            // in the text's order): a long text full of both stays linear
-            firsts.iter().find_map(|&f| {
-                let from = seconds.partition_point(|s| s.0 + longest + UNSPACED_REACH < f.0);
-                seconds[from..]
-                    .iter()
-                    .take_while(|s| s.0 <= f.1 + UNSPACED_REACH)
-                    .find_map(|&s| near(f, s))
-            })
-        };
-        if let Some(excerpt) = excerpt {
-            found.push((pair, excerpt));
+        // only the second parts that start close enough (both lists are in
+        // the text's order): a long text full of both stays linear
+        let paired = firsts.iter().find_map(|&f| {
+            let from = seconds.partition_point(|s| s.0 + longest + UNSPACED_REACH < f.0);
+            seconds[from..]
+                .iter()
+                .take_while(|s| s.0 <= f.1 + UNSPACED_REACH)
+                .find_map(|&s| near(f, s))
+        });
+        if let Some(excerpt) = paired {
+            found.push((pair.id, pair.score, excerpt));
+        } else if let (true, Some(&(a, b))) = (pair.alone > 0, seconds.first()) {
+            found.push((pair.id, pair.alone, chars[a..b].iter().collect()));
         }
     }
     found
