@@ -615,33 +615,138 @@ def sentences(text: str) -> list:
     return out
 
 
-def po_strings(text: str) -> list:
-    """The translations (`msgstr`, plural forms too) of a gettext .po file."""
-    out, key, parts = [], None, []
+def po_entries(text: str) -> list:
+    """The entries of a gettext .po file, in order: each a dict of its keys
+    (`msgctxt`, `msgid`, `msgid_plural`, `msgstr`, `msgstr[N]`) and their
+    unescaped values. Obsolete (`#~`) entries are left out."""
+    entries, entry, key, parts = [], {}, None, []
 
     def flush():
-        if key and key.startswith("msgstr"):
-            out.append("".join(parts))
+        if key:
+            raw = "".join(parts)
+            try:
+                entry[key] = json.loads(f'"{raw}"')
+            except ValueError:
+                entry[key] = raw
 
     for line in text.splitlines():
         line = line.strip()
         m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+"(.*)"$', line)
         if m:
             flush()
+            if m.group(1) in ("msgctxt", "msgid") and any(k.startswith("msgstr") for k in entry):
+                entries.append(entry)
+                entry = {}
             key, parts = m.group(1), [m.group(2)]
         elif line.startswith('"') and key:
             parts.append(line[1:-1])
         else:
             flush()
             key, parts = None, []
+            if entry and any(k.startswith("msgstr") for k in entry):
+                entries.append(entry)
+                entry = {}
     flush()
-    strings = []
-    for s in out:
-        try:
-            strings.append(json.loads(f'"{s}"'))
-        except ValueError:
-            strings.append(s)
-    return strings
+    if entry:
+        entries.append(entry)
+    return entries
+
+
+def po_strings(text: str) -> list:
+    """The translations (`msgstr`, plural forms too) of a gettext .po file."""
+    return [v for e in po_entries(text) for k, v in e.items() if k.startswith("msgstr")]
+
+
+# E-mails that services send their users, as an agent's mail tool returns
+# them: a ticket shop's orders, payments and invoices (pretix), a web shop's
+# (django-oscar), sign-up and password mails (django-allauth), a help desk's
+# ticket notices (django-helpdesk) and a mailing list's (mailman). Their
+# built-in templates, in English and as translated, with the placeholders
+# filled in. Only measured: trained on (as tool output, three training
+# orders), they took the e-mails of Microsoft's BIPIA benchmark (mostly one
+# bank's notices) from 46-58 to 24-55 % blocked, but LLMail-Inject's
+# e-mails, which never train, from 68-70 to 62-63 % and families left out
+# from 77.2 to 76.5 % on average.
+EMAIL_WHEELS = ["pretix", "django_oscar", "django_allauth", "django_helpdesk", "mailman"]
+# What fills a placeholder whose name contains the key (first match).
+EMAIL_FILL = [
+    ("url", ["https://tickets.example.com/order/8HK2P/", "https://shop.example.org/accounts/orders/1042/"]),
+    ("link", ["https://example.com/confirm/3f9a2c/", "https://lists.example.org/postorius/lists/dev/"]),
+    ("email", ["anna.weber@example.com", "j.smith@example.org"]),
+    ("address", ["dev-request@lists.example.org", "support@example.com"]),
+    ("event", ["PyCon DE 2026", "the Spring Gala"]),
+    ("date", ["March 12, 2026", "2026-04-30"]),
+    ("time", ["14:30", "9 a.m."]),
+    ("total", ["EUR 48.00", "$120.00"]),
+    ("amount", ["EUR 48.00", "$373.52"]),
+    ("price", ["EUR 12.50", "$19.99"]),
+    ("code", ["8HK2P", "C7QX1"]),
+    ("order", ["8HK2P", "100042"]),
+    ("number", ["100042", "4711"]),
+    ("list", ["dev-announce", "team"]),
+    ("name", ["Anna Weber", "Joe Smith"]),
+    ("user", ["anna.weber", "jsmith"]),
+    ("title", ["Printer on the 3rd floor is jammed", "VPN drops every hour"]),
+    ("site", ["Example Tickets", "example.com"]),
+    ("instance", ["Example Tickets", "example.com"]),
+    ("domain", ["lists.example.org", "example.com"]),
+    ("queue", ["IT Support", "Facilities"]),
+]
+
+
+def fill_template(template: str, k: int) -> str:
+    """A template with Django tags, `{{ var }}`, `{var}`, `%(var)s` and
+    `$var` filled in (variant `k` of each value); an `{% if %}` keeps its
+    first branch."""
+    t = re.sub(r"{%\s*if\b[^%]*%}(.*?)(?:{%\s*else\s*%}.*?)?{%\s*endif\s*%}", r"\1", template, flags=re.S)
+    t = re.sub(r"{%\s*(?:comment|blocktrans|blocktranslate)\b.*?%}|{%.*?%}", "", t, flags=re.S)
+
+    def value(m) -> str:
+        name = next(g for g in m.groups() if g).lower()
+        for key, values in EMAIL_FILL:
+            if key in name:
+                return values[k % len(values)]
+        return name.rsplit(".", 1)[-1].replace("_", " ")
+
+    t = re.sub(r"{{\s*([\w.]+)[^}]*}}|{(\w+)}|%\((\w+)\)[sd]|\$\{(\w+)\}|\$(\w+)", value, t)
+    return re.sub(r"\n{3,}", "\n\n", t).strip()
+
+
+# A template that reads as an e-mail: it greets or signs off.
+MAIL_WORDS = re.compile(r"(?i)\b(hello|hi|dear|regards|thanks|thank you|sincerely)\b")
+
+
+def emails(t) -> list:
+    """The e-mails of [`EMAIL_WHEELS`]: every catalogue's multi-line messages
+    that greet or sign off (in English twice, with different values, and in
+    each translation once), allauth's and oscar's `.txt` mail templates and
+    django-helpdesk's template fixture (ten languages); mailman's English
+    templates."""
+    out = []
+    for prefix in EMAIL_WHEELS:
+        z = wheel(t, prefix)
+        names = sorted(z.namelist())
+        english = set()
+        for name in names:
+            if not (is_catalogue(name) and name.endswith("/django.po")):
+                continue
+            for e in po_entries(z.read(name).decode("utf-8", "replace")):
+                mid = e.get("msgid", "")
+                if mid.count("\n") < 2 or not MAIL_WORDS.search(mid):
+                    continue
+                english.add(mid)
+                if e.get("msgstr"):
+                    out.append(fill_template(e["msgstr"], len(out)))
+        for mid in sorted(english):
+            out += [fill_template(mid, 0), fill_template(mid, 1)]
+        for name in names:
+            mail_template = "/email/" in name or "/emails/" in name or name.startswith("mailman/templates/en/")
+            if mail_template and name.endswith(".txt") and "subject" not in name:
+                out += [fill_template(z.read(name).decode("utf-8", "replace"), k) for k in (0, 1)]
+            if name == "helpdesk/fixtures/emailtemplate.json":
+                for row in json.loads(z.read(name)):
+                    out.append(fill_template(row["fields"]["plain_text"], len(out)))
+    return [x for x in out if len(x) >= 40]
 
 
 def translations(files) -> list:
@@ -1058,6 +1163,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     chat = [text for corpus, text in benign if corpus == "chitchat-dataset"]
     clean += [("task", "task-frames", "user-message", x) for x in task_requests(chat, [x for _, x in dev], TASK_COUNT)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
+    clean += [("email", "service-emails", "tool-output", x) for x in emails(t)]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]
     clean += [("agent-request", "agentdojo-user-tasks", "user-message", x) for x in agentdojo_requests(t)]
     clean += [("hard-negative-theirs", "bastioncorpus", "user-message", x) for x in bastion_clean]

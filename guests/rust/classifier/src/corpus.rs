@@ -50,6 +50,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_CLI_HELP,
     AI_DOCS,
     ASSISTANT_TASKS,
+    EMAILS,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -123,6 +124,15 @@ pub const TASKS: &str = "task";
 /// users send it. Trained on in two experiments, it cost families left out
 /// 0.5 point, so it stays measured only.
 pub const ASSISTANT_TASKS: &str = "assistant-task";
+
+/// E-mails services send (`emails` in `tests/corpora/extra.py`: a ticket
+/// shop's, a web shop's, sign-up, help-desk and mailing-list mails, English
+/// and translated), as an agent's mail tool returns them, only measured.
+/// Trained on as tool output, they cost detection (LLMail-Inject's e-mails
+/// 68-70 -> 62-63 % over three training orders) and did little for what
+/// they were meant to (mostly one bank's notices in Microsoft's BIPIA
+/// benchmark, 46-58 -> 24-55 % blocked).
+pub const EMAILS: &str = "email";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

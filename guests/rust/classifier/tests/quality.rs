@@ -168,6 +168,7 @@ fn held_out_detection_and_false_positives() {
         (corpus::CLI_HELP, MAX_CLI_HELP),
         (corpus::UNSEEN_CLI_HELP, MAX_UNSEEN_CLI_HELP),
         (corpus::AI_DOCS, MAX_AI_DOCS),
+        (corpus::EMAILS, MAX_EMAILS),
         (corpus::ASSISTANT_TASKS, MAX_ASSISTANT_TASKS),
         (corpus::UNSEEN_UI, MAX_UNSEEN_UI),
     ] {
@@ -424,6 +425,13 @@ const MAX_UNSEEN_CLI_HELP: f64 = 0.020;
 /// two of the SDKs took Anthropic's to 1.1 % and detection of families left
 /// out down 3.4 points.
 const MAX_AI_DOCS: f64 = 0.08;
+/// E-mails services send (`corpus::EMAILS`, 1,710: order, payment,
+/// password, help-desk and mailing-list mails in English and about 40 other
+/// languages), as a mail tool returns them, never trained on: 1.8 %
+/// blocked today (1.8, 1.8 and 2.3 % over three training orders; GNU
+/// Mailman's "help" and welcome mails, which explain how to send commands
+/// by e-mail, 72–86; pretix's Basque payment reminders).
+const MAX_EMAILS: f64 = 0.025;
 /// What people ask an assistant, written by hand and never trained on
 /// (`corpus::ASSISTANT_TASKS`, 141 texts): 27 blocked today (19.1 %), 11
 /// of the 74 everyday tasks ("Explain step by step how binary search
