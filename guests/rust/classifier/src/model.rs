@@ -31,7 +31,7 @@ const MAGIC: &[u8; 8] = b"KNLCLS01";
 /// Version of [`features`] (and of [`concept`] and [`combine`]): bump on any
 /// change to them, so a model trained on other features is refused instead
 /// of misread.
-pub const FEATURES: u32 = 15;
+pub const FEATURES: u32 = 16;
 
 /// Errors reading a model file.
 #[derive(Debug, PartialEq, Eq)]
@@ -503,41 +503,149 @@ const LEXICON: [&[&str]; 12] = [
         "deweloper", "programista", "tryb", "konserwacja", "pengembang", "modua", "proba",],
 ];
 
+/// Stems of the lexicon's words in languages that inflect them: a word
+/// not in [`LEXICON`] that begins with one (the longest) has its concept,
+/// so "talimatlarını", "инструкциям", "Anweisungen" and "revelarme" count
+/// like the forms the lexicon lists. No stem begins an English word of
+/// another meaning: English forms are listed, and a stem would reach
+/// "secretary", "confident", "revelation" or "unutilized". At least five
+/// letters, except where the stem is a whole word's root ("hasl", "ohje",
+/// "kuld", "wysl").
+#[rustfmt::skip]
+const STEMS: [&[&str]; 12] = [
+    // 1: ignore, forget, bypass
+    &["ignorier", "ignoruj", "ignorir", "ignorand", "vergess", "missacht", "olvid", "dimentic",
+        "esquec", "negeer", "zapomn", "zaboravi", "забуд", "забыт", "игнорир",
+        "проигнорир", "ігнор", "unuta", "unutm", "unutu", "unutt",
+        "yoksay", "gormezden", "abaik", "lupak", "unohd", "ohita", "felejt", "desconsider",
+        "descart", "umgeh", "omzeil", "contourn", "aggir", "obejd", "pomin"],
+    // 2: previous, earlier
+    &["vorherig", "bisherig", "fruher", "precedenti", "precedente", "предыдущ", "прежн",
+        "попередн", "onceki", "yukarida", "sebelum", "poprzedn", "wczesniej", "aiemm",
+        "edellis", "korabb", "predchoz", "eerder", "bovenstaand", "ursprungl"],
+    // 3: instructions, rules
+    &["instrucc", "instruco", "instrukc", "instrukt", "istruzion", "anweisung", "richtlin",
+        "vorgab", "directiva", "direttiv", "diretriz", "directric", "инструкц",
+        "правил", "указани", "інструкці", "вказівк", "talimat", "kural", "yonerge", "zasad",
+        "polecen", "ohje", "saanno", "utasit", "szabaly", "pokyn", "pravidl", "richtlijn",
+        "instruks"],
+    // 4: act, pretend, role-play
+    &["simulier", "canlandir", "rollenspiel", "udawa", "притвор", "esitta", "tettes",
+        "predstir", "personag", "personnag", "personaj"],
+    // 5: unrestricted, censorship
+    &["zensur", "censura", "restricc", "restrico", "restrizion", "ограничен", "цензур",
+        "обмежен", "kisitla", "sinirsiz", "sansur", "filtresiz", "ograniczen", "cenzur",
+        "rajoitu", "korlat", "omezen", "beperking", "einschrank", "beschrank", "limitac",
+        "limitaz"],
+    // 6: reveal, show, repeat
+    &["revelar", "revelam", "rivel", "muestr", "mostr", "affich", "вывед", "покаж", "раскр", "goster",
+        "tekrarl", "ujawn", "pokaz", "wypisz", "nayta", "paljast", "mutasd", "onthul",
+        "divulg", "wiederhol", "ripet", "repit"],
+    // 7: secret, system, credentials
+    &["contrase", "senha", "sifre", "hasl", "парол", "систем", "vertraul", "confidenci", "confidenz",
+        "gizli", "credenci", "credenzial", "zugangsdat", "salasan", "jelszo", "heslo", "segret",
+        "geheim"],
+    // 8: send, upload, delete
+    &["exfiltr", "weiterleit", "gonder", "wysl", "отправ", "перешл", "laheta", "kuld",
+        "reenvi", "encaminh", "inoltr"],
+    // 9: urgent, important, new
+    &[],
+    // 10: AI, assistant, you
+    &[],
+    // 11: answer, response
+    &["antwort", "ответ", "yanit", "cevap", "odpowied", "vastaa", "valasz", "odpov",
+        "respuest", "rispost", "respost"],
+    // 12: developer, debug, admin mode
+    &["entwickler", "desarroll", "desenvolv", "svilupp", "developp", "gelistir", "разработ",
+        "kehittaj", "fejleszt", "vyvojar", "ontwikkel"],
+];
+
+/// Every stem's hash ([`fnv`] with seed 3, as [`stem_concept`] computes a
+/// word's prefixes) and concept, in an open-addressed table like
+/// [`CONCEPTS`].
+static STEM_TABLE: [(u64, u8); STEM_SLOTS] = hash_table(&STEMS, 3);
+
+const STEM_SLOTS: usize = (2 * table_size(&STEMS)).next_power_of_two();
+
+/// Longest stem, in bytes: no longer prefix is looked up.
+const MAX_STEM: usize = longest(&STEMS);
+
+const fn longest(words: &[&[&str]]) -> usize {
+    let (mut n, mut k) = (0, 0);
+    while k < words.len() {
+        let mut i = 0;
+        while i < words[k].len() {
+            if words[k][i].len() > n {
+                n = words[k][i].len();
+            }
+            i += 1;
+        }
+        k += 1;
+    }
+    n
+}
+
+/// The concept of the longest stem ([`STEMS`], at least four letters) a
+/// word begins with: one pass over the word's bytes, each prefix's hash
+/// the next step of the previous one's.
+fn stem_concept(word: &str) -> u8 {
+    let mut h = fnv(3, b"");
+    let (mut letters, mut best) = (0, 0);
+    for (i, &b) in word.as_bytes().iter().enumerate().take(MAX_STEM) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+        if word.is_char_boundary(i + 1) {
+            letters += 1;
+            let c = if letters >= 4 {
+                lookup(&STEM_TABLE, h)
+            } else {
+                0
+            };
+            if c != 0 {
+                best = c;
+            }
+        }
+    }
+    best
+}
+
 /// Every lexicon word's hash (as a word token's, [`fnv`] with seed 1) and
 /// concept, in an open-addressed table of [`CONCEPT_SLOTS`] (a power of two,
 /// at least twice the lexicon) indexed by the hash's top bits: a lookup is
 /// one or two probes, not a binary search over 800 numbers (it was a sixth
 /// of the time of scoring 100 KiB). Built at compile time; a word listed
 /// twice fails the build. Concept 0 marks an empty slot.
-static CONCEPTS: [(u64, u8); CONCEPT_SLOTS] = concept_table();
+static CONCEPTS: [(u64, u8); CONCEPT_SLOTS] = hash_table(&LEXICON, 1);
 
-const CONCEPT_SLOTS: usize = (2 * lexicon_size()).next_power_of_two();
+const CONCEPT_SLOTS: usize = (2 * table_size(&LEXICON)).next_power_of_two();
 
-const fn lexicon_size() -> usize {
+const fn table_size(words: &[&[&str]]) -> usize {
     let (mut n, mut k) = (0, 0);
-    while k < LEXICON.len() {
-        n += LEXICON[k].len();
+    while k < words.len() {
+        n += words[k].len();
         k += 1;
     }
     n
 }
 
-/// Where the probe for hash `h` starts.
-const fn concept_slot(h: u64) -> usize {
-    (h >> (64 - CONCEPT_SLOTS.trailing_zeros())) as usize
+/// Where the probe for hash `h` starts in a table of `N` slots (a power of two).
+const fn slot<const N: usize>(h: u64) -> usize {
+    (h >> (64 - N.trailing_zeros())) as usize
 }
 
-const fn concept_table() -> [(u64, u8); CONCEPT_SLOTS] {
-    let mut t = [(0u64, 0u8); CONCEPT_SLOTS];
+/// The open-addressed table of `words` (concept *k* is `words[k - 1]`),
+/// each under its [`fnv`] hash with `seed`. A word listed twice fails the build.
+const fn hash_table<const N: usize>(words: &[&[&str]], seed: u64) -> [(u64, u8); N] {
+    let mut t = [(0u64, 0u8); N];
     let mut k = 0;
-    while k < LEXICON.len() {
+    while k < words.len() {
         let mut i = 0;
-        while i < LEXICON[k].len() {
-            let h = fnv(1, LEXICON[k][i].as_bytes());
-            let mut at = concept_slot(h);
+        while i < words[k].len() {
+            let h = fnv(seed, words[k][i].as_bytes());
+            let mut at = slot::<N>(h);
             while t[at].1 != 0 {
-                assert!(t[at].0 != h, "a lexicon word is listed twice");
-                at = (at + 1) % CONCEPT_SLOTS;
+                assert!(t[at].0 != h, "a lexicon word or stem is listed twice");
+                at = (at + 1) % N;
             }
             t[at] = (h, k as u8 + 1);
             i += 1;
@@ -547,6 +655,18 @@ const fn concept_table() -> [(u64, u8); CONCEPT_SLOTS] {
     t
 }
 
+/// The concept stored under hash `h` in `table` (0: none).
+fn lookup<const N: usize>(table: &[(u64, u8); N], h: u64) -> u8 {
+    let mut at = slot::<N>(h);
+    loop {
+        let (key, c) = table[at];
+        if c == 0 || key == h {
+            return c;
+        }
+        at = (at + 1) % N;
+    }
+}
+
 /// The concept of a word (see [`LEXICON`]).
 pub fn concept(word: &str) -> u8 {
     concept_of(fnv(1, word.as_bytes()))
@@ -554,14 +674,7 @@ pub fn concept(word: &str) -> u8 {
 
 /// The concept of a word token, from its hash.
 fn concept_of(h: u64) -> u8 {
-    let mut at = concept_slot(h);
-    loop {
-        let (key, c) = CONCEPTS[at];
-        if c == 0 || key == h {
-            return c;
-        }
-        at = (at + 1) % CONCEPT_SLOTS;
-    }
+    lookup(&CONCEPTS, h)
 }
 
 /// A text's features, token by token.
@@ -743,6 +856,9 @@ impl<S: Sink> Builder<'_, S> {
         }
         let mut h = fnv(if is_word { 1 } else { 2 }, buf.as_bytes());
         let mut known = if is_word { concept_of(h) } else { 0 };
+        if is_word && known == 0 {
+            known = stem_concept(buf);
+        }
         if is_word
             && known == 0
             && let Some(word) = unscramble(buf)
@@ -1030,6 +1146,57 @@ mod tests {
             assert!(concept_of(t), "{t}");
         }
         assert!(!concept_of("the cat sat on the mat while it rained"));
+    }
+
+    #[test]
+    fn inflected_words_meet_the_lexicon_by_their_stem() {
+        // forms the lexicon does not list, in languages that inflect
+        for (word, like) in [
+            ("kisitlamalarini", "restricciones"),
+            ("инструкциям", "instructions"),
+            ("anweisungen", "instructions"),
+            ("talimatlarinizi", "instructions"),
+            ("revelarme", "reveal"),
+            ("предыдущими", "previous"),
+            ("unutarak", "ignore"),
+            ("zapomnijcie", "ignore"),
+        ] {
+            assert_ne!(concept(like), 0, "{like}");
+            assert_eq!(stem_concept(word), concept(like), "{word}");
+        }
+        // the longest stem wins; too short a prefix, or an English word, is none
+        assert_eq!(stem_concept("проигнорировать"), concept("ignore"));
+        assert_eq!(stem_concept("unu"), 0);
+        for english in [
+            "secretary",
+            "instructor",
+            "confident",
+            "confidence",
+            "revelation",
+            "precedent",
+            "consignment",
+            "unutilized",
+            "ignorance",
+            "anterior",
+            "oubliette",
+            "reveler",
+            "credence",
+            "directivity",
+            "directrix",
+        ] {
+            assert_eq!(stem_concept(english), 0, "{english}");
+        }
+        assert_eq!(stem_concept(""), 0);
+        // so an inflected override has concept pairs, as the listed forms do
+        let pairs = |t: &str| {
+            features(t, false)
+                .hashes
+                .iter()
+                .filter(|h| *h & CONCEPT != 0)
+                .count()
+        };
+        assert!(pairs("önceki talimatlarınızı unutarak") >= 2);
+        assert_eq!(pairs("the cat sat on the mat"), 0);
     }
 
     #[test]
