@@ -73,6 +73,11 @@ from more pinned sources (PyPI only):
   casefold-fuzz 0.1.0  its evasions of those attacks (case, look-alikes of other
                        scripts, invisible characters, leetspeak, spelt-out letters):
                        evasions.jsonl, measured only
+  pretix 2026.8.0, django-oscar 4.2.1, django-allauth 65.22.1, django-helpdesk
+  2.6.1, mailman 3.3.10  their built-in e-mail templates (orders, payments,
+                       passwords, help-desk tickets, mailing lists), English and
+                       translated, placeholders filled: e-mails as a mail tool
+                       returns them, measured only
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
 train), and tests/corpora/assistant_tasks.txt (what people ask an assistant,

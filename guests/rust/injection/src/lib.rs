@@ -573,7 +573,11 @@ const INSTEAD_LAST: Slot = &["statt", "anstatt", "plaats"];
 /// The verb of [`INSTEAD_LAST`].
 const FOLLOW_LAST: Slot = &["folgen", "befolgen", "gehorchen", "volgen", "opvolgen"];
 /// "your" (the model's), for [`REGARDLESS`] and [`INSTEAD`]: English and
-/// the languages most used at work, formal and familiar.
+/// the languages most used at work, formal and familiar. Wider than
+/// [`YOUR_OTHER`] and [`DEIN`] (formal Spanish and German, Dutch, Polish,
+/// Russian), which the older rules keep as they are: their look-alikes
+/// were measured with those lists, and "sus", "ihre" and "je" also mean
+/// "their" and "I" there, where no "previous instructions" follows.
 const YOURS: Slot = &[
     "your",
     "tus",
