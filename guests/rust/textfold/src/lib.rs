@@ -459,6 +459,27 @@ pub const fn scramble_table<const N: usize>(mut t: [Scramble; N]) -> [Scramble; 
     t
 }
 
+/// The first `M` entries of the sorted `t` ([`scramble_table`]) with each
+/// key and word kept once, and how many such entries there are (`M = 0`
+/// counts them): the rules list one word in many places, and every
+/// duplicate would ship in the guest's data.
+pub const fn distinct_scrambles<const M: usize, const N: usize>(
+    t: &[Scramble; N],
+) -> ([Scramble; M], usize) {
+    let mut out = [(0, 0, 0); M];
+    let (mut n, mut i) = (0, 0);
+    while i < N {
+        if i == 0 || t[i].0 != t[i - 1].0 || t[i].1 != t[i - 1].1 {
+            if n < M {
+                out[n] = t[i];
+            }
+            n += 1;
+        }
+        i += 1;
+    }
+    (out, n)
+}
+
 /// The index of the known word in `table` ([`scramble_table`]) that `word`
 /// (lower case) scrambles; `None` when it scrambles none, or two, or is
 /// that word itself.
