@@ -3572,11 +3572,8 @@ const SLATE: &[&str] = &[
 /// noun that is not the slate ([`SLATE`]) makes a list of things up there,
 /// between "all" and "above" or right after "all prior" in one clause. An
 /// override goes on with a verb or a conjunction ("ignore all prior and
-/// say …") or ends the clause.
+/// say …") or ends the clause. `words[b]` is a word of [`BEFORE`].
 fn lists_things(text: &str, words: &[&str], a: usize, b: usize) -> bool {
-    if !slot_matches(BEFORE, words[b]) {
-        return false;
-    }
     let Some(all) = (a + 1..b).find(|&i| words[i] == "all") else {
         return false;
     };
@@ -3827,13 +3824,12 @@ fn described(rule: &Rule, text: &str, words: &[&str], a: usize, b: usize) -> boo
     };
     // "ignore all the warnings above, they are harmless", "ignora todos
     // los errores anteriores": a tool's output up there, not the slate.
-    let output = rule.id == "instruction-override"
+    // something set aside "above" with no order after it
+    let up_there = rule.id == "instruction-override"
         && slot_matches(BEFORE, words[b])
-        && words[a + 1..b].iter().any(|w| slot_matches(TOOL_OUTPUT, w))
         && !orders_next(words, b);
-    let listed = rule.id == "instruction-override"
-        && lists_things(text, words, a, b)
-        && !orders_next(words, b);
+    let output = up_there && words[a + 1..b].iter().any(|w| slot_matches(TOOL_OUTPUT, w));
+    let listed = up_there && lists_things(text, words, a, b);
     // "forget everything, it's far too late": "far" is the slate only in
     // "so far".
     let far = words[b] == "far" && words[b - 1] != "so";
