@@ -1096,6 +1096,52 @@ def task_requests(chat: list, sentences: list, n: int) -> list:
     return out
 
 
+def promptsource_tasks(t: pathlib.Path, yaml, chat: list, sentences: list) -> list:
+    """The prompts of promptsource 0.2.3 (BigScience's ~2,000 templates that
+    ask a model to do an NLP task with a given text: "Answer using extracts
+    from the following context.", "Complete the sentence below by choosing
+    the best answer from a list of candidates."), each filled once: a
+    template's text before its `|||` (the answer), its Jinja control tags
+    and comments dropped, a quoted string kept, its answer choices joined,
+    every other value a benign chat message or sentence of developer
+    documentation (as in task_requests). Its own random generator. The
+    same template shared by several datasets or configurations is kept
+    once. Only measured: trained on (three quarters of its datasets), they
+    blocked fewer of the other quarter's prompts and of the Alpaca seed
+    tasks, but more of the hand-written requests to an assistant, and
+    detection of the families left out fell 0.4 point on average."""
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, _suffix, node: loader.construct_mapping(node, deep=True))
+    rng = random.Random(f"{SEED}-promptsource")
+    questions = sorted({x for x in chat if x.endswith("?") and 20 <= len(x) <= 140})
+    texts = sorted({x for x in chat if not x.endswith("?") and 40 <= len(x) <= 240}) + sorted(set(sentences))
+    seen, out = set(), []
+    for _, source in sdist_files(t, "promptsource", ("templates.yaml",)):
+        doc = yaml.load(source, Loader=Loader) or {}
+        for _, template in sorted((doc.get("templates") or {}).items()):
+            prompt = re.sub(r"\{%.*?%\}|\{#.*?#\}", "", str(template.get("jinja") or "").split("|||")[0], flags=re.S)
+            shape = " ".join(prompt.split())
+            if len(shape) < 15 or shape in seen:
+                continue
+            seen.add(shape)
+            choices = [c.strip() for c in str(template.get("answer_choices") or "").split("|||") if c.strip() and "{" not in c]
+
+            def fill(m):
+                expr = m.group(1).strip()
+                if "answer_choices" in expr:
+                    return ", ".join(choices) if choices else "yes, no"
+                if re.fullmatch(r'"[^"]*"|\'[^\']*\'', expr):
+                    return expr[1:-1]
+                return rng.choice(questions if "question" in expr.lower() else texts)
+
+            text = re.sub(r"\{\{(.*?)\}\}", fill, prompt, flags=re.S)
+            text = "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+            out.append(re.sub(r"\n{3,}", "\n\n", text))
+    return out
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -1162,6 +1208,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("assistant-task", "assistant-tasks", "user-message", x) for x in lines(HERE / "assistant_tasks.txt")]
     chat = [text for corpus, text in benign if corpus == "chitchat-dataset"]
     clean += [("task", "task-frames", "user-message", x) for x in task_requests(chat, [x for _, x in dev], TASK_COUNT)]
+    clean += [("nlp-task", "promptsource", "user-message", x) for x in promptsource_tasks(t, yaml, chat, [x for _, x in dev])]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("email", "service-emails", "tool-output", x) for x in emails(t)]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]

@@ -78,6 +78,11 @@ from more pinned sources (PyPI only):
                        passwords, help-desk tickets, mailing lists), English and
                        translated, placeholders filled: e-mails as a mail tool
                        returns them, measured only
+  promptsource 0.2.3 (sdist)  BigScience's prompts for NLP tasks ("Answer using
+                       extracts from the following context."), filled with the
+                       benign chat and documentation above: requests to an
+                       assistant, measured only (it asks for Python < 3.10:
+                       only its files are read)
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
 train), and tests/corpora/assistant_tasks.txt (what people ask an assistant,
@@ -105,9 +110,9 @@ SDISTS = [
     "django==5.2.8", "mypy==1.13.0", "pytest==8.3.4", "coverage==7.6.10",
     "python-openstackclient==7.2.1", "python-novaclient==18.7.0", "keystoneauth1==5.8.0",
     "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
-    "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0",
+    "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0", "promptsource==0.2.3",
 ]
-VERSION = "30"  # bump when the extraction below changes
+VERSION = "31"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"
@@ -139,7 +144,7 @@ def main() -> None:
             check=True,
         )
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check", "-d", str(t), *SDISTS],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "--ignore-requires-python", "--disable-pip-version-check", "-d", str(t), *SDISTS],
             check=True,
         )
         attacks = []

@@ -50,6 +50,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_CLI_HELP,
     AI_DOCS,
     ASSISTANT_TASKS,
+    NLP_TASKS,
     EMAILS,
 ];
 
@@ -115,6 +116,17 @@ pub const AI_DOCS: &str = "ai-docs";
 /// task that attacks borrow. They train and validate like chat; without
 /// them the model blocked 13 % of the Alpaca project's 175 seed tasks.
 pub const TASKS: &str = "task";
+
+/// The prompts of promptsource 0.2.3 (BigScience's templates that ask a
+/// model to do an NLP task with a given text: "Answer using extracts from
+/// the following context.", filled with the corpora's benign text;
+/// `promptsource_tasks` in `tests/corpora/extra.py`), only measured:
+/// requests to an assistant that no one here wrote. Trained on (three
+/// quarters of its datasets), they blocked fewer of the other quarter and
+/// of the Alpaca seed tasks, but more of [`ASSISTANT_TASKS`], and detection
+/// of the families left out fell 0.4 point on average (see `MAX_NLP_TASKS`
+/// in `tests/quality.rs`).
+pub const NLP_TASKS: &str = "nlp-task";
 
 /// What people ask an assistant, written by hand
 /// (`tests/corpora/assistant_tasks.txt`), only measured: everyday tasks

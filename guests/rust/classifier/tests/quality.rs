@@ -170,6 +170,7 @@ fn held_out_detection_and_false_positives() {
         (corpus::AI_DOCS, MAX_AI_DOCS),
         (corpus::EMAILS, MAX_EMAILS),
         (corpus::ASSISTANT_TASKS, MAX_ASSISTANT_TASKS),
+        (corpus::NLP_TASKS, MAX_NLP_TASKS),
         (corpus::UNSEEN_UI, MAX_UNSEEN_UI),
     ] {
         let (k, blocked) = counts(false, kind);
@@ -448,6 +449,18 @@ const MAX_EMAILS: f64 = 0.025;
 /// three training orders), 5 of the tasks and 15 of the notes; since the
 /// lexicon's stems, 19 (13.5 %), 4 and 15.
 const MAX_ASSISTANT_TASKS: f64 = 0.15;
+/// promptsource's 1,423 prompts for NLP tasks, filled with benign text
+/// (`corpus::NLP_TASKS`), never trained on: 4.1 % blocked today ("Answer
+/// using extracts from the following context. …", "Generate a haiku using
+/// the following word"). Trained on (three quarters of its datasets, by a
+/// hash of the dataset's name), they took the other quarter from 2.7, 3.5
+/// and 3.5 % to 1.4, 1.6 and 1.1 % over three training orders and the
+/// Alpaca seed tasks from 11.4, 11.4 and 10.9 % to 8.6, 8.0 and 9.1 %; but
+/// the hand-written requests to an assistant went from 13.5, 14.2 and 14.9 %
+/// to 14.9 % in all three, detection of the families left out fell (77.1,
+/// 77.4 and 77.4 → 77.2, 76.9 and 76.5 %) and the SaTML CTF's chats to
+/// 70.5 %, below their bound.
+const MAX_NLP_TASKS: f64 = 0.05;
 /// Attack sets no model trains on, blocked at least (today: deepset
 /// — English and German goal hijacking, its labels counting persona
 /// requests as injections, 33.6 % (35.9 % before the 78 workplace requests

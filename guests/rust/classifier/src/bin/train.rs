@@ -32,8 +32,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use classifier::corpus::{
-    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS, Split,
-    TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
+    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS, NLP_TASKS,
+    Split, TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -380,6 +380,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         UNSEEN_CLI_HELP,
         AI_DOCS,
         TASKS,
+        NLP_TASKS,
         ASSISTANT_TASKS,
         "chat-other-languages",
         "ui-other-languages",
@@ -421,6 +422,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             UNSEEN_CLI_HELP,
             AI_DOCS,
             TASKS,
+            NLP_TASKS,
             ASSISTANT_TASKS,
             "ui-other-languages",
             "document",
