@@ -194,6 +194,11 @@ fn held_out_detection_and_false_positives() {
         t.get(&(false, "chat".into())).is_some_and(|c| c.0 > 30_000),
         "the corpora look incomplete"
     );
+    assert!(
+        t.get(&(false, corpus::NLP_TASKS.to_string()))
+            .is_some_and(|c| c.0 >= 1_000),
+        "too few of promptsource's prompts (run `just corpora`)"
+    );
 }
 
 /// casefold-fuzz 0.1.0's disguises (`evasions.jsonl`, written by
