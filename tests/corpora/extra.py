@@ -1074,17 +1074,23 @@ TASK_FORMS = ["poem", "haiku", "short story", "limerick", "blog post", "tweet", 
 TASK_LANGS = ["French", "Spanish", "German", "Italian", "Portuguese", "Japanese", "Dutch", "Polish", "Turkish", "Korean"]
 
 
-def task_requests(chat: list, sentences: list, n: int) -> list:
+def task_fillers(chat: list, sentences: list) -> tuple:
+    """What fills a request to an assistant: benign chat's questions, and
+    its statements and sentences of developer documentation as a text to
+    work on (both sorted, so a seeded choice is the same on every run)."""
+    questions = sorted({x for x in chat if x.endswith("?") and 20 <= len(x) <= 140})
+    texts = sorted({x for x in chat if not x.endswith("?") and 40 <= len(x) <= 240}) + sorted(set(sentences))
+    return questions, texts
+
+
+def task_requests(questions: list, texts: list, n: int) -> list:
     """`n` requests to an assistant: TASK_FRAMES filled with benign chat
-    (its questions, and its statements as a text to work on), sentences of
-    developer documentation, and hand-written topics, tasks, forms and
+    and documentation (`task_fillers`), and hand-written topics, tasks, forms and
     languages. Its own random generator, so the other corpora do not move.
     A chat message or sentence inside a frame may also be in the held-out
     slice of its own kind (101 of the 35,482 held-out chat messages and
     sentences): their rows measure a hair optimistically."""
     rng = random.Random(f"{SEED}-tasks")
-    questions = sorted({x for x in chat if x.endswith("?") and 20 <= len(x) <= 140})
-    texts = sorted({x for x in chat if not x.endswith("?") and 40 <= len(x) <= 240}) + sorted(set(sentences))
     out = []
     for _ in range(n):
         frame = rng.choice(TASK_FRAMES)
@@ -1096,7 +1102,7 @@ def task_requests(chat: list, sentences: list, n: int) -> list:
     return out
 
 
-def promptsource_tasks(t: pathlib.Path, yaml, chat: list, sentences: list) -> list:
+def promptsource_tasks(t: pathlib.Path, yaml, questions: list, texts: list) -> list:
     """The prompts of promptsource 0.2.3 (BigScience's ~2,000 templates that
     ask a model to do an NLP task with a given text: "Answer using extracts
     from the following context.", "Complete the sentence below by choosing
@@ -1104,7 +1110,7 @@ def promptsource_tasks(t: pathlib.Path, yaml, chat: list, sentences: list) -> li
     template's text before its `|||` (the answer), its Jinja control tags
     and comments dropped, a quoted string kept, its answer choices joined,
     every other value a benign chat message or sentence of developer
-    documentation (as in task_requests). Its own random generator. The
+    documentation (`task_fillers`). Its own random generator. The
     same template shared by several datasets or configurations is kept
     once. Only measured: trained on (three quarters of its datasets), they
     blocked fewer of the other quarter's prompts and of the Alpaca seed
@@ -1115,8 +1121,6 @@ def promptsource_tasks(t: pathlib.Path, yaml, chat: list, sentences: list) -> li
 
     Loader.add_multi_constructor("!", lambda loader, _suffix, node: loader.construct_mapping(node, deep=True))
     rng = random.Random(f"{SEED}-promptsource")
-    questions = sorted({x for x in chat if x.endswith("?") and 20 <= len(x) <= 140})
-    texts = sorted({x for x in chat if not x.endswith("?") and 40 <= len(x) <= 240}) + sorted(set(sentences))
     seen, out = set(), []
     for _, source in sdist_files(t, "promptsource", ("templates.yaml",)):
         doc = yaml.load(source, Loader=Loader) or {}
@@ -1207,8 +1211,9 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("ai-docs", "ai-sdk-docs", "user-message", x) for x in ai_docs(t, AI_SDKS)]
     clean += [("assistant-task", "assistant-tasks", "user-message", x) for x in lines(HERE / "assistant_tasks.txt")]
     chat = [text for corpus, text in benign if corpus == "chitchat-dataset"]
-    clean += [("task", "task-frames", "user-message", x) for x in task_requests(chat, [x for _, x in dev], TASK_COUNT)]
-    clean += [("nlp-task", "promptsource", "user-message", x) for x in promptsource_tasks(t, yaml, chat, [x for _, x in dev])]
+    questions, texts = task_fillers(chat, [x for _, x in dev])
+    clean += [("task", "task-frames", "user-message", x) for x in task_requests(questions, texts, TASK_COUNT)]
+    clean += [("nlp-task", "promptsource", "user-message", x) for x in promptsource_tasks(t, yaml, questions, texts)]
     clean += [("tool-output", "agentdojo-defaults", "tool-output", x) for x in dojo_clean]
     clean += [("email", "service-emails", "tool-output", x) for x in emails(t)]
     clean += [("tool-output-twin", "agentdojo-twins", "tool-output", x) for x in dojo_twins]

@@ -3930,13 +3930,15 @@ fn described(rule: &Rule, text: &str, words: &[&str], a: usize, b: usize) -> boo
     // ("send your API key to …", "send the password to …" still block).
     let about_secrets = rule.id == "credential-exfiltration" && {
         let mut creds = (a..=b).filter(|&i| slot_matches(CRED, words[i])).peekable();
+        // the noun phrase ends before the place it goes to, or one word
+        // after a credential the rule ends on ("your password policy")
+        let end = if slot_matches(CRED, words[b]) {
+            (b + 2).min(words.len())
+        } else {
+            b
+        };
         let describes = |i: usize| {
-            let end = if slot_matches(CRED, words[b]) {
-                b + 2
-            } else {
-                b
-            };
-            words[i + 1..end.min(words.len())]
+            words[i + 1..end]
                 .iter()
                 .take_while(|w| {
                     !matches!(
