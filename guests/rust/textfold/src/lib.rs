@@ -555,6 +555,10 @@ const SPELT_RUN: usize = 256;
 /// text of spelt-out letters would otherwise take a tenth of a second).
 const SPELT_BUDGET: usize = 4096;
 
+/// Most spaces between two letters spelt out one at a time that
+/// [`unspell`] joins (`D    O    N    T`).
+const SPELT_SPREAD: usize = 8;
+
 /// Letters spelt out one at a time to break up the words a reader matches:
 /// `i g n o r e a l l`, `i.g.n.o.r.e`, `y-o-u`. A run of single letters (not
 /// digits: `1.2.3` is a version) with the same separator between each is
@@ -567,7 +571,10 @@ const SPELT_BUDGET: usize = 4096;
 /// all previous` when `known` knows `ignore` and `previous`. Where the
 /// writer kept the breaks, as two or three spaces between words (`i g n o r
 /// e  a l l`), the run goes on across them and each word is split alone.
-/// `None` when the text has no run.
+/// Letters may stand wider apart, with the same number of spaces (up to
+/// [`SPELT_SPREAD`]) between each: `I  G  N  O  R  E    A  L  L`, where
+/// a gap wider than the run's own (up to three times as wide) is a break
+/// between words. `None` when the text has no run.
 pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
     // ASCII text is read only where a run starts (most has none)
     let ascii = text.is_ascii();
@@ -579,8 +586,10 @@ pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut budget = SPELT_BUDGET;
-    // the current run: its byte span, its separator and its letters
+    // the current run: its byte span, its separator, how many of it stand
+    // between two letters, and its letters
     let (mut start, mut end, mut sep, mut letters) = (from, from, None::<char>, String::new());
+    let mut width = 1;
     let mut finish = |start: usize, end: usize, sep: Option<char>, letters: &mut String| {
         let least = |sep: char| if sep == ' ' { 4 } else { 2 };
         let count = letters.chars().filter(|&c| c != WORD_BREAK).count();
@@ -607,26 +616,24 @@ pub fn unspell(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
         let next = chars.peek().map_or(' ', |&(_, n)| n);
         if c.is_alphabetic() && !prev.is_alphanumeric() && !next.is_alphanumeric() {
             // a single letter: it goes on the run when one separator stands between
-            let gap = &text[end..i];
-            let mut g = gap.chars();
-            let joins = match (g.next(), g.next()) {
-                (Some(s), None) => {
-                    !letters.is_empty() && spelling_separator(s) && sep.is_none_or(|x| x == s)
-                }
-                // two or three of the run's spaces: a break between words
-                (Some(s), Some(_)) => {
-                    let break_ = sep.is_some_and(|x| x == s && x.is_whitespace())
-                        && gap.chars().count() <= 3
-                        && gap.chars().all(|x| x == s);
-                    if break_ {
-                        letters.push(WORD_BREAK);
+            let joins = match gap_between(&text[end..i]) {
+                Some((s, w)) if !letters.is_empty() => match sep {
+                    None => {
+                        width = w;
+                        spelling_separator(s) && (w == 1 || s.is_whitespace())
                     }
-                    break_
-                }
+                    Some(x) if x == s && w == width => true,
+                    // up to three times the run's own spaces: a break between words
+                    Some(x) if x == s && x.is_whitespace() && w > width && w <= 3 * width => {
+                        letters.push(WORD_BREAK);
+                        true
+                    }
+                    Some(_) => false,
+                },
                 _ => false,
             };
             if joins {
-                sep = gap.chars().next();
+                sep = text[end..i].chars().next();
             } else {
                 finish(start, end, sep, &mut letters);
                 (start, sep) = (i, None);
@@ -664,6 +671,16 @@ fn chars_from(
         .peekable()
 }
 
+/// The character a gap between two single letters is made of and how many
+/// of it there are, when it is one character repeated (at most
+/// [`SPELT_SPREAD`] spaces, or one other separator).
+fn gap_between(gap: &str) -> Option<(char, usize)> {
+    let s = gap.chars().next()?;
+    let w = gap.chars().count();
+    let most = if s.is_whitespace() { SPELT_SPREAD } else { 1 };
+    (w <= most && gap.chars().all(|c| c == s)).then_some((s, w))
+}
+
 /// Where ASCII text first has two single letters with a separator between
 /// them (the start of a run [`unspell`] reads): one pass over the bytes, so
 /// that text without one, nearly all of it, costs little more than that.
@@ -673,8 +690,19 @@ fn spelt_ascii(b: &[u8]) -> Option<usize> {
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
             && b.get(i + 1).is_none_or(|c| !c.is_ascii_alphanumeric())
     };
-    (0..b.len().saturating_sub(2))
-        .find(|&i| spelling_separator(char::from(b[i + 1])) && single(i) && single(i + 2))
+    (0..b.len().saturating_sub(2)).find(|&i| {
+        let s = b[i + 1];
+        if !spelling_separator(char::from(s)) || !single(i) {
+            return false;
+        }
+        let most = if s == b' ' { SPELT_SPREAD } else { 1 };
+        let w = b[i + 1..]
+            .iter()
+            .take(most + 1)
+            .take_while(|&&c| c == s)
+            .count();
+        w <= most && i + 1 + w < b.len() && single(i + 1 + w)
+    })
 }
 
 /// Where a run of spelt-out letters kept a break between words (see
@@ -940,6 +968,37 @@ mod tests {
             unspell("a b c d    e f", known).as_deref(),
             Some("abcd    e f")
         );
+        // letters wider apart, the same number of spaces between each, and
+        // wider gaps between words
+        assert_eq!(
+            unspell("D    O    N    T      F    O    L    L    O    W", known).as_deref(),
+            Some("dont follow")
+        );
+        assert_eq!(
+            unspell(
+                "I  G  N  O  R  E    A  L  L    P  R  E  V  I  O  U  S",
+                known
+            )
+            .as_deref(),
+            Some("ignore all previous")
+        );
+        assert_eq!(
+            unspell("s  y  s  t  e  m  p  r  o  m  p  t", known).as_deref(),
+            Some("system prompt")
+        );
+        // a run keeps its width; a dot or a dash is never repeated
+        assert_eq!(
+            unspell("a  b  c  d e f g", known).as_deref(),
+            Some("abcd e f g"),
+            "the narrower gap ends the wide run and starts one of its own, too short"
+        );
+        for text in [
+            "a..b..c..d..e",
+            "a--b--c--d",
+            "x         y         z         w",
+        ] {
+            assert_eq!(unspell(text, known), None, "{text}");
+        }
         // a run keeps one separator
         assert_eq!(unspell("a.b-c", known).as_deref(), Some("ab-c"));
         // letters no known word covers stay together
@@ -951,6 +1010,7 @@ mod tests {
             "see: q w e r t y u i o p",
             "so: i g n o r e  a l l   t h e  r u l e s",
             "1 a 2 b c d e",
+            "so: D    O    N    T      F  O  L  L  O  W, a  b",
         ] {
             let full = unspell(&format!("{text} —"), known);
             let fast = unspell(text, known).map(|t| format!("{t} —"));
