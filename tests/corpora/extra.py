@@ -1146,6 +1146,62 @@ def promptsource_tasks(t: pathlib.Path, yaml, questions: list, texts: list) -> l
     return out
 
 
+# Seven small red-team suites, each written by hand by its own author, that
+# send their attacks as a user's message: what each keeps (the attacks on
+# the assistant's instructions: overrides, personas, extraction of the
+# prompt or of secrets in its context, planted instructions) and what it
+# leaves out (attacks on a tool's parameters: shell or SQL in a tool call,
+# SSRF, runaway calls; as aastf's are left out).
+# fas-judgement's rows that came from deepset (measured on its own), garak
+# and promptinject (families of their own) are theirs, not fas-judgement's.
+FAS_ELSEWHERE = ("rabbidave/Denzel-Crocker", "leondz/garak", "agencyenterprise/promptinject")
+
+
+def redteam_suites(t, yaml) -> list:
+    """(package, attack) of seven small red-team suites (agentic-redteam,
+    weiseer-prompt-redteam, nullsec-promptinject, jailscan,
+    jailbreak-corpus-mini-py, fas-judgement, promptpressure): measured
+    only, never trained on (`corpus::UNSEEN_ATTACKS`, family
+    "redteam-suites"). Python modules are read for their literals (not
+    run)."""
+    out = []
+    z = wheel(t, "agentic_redteam")
+    for name in ["prompt_injection", "jailbreak", "indirect_injection", "centroid_probes"]:
+        for case in yaml.safe_load(z.read(f"agentic_redteam/payloads/{name}.yaml")) or []:
+            out.append(("agentic-redteam", (case.get("vars") or {}).get("query")))
+    z = wheel(t, "weiseer_prompt_redteam")
+    out += [("weiseer-prompt-redteam", a.get("payload")) for a in yaml.safe_load(z.read("weiseer_prompt_redteam/attacks.yaml"))["attacks"]]
+    z = wheel(t, "nullsec_promptinject")
+    for node in ast.walk(ast.parse(z.read("nullsec_promptinject/payloads.py"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Payload" and len(node.args) >= 2:
+            if _strings(node.args[1], {}) != "function_abuse":
+                out.append(("nullsec-promptinject", _strings(node.args[0], {})))
+
+    def prompts(tree, lists):
+        for node in tree.body:
+            target = getattr(node, "target", None) or (node.targets[0] if isinstance(node, ast.Assign) else None)
+            if isinstance(target, ast.Name) and target.id in lists and isinstance(node.value, ast.List):
+                for d in node.value.elts:
+                    keys = [k.value if isinstance(k, ast.Constant) else None for k in d.keys]
+                    if "prompt" in keys:
+                        yield _strings(d.values[keys.index("prompt")], {})
+
+    z = wheel(t, "jailscan")
+    out += [("jailscan", x) for x in prompts(ast.parse(z.read("jailscan/scenarios.py")), {"SCENARIOS"})]
+    z = wheel(t, "promptpressure")
+    tree = ast.parse(z.read("promptpressure/suites/scenarios.py"))
+    out += [("promptpressure", x) for x in prompts(tree, {"PI_SCENARIOS", "SP_SCENARIOS", "DX_SCENARIOS"})]
+    z = wheel(t, "jailbreak_corpus_mini_py")
+    for row in json.loads(z.read("jailbreak_corpus_mini/corpus.json")):
+        if row.get("category") not in ("tool_misuse", "excessive_agency"):
+            out.append(("jailbreak-corpus-mini", row.get("prompt")))
+    z = wheel(t, "fas_judgement")
+    for row in json.loads(z.read("fas_judgement/modules/ai_security/patterns/data/single-shot/patterns.json")):
+        if not any(s in row.get("source", "") for s in FAS_ELSEWHERE):
+            out.append(("fas-judgement", row.get("text")))
+    return [(pkg, x) for pkg, x in out if isinstance(x, str) and x.strip()]
+
+
 def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> None:
     rng = random.Random(SEED)
     yaml = yaml_module(t)
@@ -1191,6 +1247,9 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     armor, armor_clean = prompt_armor(t)
     fam += [(family, "prompt-armor", src, x) for family, src, x in armor if _key(x) not in known]
     fam += [("aicu", "aicu-scanner", src, x) for src, x in aicu(t, yaml) if _key(x) not in known]
+    # ... and one any family before it has
+    known |= {_key(x) for _, _, _, x in fam}
+    fam += [("redteam-suites", pkg, "user-message", x) for pkg, x in redteam_suites(t, yaml) if _key(x) not in known]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]

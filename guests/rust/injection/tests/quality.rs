@@ -203,12 +203,16 @@ fn families_and_benign_kinds() {
 /// were written with its misses seen, so it no longer measures them blind —
 /// and LLMail-Inject's e-mails 27.0 (12.3 before chat templates' special
 /// tokens and a wrapper's closing tags counted; read with its misses seen
-/// too).
-const MIN_BLOCKED: [(&str, f64); 4] = [
+/// too); seven small red-team suites ("redteam-suites": agentic-redteam,
+/// promptpressure, …) 45.8, added after the rules were written — one of
+/// its texts, letters spelt out four spaces apart, led `textfold::unspell`
+/// to read wider gaps, so that one is not blind).
+const MIN_BLOCKED: [(&str, f64); 5] = [
     ("multilingual", 28.0),
     ("bastioncorpus", 47.0),
     ("deepset", 26.0),
     ("llmail-inject", 26.0),
+    ("redteam-suites", 44.0),
 ];
 /// Blocked %, at most (measured: chat 0.003, other languages 0 (chat, and
 /// Django's and Sphinx's messages in 95 and 51 languages), documents
@@ -292,11 +296,14 @@ fn disguised_attacks_are_blocked_like_the_attacks() {
 /// Blocked % of each kind of disguise, at least (measured: full leetspeak
 /// 84.9, every letter a look-alike 98.0, spelt out 88.1–96.4, inner
 /// letters reversed 80.5; 62.9, 80.7, 0.2–58.4 and 0.3 before the rules
-/// read them).
+/// read them; since the seven red-team suites' disguises are in the file
+/// too, 84.6, 96.6, 84.6–93.7 and 79.4 — spelt out with spaces, 85.4 of
+/// the earlier families' 704 and 78.9 of the suites' 95, several of them
+/// already encoded or in another script before they were spaced).
 const MIN_DISGUISED: [(&str, f64); 4] = [
     ("leet: all", 82.0),
     ("homoglyph: all", 95.0),
-    ("spacing", 85.0),
+    ("spacing", 84.0),
     ("typoglycemia", 78.0),
 ];
 /// Blocked % of every other kind of disguise (measured 98.7–100; swapped
