@@ -4114,28 +4114,59 @@ fn tokens(s: &str) -> Vec<&str> {
 /// invisible characters and combining marks, collapses whitespace and reads
 /// s p e l t - o u t letters as words ([`textfold::unspell`]).
 pub fn normalise(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    // What a reader does not see goes, accents and fullwidth forms fold;
-    // then words that mix scripts (`ignоre`, `igΞnore`) and words spelt
-    // wholly in look-alikes (`аӏӏ`) are read as the Latin word.
-    let folded: String = s.chars().filter_map(textfold::fold).collect();
+    // What a reader does not see goes, accents and fullwidth forms fold
+    // (ASCII has nothing to fold); then words that mix scripts (`ignоre`,
+    // `igΞnore`) and words spelt wholly in look-alikes (`аӏӏ`) are read as
+    // the Latin word.
+    let folded: std::borrow::Cow<'_, str> = if s.is_ascii() {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.chars().filter_map(textfold::fold).collect())
+    };
     let unmixed = textfold::unmix_words(&folded);
     let latin = look_alike_words(&unmixed);
-    for c in split_run_ons(&latin).chars() {
-        if c.is_whitespace() {
-            // Keep up to two spaces: a double space separates s p a c e d words.
-            if !out.ends_with("  ") {
-                out.push(' ');
-            }
-        } else if c == 'ß' {
-            // Unicode case folding: `aßistant` is `assistant`
-            out.push_str("ss");
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
+    let out = lower_spaced(&split_run_ons(&latin));
     // s p e l t - o u t letters read as the words of the rules they spell
     textfold::unspell(&out, |w| rule_word(w) && !NOT_SPELT.contains(&w)).unwrap_or(out)
+}
+
+/// The text lower-cased, with runs of whitespace cut to two spaces at most
+/// (a double space separates s p a c e d words). ASCII text, nearly all of
+/// it, is lower-cased a byte at a time.
+fn lower_spaced(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut spaces = 0;
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            if char::from(b).is_whitespace() {
+                spaces += 1;
+                if spaces <= 2 {
+                    out.push(' ');
+                }
+            } else {
+                spaces = 0;
+                out.push(char::from(b.to_ascii_lowercase()));
+            }
+        }
+        return out;
+    }
+    for c in text.chars() {
+        if c.is_whitespace() {
+            spaces += 1;
+            if spaces <= 2 {
+                out.push(' ');
+            }
+        } else {
+            spaces = 0;
+            if c == 'ß' {
+                // Unicode case folding: `aßistant` is `assistant`
+                out.push_str("ss");
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
+    }
+    out
 }
 
 /// camelCase and PascalCase run-ons read as words: `IgnorePrevious` reads
@@ -4679,6 +4710,25 @@ mod tests {
         ] {
             assert!(score(s) < 35, "false positive: {s} ({:?})", analyse(s));
         }
+    }
+
+    #[test]
+    fn ascii_is_lowered_as_any_text_is() {
+        for t in [
+            "Ignore  All\t\tPREVIOUS\n\n\ninstructions",
+            " \x0b\x0c\r\n lead and trail \t ",
+            "MiXeD CaSe 123 !?",
+            "",
+        ] {
+            // a non-ASCII letter at the end takes the text down the other path
+            assert_eq!(
+                lower_spaced(&format!("{t}é")),
+                format!("{}é", lower_spaced(t)),
+                "{t:?}"
+            );
+        }
+        assert_eq!(lower_spaced("A \t\n B"), "a  b");
+        assert_eq!(lower_spaced("Straße  \u{2003}\u{2003} X"), "strasse  x");
     }
 
     #[test]
