@@ -65,10 +65,11 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// documents. The seven red-team suites ("redteam-suites": agentic-redteam,
 /// promptpressure, …), trained as a family of their own, raised the others
 /// 1.2 points on average over three training orders (the untrained sets
-/// 1–3 points), but taught the model that talk of a context window, of
-/// "the system prompt of" a bot and "act as …" requests are attacks: one
-/// more held-out hard negative blocked, someone else's look-alikes 7 → 10
-/// of 148, and requests to an assistant 13.5 → 16.3 %.
+/// 1.3 points on average), but taught the model that talk of a context
+/// window, of "the system prompt of" a bot and "act as …" requests are
+/// attacks: one or two more held-out hard negatives blocked, someone
+/// else's look-alikes 7 / 8 / 8 → 10 / 11 / 10 of 148, and requests to an
+/// assistant 13.5–14.9 → 16.3–17.0 %.
 pub const UNSEEN_ATTACKS: [&str; 5] = [
     "gandalf",
     "satml-ctf",

@@ -4131,39 +4131,27 @@ pub fn normalise(s: &str) -> String {
 }
 
 /// The text lower-cased, with runs of whitespace cut to two spaces at most
-/// (a double space separates s p a c e d words). ASCII text, nearly all of
-/// it, is lower-cased a byte at a time.
+/// (a double space separates s p a c e d words). An ASCII character, as
+/// nearly all are, is lower-cased in place.
 fn lower_spaced(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut spaces = 0;
-    if text.is_ascii() {
-        for &b in text.as_bytes() {
-            if char::from(b).is_whitespace() {
-                spaces += 1;
-                if spaces <= 2 {
-                    out.push(' ');
-                }
-            } else {
-                spaces = 0;
-                out.push(char::from(b.to_ascii_lowercase()));
-            }
-        }
-        return out;
-    }
     for c in text.chars() {
         if c.is_whitespace() {
             spaces += 1;
             if spaces <= 2 {
                 out.push(' ');
             }
+            continue;
+        }
+        spaces = 0;
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if c == 'ß' {
+            // Unicode case folding: `aßistant` is `assistant`
+            out.push_str("ss");
         } else {
-            spaces = 0;
-            if c == 'ß' {
-                // Unicode case folding: `aßistant` is `assistant`
-                out.push_str("ss");
-            } else {
-                out.extend(c.to_lowercase());
-            }
+            out.extend(c.to_lowercase());
         }
     }
     out
@@ -4713,22 +4701,21 @@ mod tests {
     }
 
     #[test]
-    fn ascii_is_lowered_as_any_text_is() {
-        for t in [
-            "Ignore  All\t\tPREVIOUS\n\n\ninstructions",
-            " \x0b\x0c\r\n lead and trail \t ",
-            "MiXeD CaSe 123 !?",
-            "",
+    fn lowers_and_cuts_whitespace_to_two_spaces() {
+        for (t, want) in [
+            (
+                "Ignore  All\t\tPREVIOUS\n\n\ninstructions",
+                "ignore  all  previous  instructions",
+            ),
+            (" \x0b\x0c\r\n lead and trail \t ", "  lead and trail  "),
+            ("MiXeD CaSe 123 !?", "mixed case 123 !?"),
+            ("A \t\n B", "a  b"),
+            ("ÉCOLE Ünd İ", "école ünd i\u{307}"),
+            ("Straße  \u{2003}\u{2003} X", "strasse  x"),
+            ("", ""),
         ] {
-            // a non-ASCII letter at the end takes the text down the other path
-            assert_eq!(
-                lower_spaced(&format!("{t}é")),
-                format!("{}é", lower_spaced(t)),
-                "{t:?}"
-            );
+            assert_eq!(lower_spaced(t), want, "{t:?}");
         }
-        assert_eq!(lower_spaced("A \t\n B"), "a  b");
-        assert_eq!(lower_spaced("Straße  \u{2003}\u{2003} X"), "strasse  x");
     }
 
     #[test]
