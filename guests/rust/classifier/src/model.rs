@@ -975,14 +975,20 @@ fn unleet(word: &str) -> Option<String> {
     Some(as_i)
 }
 
-/// The text as the model reads it: letters spelt out one at a time
+/// The text as the model reads it: text smuggled in variation selectors
+/// read as the text it spells ([`textfold::unsmuggle`]), letters spelt out one at a time
 /// (`i g n o r e a l l`, `i.g.n.o.r.e`) joined into words, split where the
 /// spaces between words went at the words of the lexicon
 /// ([`textfold::unspell`]). Training and judging both read a text through
 /// this, before [`features`] or [`Model::raw`].
 pub fn reading(text: &str) -> std::borrow::Cow<'_, str> {
-    textfold::unspell(text, |w| concept(w) != 0)
-        .map_or(std::borrow::Cow::Borrowed(text), std::borrow::Cow::Owned)
+    match textfold::unsmuggle(text) {
+        Some(shown) => {
+            std::borrow::Cow::Owned(textfold::unspell(&shown, |w| concept(w) != 0).unwrap_or(shown))
+        }
+        None => textfold::unspell(text, |w| concept(w) != 0)
+            .map_or(std::borrow::Cow::Borrowed(text), std::borrow::Cow::Owned),
+    }
 }
 
 /// The character 4-grams of `<word>` (the whole of it when shorter).

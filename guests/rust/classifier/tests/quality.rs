@@ -248,6 +248,15 @@ fn disguised_held_out_attacks_are_blocked_like_the_attacks() {
             e.1 += usize::from(blocked(&textfold::scramble(original)));
         }
     }
+    // emoji smuggling: the attack's bytes as variation selectors after an
+    // emoji (`textfold::unsmuggle` reads them)
+    for (original, caught) in &originals {
+        if *caught {
+            let e = t.entry(SMUGGLED.into()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(blocked(&textfold::smuggle(original)));
+        }
+    }
     let caught = originals.values().filter(|&&b| b).count();
     println!(
         "{caught} of {} held-out attacks blocked; their disguises:",
@@ -276,6 +285,11 @@ fn disguised_held_out_attacks_are_blocked_like_the_attacks() {
         );
     }
 }
+
+/// The attack's bytes hidden in variation selectors after an emoji
+/// (U+FE00–FE0F for the bytes 0–15, U+E0100–E01EF for 16–255): a reader
+/// sees the emoji only. Before the model read them, it blocked none.
+const SMUGGLED: &str = "smuggled: variation selectors after an emoji";
 
 /// Every word of four letters or more with its inner letters reversed
 /// (`textfold::scramble`).
