@@ -248,13 +248,24 @@ fn disguised_held_out_attacks_are_blocked_like_the_attacks() {
             e.1 += usize::from(blocked(&textfold::scramble(original)));
         }
     }
-    // emoji smuggling: the attack's bytes as variation selectors after an
-    // emoji (`textfold::unsmuggle` reads them)
-    for (original, caught) in &originals {
-        if *caught {
-            let e = t.entry(SMUGGLED.into()).or_default();
-            e.0 += 1;
-            e.1 += usize::from(blocked(&textfold::smuggle(original)));
+    // emoji smuggling, the attack's bytes as variation selectors after an
+    // emoji (`textfold::unsmuggle` reads them), upside-down text
+    // (`textfold::unflip`) and Pig Latin (`textfold::unpig`)
+    let made: [(&str, Disguise); 3] = [
+        (SMUGGLED, |t| Some(textfold::smuggle(t))),
+        ("upside down: reversed, letters flipped", textfold::flip),
+        (
+            "pig latin: first consonants moved, 'ay' added",
+            textfold::pig,
+        ),
+    ];
+    for (disguise, disguised) in made {
+        for (original, caught) in &originals {
+            if *caught && let Some(text) = disguised(original) {
+                let e = t.entry(disguise.into()).or_default();
+                e.0 += 1;
+                e.1 += usize::from(blocked(&text));
+            }
         }
     }
     let caught = originals.values().filter(|&&b| b).count();
@@ -513,3 +524,6 @@ const MIN_UNSEEN: [(&str, f64); 6] = [
 /// before; 0.23 % before the mixes trained; 1.35 % before Django's messages
 /// trained as benign text).
 const MAX_UNSEEN_UI: f64 = 0.004;
+
+/// A disguise made here: the text disguised, or `None` where it cannot be.
+type Disguise = fn(&str) -> Option<String>;

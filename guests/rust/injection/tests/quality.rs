@@ -261,20 +261,28 @@ fn disguised_attacks_are_blocked_like_the_attacks() {
     // letters or more with its inner letters reversed (`ignore all
     // previous` → `ironge all puoivers`), which people still read; and
     // emoji smuggling, the attack's bytes as variation selectors after an
-    // emoji, which a reader does not see and a model given the decoder reads
-    let made: [(&str, fn(&str) -> String); 2] = [
-        ("typoglycemia: inner letters reversed", textfold::scramble),
+    // emoji, which a reader does not see and a model given the decoder
+    // reads; upside-down text, reversed with its letters flipped; and Pig
+    // Latin
+    let made: [(&str, Disguise); 4] = [
+        ("typoglycemia: inner letters reversed", |t| {
+            Some(textfold::scramble(t))
+        }),
+        ("smuggled: variation selectors after an emoji", |t| {
+            Some(textfold::smuggle(t))
+        }),
+        ("upside down: reversed, letters flipped", textfold::flip),
         (
-            "smuggled: variation selectors after an emoji",
-            textfold::smuggle,
+            "pig latin: first consonants moved, 'ay' added",
+            textfold::pig,
         ),
     ];
     for (disguise, disguised) in made {
         for (original, caught) in &originals {
-            if *caught {
+            if *caught && let Some(text) = disguised(original) {
                 let e = t.entry(disguise.into()).or_default();
                 e.0 += 1;
-                e.1 += usize::from(blocked(&disguised(original)));
+                e.1 += usize::from(blocked(&text));
             }
         }
     }
@@ -315,9 +323,12 @@ const MIN_DISGUISED: [(&str, f64); 4] = [
     ("spacing", 84.0),
     ("typoglycemia", 78.0),
 ];
-/// Blocked % of every other kind of disguise (measured 98.7–100, and 96.8
-/// smuggled in variation selectors, where a decoded view's rule scores 5
-/// less and the markup rules read the raw text only; 0 before; swapped
+/// Blocked % of every other kind of disguise (measured 98.7–100; smuggled
+/// in variation selectors and upside down 100, 0 before the rules read
+/// them; swapped
 /// case 40.3 and Turkish `İ` 27.6 before the rules split camelCase only
 /// outside their own words).
 const MIN_DISGUISED_ELSE: f64 = 92.0;
+
+/// A disguise made here: the text disguised, or `None` where it cannot be.
+type Disguise = fn(&str) -> Option<String>;
