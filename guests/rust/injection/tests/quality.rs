@@ -257,27 +257,13 @@ fn disguised_attacks_are_blocked_like_the_attacks() {
             e.1 += usize::from(blocked(&field("text")));
         }
     }
-    // made here the same way each time: typoglycemia, every word of four
-    // letters or more with its inner letters reversed (`ignore all
-    // previous` → `ironge all puoivers`), which people still read; and
-    // emoji smuggling, the attack's bytes as variation selectors after an
-    // emoji, which a reader does not see and a model given the decoder
-    // reads; upside-down text, reversed with its letters flipped; and Pig
-    // Latin
-    let made: [(&str, Disguise); 4] = [
-        ("typoglycemia: inner letters reversed", |t| {
-            Some(textfold::scramble(t))
-        }),
-        ("smuggled: variation selectors after an emoji", |t| {
-            Some(textfold::smuggle(t))
-        }),
-        ("upside down: reversed, letters flipped", textfold::flip),
-        (
-            "pig latin: first consonants moved, 'ay' added",
-            textfold::pig,
-        ),
-    ];
-    for (disguise, disguised) in made {
+    // made here the same way each time (`textfold::DISGUISES`):
+    // typoglycemia, every word of four letters or more with its inner
+    // letters reversed (`ignore all previous` → `ironge all puoivers`),
+    // which people still read; emoji smuggling, the attack's bytes as
+    // variation selectors after an emoji, which a reader does not see and a
+    // model given the decoder reads; upside-down text; and Pig Latin
+    for (disguise, disguised) in textfold::DISGUISES {
         for (original, caught) in &originals {
             if *caught && let Some(text) = disguised(original) {
                 let e = t.entry(disguise.into()).or_default();
@@ -329,6 +315,3 @@ const MIN_DISGUISED: [(&str, f64); 4] = [
 /// case 40.3 and Turkish `İ` 27.6 before the rules split camelCase only
 /// outside their own words).
 const MIN_DISGUISED_ELSE: f64 = 92.0;
-
-/// A disguise made here: the text disguised, or `None` where it cannot be.
-type Disguise = fn(&str) -> Option<String>;

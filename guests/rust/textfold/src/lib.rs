@@ -336,6 +336,21 @@ fn unpig_word(w: &str, known: &impl Fn(&str) -> bool) -> Option<String> {
     readings.find(|r| known(r)).or(first)
 }
 
+/// A disguise: the text as it writes it, or `None` where it cannot.
+pub type Disguise = fn(&str) -> Option<String>;
+
+/// The disguises made here, by name, for tests and corpora.
+pub const DISGUISES: [(&str, Disguise); 4] = [
+    ("typoglycemia: inner letters reversed", |t| {
+        Some(scramble(t))
+    }),
+    ("smuggled: variation selectors after an emoji", |t| {
+        Some(smuggle(t))
+    }),
+    ("upside down: reversed, letters flipped", flip),
+    ("pig latin: first consonants moved, 'ay' added", pig),
+];
+
 /// The zero-width characters that can stand between words unseen (zero-width
 /// space, non-joiner and joiner, word joiner, BOM): [`fold`] drops them, so
 /// they break no word up; a reader that also wants the words they join
