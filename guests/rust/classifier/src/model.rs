@@ -977,8 +977,7 @@ fn unleet(word: &str) -> Option<String> {
 
 /// The text as the model reads it: text smuggled in variation selectors
 /// read as the text it spells ([`textfold::unsmuggle`]), upside-down lines
-/// upright ([`textfold::unflip`]), Pig Latin as English ([`unpig`]),
-/// letters spelt out one at a time
+/// upright ([`textfold::unflip`]), letters spelt out one at a time
 /// (`i g n o r e a l l`, `i.g.n.o.r.e`) joined into words, split where the
 /// spaces between words went at the words of the lexicon
 /// ([`textfold::unspell`]). Training and judging both read a text through
@@ -986,7 +985,7 @@ fn unleet(word: &str) -> Option<String> {
 pub fn reading(text: &str) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
     let mut read = Cow::Borrowed(text);
-    for undo in [textfold::unsmuggle, textfold::unflip, unpig] {
+    for undo in [textfold::unsmuggle, textfold::unflip] {
         if let Some(shown) = undo(&read) {
             read = Cow::Owned(shown);
         }
@@ -995,12 +994,6 @@ pub fn reading(text: &str) -> std::borrow::Cow<'_, str> {
         Some(joined) => Cow::Owned(joined),
         None => read,
     }
-}
-
-/// Pig Latin read back ([`textfold::unpig`]), to the lexicon's words where
-/// a word has several readings.
-fn unpig(text: &str) -> Option<String> {
-    textfold::unpig(text, |w| concept(w) != 0)
 }
 
 /// The character 4-grams of `<word>` (the whole of it when shorter).

@@ -97,7 +97,21 @@ pub fn smuggle(text: &str) -> String {
 /// rest. `None` when the text has no such run (runs that are not UTF-8,
 /// or spell control characters, stay as they are: [`fold`] drops them).
 pub fn unsmuggle(text: &str) -> Option<String> {
+    // most text has no run at all: look before building anything (a run
+    // counted here may be broken by ASCII; the full read below decides)
     if text.is_ascii() {
+        return None;
+    }
+    let mut run = 0;
+    let has_run = text.chars().filter(|c| !c.is_ascii()).any(|c| {
+        run = if selector_byte(c).is_some() {
+            run + 1
+        } else {
+            0
+        };
+        run >= SMUGGLED_RUN
+    });
+    if !has_run {
         return None;
     }
     let mut out = String::new();
@@ -227,7 +241,7 @@ fn turned(text: &str) -> String {
 /// otherwise each line that is.
 /// `None` when none is.
 pub fn unflip(text: &str) -> Option<String> {
-    if text.is_ascii() {
+    if text.is_ascii() || !text.chars().any(upside_down_only) {
         return None;
     }
     // a line of three letters or more with none upside down is the right
@@ -280,7 +294,7 @@ pub fn unpig(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| w.len() >= 3)
         .fold((0, 0), |(n, p), w| {
-            let ay = w.len() > 3 && w.to_ascii_lowercase().ends_with("ay");
+            let ay = w.len() > 3 && w[w.len() - 2..].eq_ignore_ascii_case("ay");
             (n + 1, p + usize::from(ay))
         });
     if pig < 4 || pig * 4 < n * 3 {
