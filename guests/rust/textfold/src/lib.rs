@@ -5,7 +5,9 @@
 //! or styled letter (or an invisible Unicode tag) stands for, which
 //! Cyrillic, Greek and Armenian letters pass for Latin ones, which digits
 //! stand for letters in leetspeak; and how letters spelt out one at a time,
-//! or words with their inner letters scrambled, are read back as words.
+//! words with their inner letters scrambled, text smuggled in variation
+//! selectors, upside-down text and Pig Latin are read back as words (and,
+//! for tests and corpora, the disguises made here: [`DISGUISES`]).
 //! Pure functions of their input; must not decide whether a text is an
 //! attack (that is each scanner's job: which words it knows, it passes in)
 //! or change words written wholly in another script.
