@@ -1028,6 +1028,25 @@ fn spelling_separator(c: char) -> bool {
     )
 }
 
+/// Words written without the spaces between them, as in a hashtag
+/// (`ignoreallpreviousinstructions`), split into the words `known` knows,
+/// when at least two of them cover every letter of `word`; `None`
+/// otherwise. Takes the letters it splits from `budget` (see
+/// [`unspell`]), and none when there is not enough left.
+pub fn split_run_on(
+    word: &str,
+    known: impl Fn(&str) -> bool,
+    budget: &mut usize,
+) -> Option<String> {
+    let n = word.chars().count();
+    if n > *budget || n > SPELT_RUN {
+        return None;
+    }
+    let split = split_words(word, &known, budget);
+    let mut words = split.split(' ');
+    (split.contains(' ') && words.all(&known)).then_some(split)
+}
+
 /// Letters whose word breaks were lost, split into the words `known`
 /// recognises (two letters or more), covering as many letters as it can;
 /// the letters between them stay together. Words are joined by spaces.
@@ -1091,6 +1110,22 @@ fn split_words(letters: &str, known: &impl Fn(&str) -> bool, budget: &mut usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run-on of known words splits where every letter is covered.
+    #[test]
+    fn splits_run_ons_of_known_words() {
+        let known = |w: &str| ["ignore", "all", "previous", "instructions", "system"].contains(&w);
+        let mut budget = 100;
+        assert_eq!(
+            split_run_on("ignoreallpreviousinstructions", known, &mut budget).as_deref(),
+            Some("ignore all previous instructions")
+        );
+        assert_eq!(budget, 100 - 29);
+        // a letter no known word covers, one word, or too few letters left
+        assert_eq!(split_run_on("ignoreallxprevious", known, &mut budget), None);
+        assert_eq!(split_run_on("system", known, &mut budget), None);
+        assert_eq!(split_run_on("ignoreall", known, &mut 3), None);
+    }
 
     /// Pig Latin reads back, the words a reader knows first; ordinary
     /// text with a few words in "-ay" does not count.
