@@ -118,38 +118,40 @@ pub fn unsmuggle(text: &str) -> Option<String> {
     }
     let mut out = String::new();
     let mut found = false;
+    // the bytes of the current run, and where in `text` it starts
     let mut bytes = Vec::new();
-    let mut run = String::new();
-    let flush = |out: &mut String, bytes: &mut Vec<u8>, run: &mut String, found: &mut bool| {
-        let text = (bytes.len() >= SMUGGLED_RUN)
+    let mut start = 0;
+    let mut flush = |out: &mut String, bytes: &mut Vec<u8>, run: &str| {
+        let shown = (bytes.len() >= SMUGGLED_RUN)
             .then(|| std::str::from_utf8(bytes).ok())
             .flatten()
             .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()));
-        match text {
+        match shown {
             Some(t) => {
                 out.push(' ');
                 out.push_str(t);
                 out.push(' ');
-                *found = true;
+                found = true;
             }
             None => out.push_str(run),
         }
         bytes.clear();
-        run.clear();
     };
-    for c in text.chars() {
+    for (i, c) in text.char_indices() {
         if let Some(b) = selector_byte(c) {
+            if bytes.is_empty() {
+                start = i;
+            }
             bytes.push(b);
-            run.push(c);
         } else {
-            if !run.is_empty() {
-                flush(&mut out, &mut bytes, &mut run, &mut found);
+            if !bytes.is_empty() {
+                flush(&mut out, &mut bytes, &text[start..i]);
             }
             out.push(c);
         }
     }
-    if !run.is_empty() {
-        flush(&mut out, &mut bytes, &mut run, &mut found);
+    if !bytes.is_empty() {
+        flush(&mut out, &mut bytes, &text[start..]);
     }
     found.then_some(out)
 }
@@ -292,14 +294,7 @@ pub fn flip(text: &str) -> Option<String> {
 /// least four words of three letters or more, and three in four of them,
 /// end in "ay".
 pub fn unpig(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
-    let (n, pig) = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| w.len() >= 3)
-        .fold((0, 0), |(n, p), w| {
-            let ay = w.len() > 3 && w[w.len() - 2..].eq_ignore_ascii_case("ay");
-            (n + 1, p + usize::from(ay))
-        });
-    if pig < 4 || pig * 4 < n * 3 {
+    if !reads_as_pig_latin(text) {
         return None;
     }
     Some(rewrite_words(
@@ -307,6 +302,19 @@ pub fn unpig(text: &str, known: impl Fn(&str) -> bool) -> Option<String> {
         |c| c.is_ascii_alphabetic(),
         |w| unpig_word(&w.to_ascii_lowercase(), &known),
     ))
+}
+
+/// Whether at least four words of three letters or more, and three in four
+/// of them, end in "ay" (see [`unpig`]).
+fn reads_as_pig_latin(text: &str) -> bool {
+    let (n, pig) = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3)
+        .fold((0, 0), |(n, p), w| {
+            let ay = w.len() > 3 && w[w.len() - 2..].eq_ignore_ascii_case("ay");
+            (n + 1, p + usize::from(ay))
+        });
+    pig >= 4 && pig * 4 >= n * 3
 }
 
 /// `text` in Pig Latin (the inverse of [`unpig`], for tests and corpora):
@@ -331,7 +339,7 @@ pub fn pig(text: &str) -> Option<String> {
             })
         },
     );
-    unpig(&piggy, |_| false).map(|_| piggy)
+    reads_as_pig_latin(&piggy).then_some(piggy)
 }
 
 /// One Pig Latin word read back (see [`unpig`]); `None` when it is not one.
