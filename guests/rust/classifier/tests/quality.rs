@@ -245,8 +245,12 @@ fn disguised_held_out_attacks_are_blocked_like_the_attacks() {
     // variation selectors after an emoji) and upside-down text. Not Pig
     // Latin: the model does not read it back (14.5 % blocked; reading it
     // cost every message 7 µs in the guest), the rules do, and their test
-    // bounds it.
-    let read = |name: &str| !name.starts_with("pig latin");
+    // bounds it. Nor letter ciphers (Caesar, Atbash): the rules read them.
+    let read = |name: &str| {
+        !["pig latin", "caesar", "atbash"]
+            .iter()
+            .any(|p| name.starts_with(p))
+    };
     for (disguise, disguised) in textfold::DISGUISES.into_iter().filter(|(n, _)| read(n)) {
         for (original, caught) in &originals {
             if *caught && let Some(text) = disguised(original) {
