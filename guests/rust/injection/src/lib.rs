@@ -2948,7 +2948,7 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     };
     view(norm.clone(), false);
     view(deleet(&norm), true);
-    view(rot13(&norm), true);
+    view(textfold::encipher(&norm, 13), true);
     let exact = as_sent
         .into_iter()
         // a Caesar shift by another key than 13, or Atbash
@@ -4408,7 +4408,7 @@ pub fn normalise(s: &str) -> String {
     let latin = look_alike_words(&unmixed);
     let out = lower_spaced(&split_run_ons(&latin));
     // s p e l t - o u t letters read as the words of the rules they spell
-    textfold::unspell(&out, |w| rule_word(w) && !NOT_SPELT.contains(&w)).unwrap_or(out)
+    textfold::unspell(&out, joinable_word).unwrap_or(out)
 }
 
 /// The text lower-cased, with runs of whitespace cut to two spaces at most
@@ -4610,6 +4610,12 @@ fn planted_marks(s: &str) -> Vec<usize> {
 /// od uce", "t o d a y" read "to da y", "m e s s a g e" read "me s sag e").
 const NOT_SPELT: &[&str] = &["od", "da", "co", "du", "je", "nu", "me"];
 
+/// A word of the rules that letters spelt out, or run on, are read as: not
+/// one of [`NOT_SPELT`].
+fn joinable_word(w: &str) -> bool {
+    rule_word(w) && !NOT_SPELT.contains(&w)
+}
+
 /// Whether some rule has `w` in one of its slots: exactly, or a prefix of
 /// it with an ending of at most three bytes (`instruc*` reads
 /// `instructions`, not another word). A few binary searches.
@@ -4638,7 +4644,7 @@ const RUN_ON_BUDGET: usize = 1024;
 /// that starts and ends with one of the rules' words is tried. `None` when
 /// no word splits.
 fn run_ons(norm: &str) -> Option<String> {
-    let known = |w: &str| rule_word(w) && !NOT_SPELT.contains(&w);
+    let known = joinable_word;
     let starts_and_ends = |w: &str| {
         let lengths = || 2..=24.min(w.len() - 2);
         lengths().any(|k| known(&w[..k])) && lengths().any(|k| known(&w[w.len() - k..]))
@@ -4746,16 +4752,6 @@ fn deleet_word(word: &str) -> String {
         .map(read)
         .find(|w| rule_word(w))
         .unwrap_or(plain)
-}
-
-fn rot13(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'a'..='m' => (c as u8 + 13) as char,
-            'n'..='z' => (c as u8 - 13) as char,
-            c => c,
-        })
-        .collect()
 }
 
 /// The plain view with each word that scrambles a word of the rules read

@@ -417,11 +417,14 @@ fn plain_letter(key: u8, c: u8) -> u8 {
 }
 
 /// `text` with each ASCII letter mapped by `f` (on 0–25), its case kept.
+/// `f` is asked once per letter of the alphabet, not of the text: the rot13
+/// view of every message goes through here.
 fn map_letters(text: &str, f: impl Fn(u8) -> u8) -> String {
+    let to: [u8; 26] = std::array::from_fn(|c| f(c as u8));
     text.chars()
         .map(|c| match c {
-            'a'..='z' => (b'a' + f(c as u8 - b'a')) as char,
-            'A'..='Z' => (b'A' + f(c as u8 - b'A')) as char,
+            'a'..='z' => char::from(b'a' + to[usize::from(c as u8 - b'a')]),
+            'A'..='Z' => char::from(b'A' + to[usize::from(c as u8 - b'A')]),
             c => c,
         })
         .collect()
