@@ -1260,6 +1260,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("ui-other-languages-sphinx", "sphinx-po", "user-message", x) for x in sphinx_translations(t)]
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
+    clean += [("hard-negative-phrased", "hard-negatives-phrased", "user-message", x) for x in lines(HERE / "hard_negatives_phrased.txt")]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     dev = dev_sentences(t)
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev]

@@ -90,8 +90,9 @@ from more pinned sources (PyPI only):
                        instructions): one measured-only family, "redteam-suites"
   pyyaml 6.0.3         only to read the YAML above (pure-Python part, from the wheel)
 plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
-train), and tests/corpora/assistant_tasks.txt (what people ask an assistant,
-measured only); and 1,000 requests to an assistant built from hand-written
+train), tests/corpora/assistant_tasks.txt (what people ask an assistant,
+measured only) and tests/corpora/hard_negatives_phrased.txt (work messages in
+a jailbreak's phrasing, measured only); and 1,000 requests to an assistant built from hand-written
 frames (extra.py's TASK_FRAMES) filled with the benign chat and developer
 documentation above (they train).
 Every random choice uses a fixed seed: the output is the same on every run.
@@ -122,7 +123,14 @@ HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"
 # Our own inputs: an edit to any of them rebuilds the corpora.
-LOCAL = ["fetch.py", "extra.py", "workplace.txt", "hard_negatives.txt", "assistant_tasks.txt"]
+LOCAL = [
+    "fetch.py",
+    "extra.py",
+    "workplace.txt",
+    "hard_negatives.txt",
+    "hard_negatives_phrased.txt",
+    "assistant_tasks.txt",
+]
 
 
 def stamp() -> str:

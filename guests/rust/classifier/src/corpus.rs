@@ -53,6 +53,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     ASSISTANT_TASKS,
     NLP_TASKS,
     EMAILS,
+    PHRASED_HARD_NEGATIVES,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -159,6 +160,17 @@ pub const ASSISTANT_TASKS: &str = "assistant-task";
 /// they were meant to (mostly one bank's notices in Microsoft's BIPIA
 /// benchmark, 46-58 -> 24-55 % blocked).
 pub const EMAILS: &str = "email";
+
+/// Work messages and requests in a jailbreak's phrasing, written by hand
+/// (`tests/corpora/hard_negatives_phrased.txt`: "Begin your answer with
+/// the total", "You must comply with the data retention policy", "Let's
+/// play a game at the offsite", "Disable the content filter on the test
+/// proxy"), only measured. Trained on as hard negatives (weight 20, like
+/// `hard_negatives.txt`), they cost families left out 0.5 point (77.2 →
+/// 76.7 %), and the model still blocked 4 of the 74 held-out hard
+/// negatives (2 of 59 before), so they stay a measurement of what the
+/// model blocks that it should not.
+pub const PHRASED_HARD_NEGATIVES: &str = "hard-negative-phrased";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

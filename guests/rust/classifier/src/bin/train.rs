@@ -33,7 +33,8 @@ use std::process::ExitCode;
 
 use classifier::corpus::{
     self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS, NLP_TASKS,
-    Split, TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
+    PHRASED_HARD_NEGATIVES, Split, TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS,
+    UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -392,6 +393,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         "hard-negative",
         AGENT_REQUESTS,
         THEIR_HARD_NEGATIVES,
+        PHRASED_HARD_NEGATIVES,
     ] {
         report += &held_out(kind, 3, &|e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
@@ -431,6 +433,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             "hard-negative",
             AGENT_REQUESTS,
             THEIR_HARD_NEGATIVES,
+            PHRASED_HARD_NEGATIVES,
         ] {
             let mut top: Vec<(u32, &str)> = examples
                 .iter()
