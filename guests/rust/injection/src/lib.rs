@@ -3196,8 +3196,8 @@ const PROMPT_OPENING_IN_BLOCK_SCORE: u32 = 70;
 /// The score of a quoted "you are" in `lower` (see [`PROMPT_OPENING_SCORE`]).
 fn prompt_opening(lower: &str) -> Option<u32> {
     const QUOTES: &[char] = &['\'', '"', '‘', '’', '“', '”', '`', '«', '»', '„'];
-    // a space or two may stand between the quotes and the words, as in a
-    // view of letters spelt out ("' y o u  a r e '" reads "' you are '")
+    // spaces may stand between the quotes and the words, as in a view of
+    // letters spelt out ("' y o u  a r e '" reads "' you are '")
     let quoted = lower.match_indices("you are").any(|(at, m)| {
         let before = lower[..at].trim_end_matches(' ').chars().next_back();
         let after = lower[at + m.len()..].trim_start_matches(' ').chars().next();
