@@ -1250,6 +1250,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     # ... and one any family before it has
     known |= {_key(x) for _, _, _, x in fam}
     fam += [("redteam-suites", pkg, "user-message", x) for pkg, x in redteam_suites(t, yaml) if _key(x) not in known]
+    indirect = [json.loads(l) for l in (HERE / "indirect_handwritten.jsonl").read_text().splitlines() if l.strip()]
+    fam += [("indirect-handwritten", "indirect-handwritten", "tool-output", r["text"]) for r in indirect if r["label"] == "attack"]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
@@ -1261,6 +1263,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("hard-negative-phrased", "hard-negatives-phrased", "user-message", x) for x in lines(HERE / "hard_negatives_phrased.txt")]
+    clean += [("tool-output-handwritten", "indirect-handwritten", "tool-output", r["text"]) for r in indirect if r["label"] == "benign"]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     dev = dev_sentences(t)
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev]

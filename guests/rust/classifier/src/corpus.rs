@@ -46,6 +46,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[2],
     UNSEEN_ATTACKS[3],
     UNSEEN_ATTACKS[4],
+    UNSEEN_ATTACKS[5],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -54,6 +55,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     NLP_TASKS,
     EMAILS,
     PHRASED_HARD_NEGATIVES,
+    HANDWRITTEN_TOOL_OUTPUT,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -71,12 +73,19 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// attacks: one or two more held-out hard negatives blocked, someone
 /// else's look-alikes 7 / 8 / 8 → 10 / 11 / 10 of 148, and requests to an
 /// assistant 13.5–14.9 → 16.3–17.0 %.
-pub const UNSEEN_ATTACKS: [&str; 5] = [
+///
+/// "indirect-handwritten": 25 instructions planted in tool output (an
+/// e-mail, a web page, an issue, a search result, a calendar event, a CSV
+/// row) that I wrote at stop 53 before measuring them, never trained on
+/// (`tests/corpora/indirect_handwritten.jsonl`; its 25 look-alikes are
+/// [`HANDWRITTEN_TOOL_OUTPUT`]).
+pub const UNSEEN_ATTACKS: [&str; 6] = [
     "gandalf",
     "satml-ctf",
     "llmail-inject",
     "aicu",
     "redteam-suites",
+    "indirect-handwritten",
 ];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
@@ -171,6 +180,13 @@ pub const EMAILS: &str = "email";
 /// negatives (2 of 59 before), so they stay a measurement of what the
 /// model blocks that it should not.
 pub const PHRASED_HARD_NEGATIVES: &str = "hard-negative-phrased";
+
+/// The 25 look-alikes of the hand-written planted instructions
+/// (`tests/corpora/indirect_handwritten.jsonl`): the same e-mails, pages,
+/// issues and tool results with an ordinary note where the instruction was
+/// ("Note for maintainers: this only happens on Windows 11"), as tool
+/// output, only measured.
+pub const HANDWRITTEN_TOOL_OUTPUT: &str = "tool-output-handwritten";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

@@ -206,20 +206,25 @@ fn families_and_benign_kinds() {
 /// too); seven small red-team suites ("redteam-suites": agentic-redteam,
 /// promptpressure, …) 45.8, added after the rules were written — one of
 /// its texts, letters spelt out four spaces apart, led `textfold::unspell`
-/// to read wider gaps, so that one is not blind).
-const MIN_BLOCKED: [(&str, f64); 5] = [
+/// to read wider gaps, so that one is not blind); 25 instructions planted
+/// in tool output, written by hand at stop 53 and measured before any rule
+/// changed for them ("indirect-handwritten"), 12.0: the rules read few
+/// notes to a model that carry no override.
+const MIN_BLOCKED: [(&str, f64); 6] = [
     ("multilingual", 28.0),
     ("bastioncorpus", 47.0),
     ("deepset", 26.0),
     ("llmail-inject", 26.0),
     ("redteam-suites", 44.0),
+    ("indirect-handwritten", 10.0),
 ];
 /// Blocked %, at most (measured: chat 0.003, other languages 0 (chat, and
 /// Django's and Sphinx's messages in 95 and 51 languages), documents
 /// 0.074 (0.200 before technical verbs needed a model's instructions for
 /// object), hard negatives 0 of 252, theirs 0, those in a jailbreak's
-/// phrasing 0 of 121, tool output 0).
-const MAX_BLOCKED: [(&str, f64); 9] = [
+/// phrasing 0 of 121, tool output 0, and 0 of the 25 look-alikes of the
+/// hand-written planted instructions).
+const MAX_BLOCKED: [(&str, f64); 10] = [
     ("chat", 0.005),
     ("chat-other-languages", 0.0),
     ("ui-other-languages", 0.0),
@@ -228,6 +233,7 @@ const MAX_BLOCKED: [(&str, f64); 9] = [
     ("hard-negative", 0.0),
     ("hard-negative-theirs", 0.0),
     ("hard-negative-phrased", 0.0),
+    ("tool-output-handwritten", 0.0),
     ("tool-output", 0.0),
 ];
 

@@ -32,9 +32,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use classifier::corpus::{
-    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS, NLP_TASKS,
-    PHRASED_HARD_NEGATIVES, Split, TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS,
-    UNSEEN_UI,
+    self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS,
+    HANDWRITTEN_TOOL_OUTPUT, NLP_TASKS, PHRASED_HARD_NEGATIVES, Split, TASKS, THEIR_HARD_NEGATIVES,
+    UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -394,6 +394,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         AGENT_REQUESTS,
         THEIR_HARD_NEGATIVES,
         PHRASED_HARD_NEGATIVES,
+        HANDWRITTEN_TOOL_OUTPUT,
     ] {
         report += &held_out(kind, 3, &|e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
@@ -434,6 +435,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             AGENT_REQUESTS,
             THEIR_HARD_NEGATIVES,
             PHRASED_HARD_NEGATIVES,
+            HANDWRITTEN_TOOL_OUTPUT,
         ] {
             let mut top: Vec<(u32, &str)> = examples
                 .iter()
