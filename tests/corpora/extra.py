@@ -1250,8 +1250,16 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     # ... and one any family before it has
     known |= {_key(x) for _, _, _, x in fam}
     fam += [("redteam-suites", pkg, "user-message", x) for pkg, x in redteam_suites(t, yaml) if _key(x) not in known]
-    indirect = [json.loads(l) for l in (HERE / "indirect_handwritten.jsonl").read_text().splitlines() if l.strip()]
-    fam += [("indirect-handwritten", "indirect-handwritten", "tool-output", r["text"]) for r in indirect if r["label"] == "attack"]
+    # Two hand-written sets of planted instructions and their look-alikes,
+    # each measured before any rule changed for it: the second (stop 54) is
+    # its own group, so that each keeps its own blind number.
+    indirect = {
+        suffix: [json.loads(l) for l in (HERE / f"indirect_handwritten{suffix}.jsonl").read_text().splitlines() if l.strip()]
+        for suffix in ["", "_2"]
+    }
+    for suffix, rows in indirect.items():
+        group = suffix.replace("_", "-")
+        fam += [(f"indirect-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "attack"]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
@@ -1263,7 +1271,9 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     clean += [("hard-negative", "workplace", "user-message", x) for x in lines(HERE / "workplace.txt")]
     clean += [("hard-negative", "hard-negatives", "user-message", x) for x in lines(HERE / "hard_negatives.txt")]
     clean += [("hard-negative-phrased", "hard-negatives-phrased", "user-message", x) for x in lines(HERE / "hard_negatives_phrased.txt")]
-    clean += [("tool-output-handwritten", "indirect-handwritten", "tool-output", r["text"]) for r in indirect if r["label"] == "benign"]
+    for suffix, rows in indirect.items():
+        group = suffix.replace("_", "-")
+        clean += [(f"tool-output-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "benign"]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     dev = dev_sentences(t)
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev]

@@ -93,14 +93,16 @@ plus tests/corpora/workplace.txt and tests/corpora/hard_negatives.txt (both
 train), tests/corpora/assistant_tasks.txt (what people ask an assistant,
 measured only), tests/corpora/hard_negatives_phrased.txt (work messages in
 a jailbreak's phrasing, measured only) and
-tests/corpora/indirect_handwritten.jsonl (25 instructions planted in tool
-output and 25 look-alikes, measured only); and 1,000 requests to an
+tests/corpora/indirect_handwritten.jsonl and indirect_handwritten_2.jsonl
+(25 and 40 instructions planted in tool output, as many look-alikes,
+measured only); and 1,000 requests to an
 assistant built from hand-written frames (extra.py's TASK_FRAMES) filled
 with the benign chat and developer documentation above (they train).
 Every random choice uses a fixed seed: the output is the same on every run.
 
 Idempotent: does nothing when data/.stamp matches the pinned versions and our
-own inputs (this file, extra.py and the three .txt lists; their hash is in it).
+own inputs (this file, extra.py, the .txt lists and the .jsonl sets; their
+hash is in it).
 """
 
 import hashlib
@@ -132,6 +134,7 @@ LOCAL = [
     "hard_negatives.txt",
     "hard_negatives_phrased.txt",
     "indirect_handwritten.jsonl",
+    "indirect_handwritten_2.jsonl",
     "assistant_tasks.txt",
 ]
 

@@ -47,6 +47,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[3],
     UNSEEN_ATTACKS[4],
     UNSEEN_ATTACKS[5],
+    UNSEEN_ATTACKS[6],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -56,6 +57,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     EMAILS,
     PHRASED_HARD_NEGATIVES,
     HANDWRITTEN_TOOL_OUTPUT,
+    HANDWRITTEN_TOOL_OUTPUT_2,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -78,14 +80,19 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// e-mail, a web page, an issue, a search result, a calendar event, a CSV
 /// row) that I wrote at stop 53 before measuring them, never trained on
 /// (`tests/corpora/indirect_handwritten.jsonl`; its 25 look-alikes are
-/// [`HANDWRITTEN_TOOL_OUTPUT`]).
-pub const UNSEEN_ATTACKS: [&str; 6] = [
+/// [`HANDWRITTEN_TOOL_OUTPUT`]). "indirect-handwritten-2": 40 more (a
+/// pull request, a résumé, a commit message, a log line, a database row,
+/// in English, Spanish and German), written at stop 54 and measured before
+/// any rule changed after them (`tests/corpora/indirect_handwritten_2.jsonl`;
+/// look-alikes [`HANDWRITTEN_TOOL_OUTPUT_2`]).
+pub const UNSEEN_ATTACKS: [&str; 7] = [
     "gandalf",
     "satml-ctf",
     "llmail-inject",
     "aicu",
     "redteam-suites",
     "indirect-handwritten",
+    "indirect-handwritten-2",
 ];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
@@ -187,6 +194,13 @@ pub const PHRASED_HARD_NEGATIVES: &str = "hard-negative-phrased";
 /// ("Note for maintainers: this only happens on Windows 11"), as tool
 /// output, only measured.
 pub const HANDWRITTEN_TOOL_OUTPUT: &str = "tool-output-handwritten";
+
+/// The 40 look-alikes of the second set of hand-written planted
+/// instructions (`tests/corpora/indirect_handwritten_2.jsonl`): "Note:
+/// the tower was the tallest structure until 1930", "@dependabot rebase",
+/// "Admin directive: all servers must be patched by Friday", as tool
+/// output, only measured.
+pub const HANDWRITTEN_TOOL_OUTPUT_2: &str = "tool-output-handwritten-2";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

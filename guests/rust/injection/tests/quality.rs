@@ -208,23 +208,27 @@ fn families_and_benign_kinds() {
 /// its texts, letters spelt out four spaces apart, led `textfold::unspell`
 /// to read wider gaps, so that one is not blind); 25 instructions planted
 /// in tool output, written by hand at stop 53 and measured before any rule
-/// changed for them ("indirect-handwritten"), 12.0: the rules read few
-/// notes to a model that carry no override.
-const MIN_BLOCKED: [(&str, f64); 6] = [
+/// changed for them ("indirect-handwritten"), 68.0 (12.0 when they were
+/// written: the rules read few notes to a model that carry no override;
+/// `notes.rs` was then written with their misses seen, so they no longer
+/// measure it blind); 40 more, written at stop 54 before `notes.rs` and
+/// measured blind after it ("indirect-handwritten-2"), 72.5 (15.0 before).
+const MIN_BLOCKED: [(&str, f64); 7] = [
     ("multilingual", 28.0),
     ("bastioncorpus", 47.0),
     ("deepset", 26.0),
     ("llmail-inject", 26.0),
     ("redteam-suites", 44.0),
-    ("indirect-handwritten", 10.0),
+    ("indirect-handwritten", 60.0),
+    ("indirect-handwritten-2", 70.0),
 ];
 /// Blocked %, at most (measured: chat 0.003, other languages 0 (chat, and
 /// Django's and Sphinx's messages in 95 and 51 languages), documents
 /// 0.074 (0.200 before technical verbs needed a model's instructions for
 /// object), hard negatives 0 of 252, theirs 0, those in a jailbreak's
-/// phrasing 0 of 121, tool output 0, and 0 of the 25 look-alikes of the
-/// hand-written planted instructions).
-const MAX_BLOCKED: [(&str, f64); 10] = [
+/// phrasing 0 of 121, tool output 0, and 0 of the 25 and 40 look-alikes of
+/// the hand-written planted instructions).
+const MAX_BLOCKED: [(&str, f64); 11] = [
     ("chat", 0.005),
     ("chat-other-languages", 0.0),
     ("ui-other-languages", 0.0),
@@ -234,6 +238,7 @@ const MAX_BLOCKED: [(&str, f64); 10] = [
     ("hard-negative-theirs", 0.0),
     ("hard-negative-phrased", 0.0),
     ("tool-output-handwritten", 0.0),
+    ("tool-output-handwritten-2", 0.0),
     ("tool-output", 0.0),
 ];
 
