@@ -406,18 +406,31 @@ const TURNS: &[&str] = &[
 /// The most words a label has (more with a reading phrase after the name).
 const MAX_LABEL: usize = 12;
 
-/// The best note to a model in `lower` (a lowercased text): its score and
-/// its label.
-pub(crate) fn note_to_model(lower: &str) -> Option<(u32, String)> {
+/// The best note to a model in `lower` (a lowercased text) or in `folded`
+/// (the same text as the rules read it: look-alike letters and invisible
+/// characters folded, spelt-out letters joined; its lines may be run
+/// together): its score and its label.
+pub(crate) fn note_to_model(lower: &str, folded: Option<&str>) -> Option<(u32, String)> {
+    // who speaks is read from the text's own lines
     let dialogue = lower
         .lines()
         .any(|l| TURNS.iter().any(|t| l.trim_start().starts_with(t)));
+    let in_lower = notes_in(lower, dialogue);
+    let in_folded = folded.and_then(|f| notes_in(f, dialogue));
+    match (in_lower, in_folded) {
+        (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The best note to a model in `text` (see [`note_to_model`]).
+fn notes_in(text: &str, dialogue: bool) -> Option<(u32, String)> {
     let mut best: Option<(u32, String)> = None;
-    for (at, end) in lower.match_indices([':', ',', '：']) {
-        let Some(label) = label_before(&lower[..at]) else {
+    for (at, end) in text.match_indices([':', ',', '：']) {
+        let Some(label) = label_before(&text[..at]) else {
             continue;
         };
-        let after = &lower[at + end.len()..];
+        let after = &text[at + end.len()..];
         // reStructuredText's "model::" opens a code block
         if after.starts_with(':') {
             continue;
@@ -568,7 +581,7 @@ mod tests {
     use super::*;
 
     fn score(s: &str) -> Option<u32> {
-        note_to_model(&s.to_lowercase()).map(|(s, _)| s)
+        note_to_model(&s.to_lowercase(), None).map(|(s, _)| s)
     }
 
     /// Notes that name a model block; notes to a reader that may be a
