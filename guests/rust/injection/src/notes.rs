@@ -731,6 +731,62 @@ mod tests {
         }
     }
 
+    /// Random texts of the characters the reading cuts and slices at
+    /// (multi-byte letters and quotes beside colons, dots, tags and
+    /// mentions) never panic: a guest that traps fails its scan.
+    #[test]
+    fn any_text_is_read_without_a_panic() {
+        const PARTS: &[&str] = &[
+            "note",
+            " for ",
+            "the ",
+            "ai",
+            "assistant",
+            "bot",
+            ":",
+            ",",
+            "：",
+            "@",
+            ".",
+            "'",
+            "’",
+            "</b>",
+            "**",
+            "<",
+            ">",
+            "\n",
+            " ",
+            "é",
+            "АI",
+            "💥",
+            "user:",
+            "::",
+            "tell",
+            "you must ",
+            "reading",
+            "-",
+            "_",
+        ];
+        // xorshift: the same texts on every run
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut read, mut found) = (0, 0);
+        for _ in 0..20_000 {
+            let text: String = (0..next() % 24)
+                .map(|_| PARTS[(next() % PARTS.len() as u64) as usize])
+                .collect();
+            read += text.len();
+            found += usize::from(note_to_model(&text.to_lowercase(), Some(&text)).is_some());
+        }
+        // the texts were long enough to hold notes, and some did
+        assert!(read > 500_000 && found > 0, "{read} bytes, {found} notes");
+    }
+
     /// A long text of separators costs one short look back per separator.
     #[test]
     fn long_texts_stay_linear() {
