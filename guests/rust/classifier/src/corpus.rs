@@ -196,8 +196,9 @@ pub const PHRASED_HARD_NEGATIVES: &str = "hard-negative-phrased";
 pub const HANDWRITTEN_TOOL_OUTPUT: &str = "tool-output-handwritten";
 
 /// The 40 look-alikes of the second set of hand-written planted
-/// instructions (`tests/corpora/indirect_handwritten_2.jsonl`): "Note:
-/// the tower was the tallest structure until 1930", "@dependabot rebase",
+/// instructions (`tests/corpora/indirect_handwritten_2.jsonl`): "[Note:
+/// the tower was the tallest structure in the world until 1930.]",
+/// "@dependabot rebase",
 /// "Admin directive: all servers must be patched by Friday", as tool
 /// output, only measured.
 pub const HANDWRITTEN_TOOL_OUTPUT_2: &str = "tool-output-handwritten-2";
