@@ -19,7 +19,8 @@ pub(crate) const NAMED_SCORE: u32 = 60;
 /// model's reply, its user or a secret ([`MODEL_CUES`]).
 pub(crate) const AMBIGUOUS_SCORE: u32 = 45;
 
-/// Names only a model goes by.
+/// Names only a model goes by, and the words that make any reader one
+/// ("automated screeners").
 const MODEL: &[&str] = &[
     "ai",
     "llm",
@@ -208,7 +209,6 @@ const AFTER: &[&str] = &[
     "helper",
     "helpers",
     "de",
-    "only",
 ];
 /// What the reader does with the text, after its name in a label: "the AI
 /// processing this invoice:", "whatever assistant is summarizing my inbox:".
