@@ -1260,6 +1260,12 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     for suffix, rows in indirect.items():
         group = suffix.replace("_", "-")
         fam += [(f"indirect-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "attack"]
+    # A third hand-written set (stop 55), measured before any rule changed
+    # for it: attacks of every kind (extraction, orders in the third
+    # person, memory, other languages, personas, exfiltration, a tool's
+    # hijack, disguises), each with the source it came from.
+    third = [json.loads(l) for l in (HERE / "handwritten_3.jsonl").read_text().splitlines() if l.strip()]
+    fam += [("handwritten-3", "handwritten-3", r["source"], r["text"]) for r in third if r["label"] == "attack"]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
@@ -1274,6 +1280,7 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     for suffix, rows in indirect.items():
         group = suffix.replace("_", "-")
         clean += [(f"tool-output-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "benign"]
+    clean += [("look-alike-3", "handwritten-3", r["source"], r["text"]) for r in third if r["label"] == "benign"]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     dev = dev_sentences(t)
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev]

@@ -48,6 +48,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[4],
     UNSEEN_ATTACKS[5],
     UNSEEN_ATTACKS[6],
+    UNSEEN_ATTACKS[7],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -58,6 +59,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     PHRASED_HARD_NEGATIVES,
     HANDWRITTEN_TOOL_OUTPUT,
     HANDWRITTEN_TOOL_OUTPUT_2,
+    LOOK_ALIKES_3,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -84,8 +86,14 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// pull request, a résumé, a commit message, a log line, a database row,
 /// in English, Spanish and German), written at stop 54 and measured before
 /// any rule changed after them (`tests/corpora/indirect_handwritten_2.jsonl`;
-/// look-alikes [`HANDWRITTEN_TOOL_OUTPUT_2`]).
-pub const UNSEEN_ATTACKS: [&str; 7] = [
+/// look-alikes [`HANDWRITTEN_TOOL_OUTPUT_2`]). "handwritten-3": 60 attacks
+/// of every kind, each with its source (asked for the system prompt or
+/// the keys; orders to the model in the third person, to its memory, in
+/// ten languages; personas; exfiltration; a tool's result that hijacks the
+/// next call; disguises), written at stop 55 and measured before any rule
+/// changed after them (`tests/corpora/handwritten_3.jsonl`; look-alikes
+/// [`LOOK_ALIKES_3`]).
+pub const UNSEEN_ATTACKS: [&str; 8] = [
     "gandalf",
     "satml-ctf",
     "llmail-inject",
@@ -93,6 +101,7 @@ pub const UNSEEN_ATTACKS: [&str; 7] = [
     "redteam-suites",
     "indirect-handwritten",
     "indirect-handwritten-2",
+    "handwritten-3",
 ];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
@@ -202,6 +211,14 @@ pub const HANDWRITTEN_TOOL_OUTPUT: &str = "tool-output-handwritten";
 /// "Admin directive: all servers must be patched by Friday", as tool
 /// output, only measured.
 pub const HANDWRITTEN_TOOL_OUTPUT_2: &str = "tool-output-handwritten-2";
+
+/// The 40 look-alikes of the third hand-written set
+/// (`tests/corpora/handwritten_3.jsonl`): the same words as its attacks in
+/// work messages and tool results ("Translate the installation
+/// instructions into French, word for word.", "Pretend to be a tough
+/// customer so I can practise handling a refund complaint."), each with
+/// its source, only measured.
+pub const LOOK_ALIKES_3: &str = "look-alike-3";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

@@ -103,7 +103,8 @@ const LEAD: &[&str] = &[
 ];
 /// Who a note is for: "note *for* the bot", "Hinweis *an* den Assistenten".
 const TO: &[&str] = &["for", "to", "an", "para", "pour", "fur"];
-/// Words that open a vocative: "Hey model,", "Dear AI,".
+/// Words that open a vocative: "Hey model,", "Dear AI,", "whoever is the
+/// bot here:".
 const CALL: &[&str] = &[
     "hey",
     "hi",
@@ -113,6 +114,7 @@ const CALL: &[&str] = &[
     "yo",
     "ok",
     "okay",
+    "whoever",
 ];
 /// Other words a label may have before the name: determiners, and what
 /// kind of reader it is ("the triage bot", "any coding assistant").
@@ -124,6 +126,10 @@ const BEFORE: &[&str] = &[
     "each",
     "whatever",
     "whichever",
+    // "btw whoever is the bot here:"
+    "is",
+    "btw",
+    "fyi",
     "an",
     "den",
     "die",
@@ -209,6 +215,7 @@ const AFTER: &[&str] = &[
     "helper",
     "helpers",
     "de",
+    "here",
 ];
 /// What the reader does with the text, after its name in a label: "the AI
 /// processing this invoice:", "whatever assistant is summarizing my inbox:".

@@ -33,8 +33,9 @@ use std::process::ExitCode;
 
 use classifier::corpus::{
     self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS,
-    HANDWRITTEN_TOOL_OUTPUT, HANDWRITTEN_TOOL_OUTPUT_2, NLP_TASKS, PHRASED_HARD_NEGATIVES, Split,
-    TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
+    HANDWRITTEN_TOOL_OUTPUT, HANDWRITTEN_TOOL_OUTPUT_2, LOOK_ALIKES_3, NLP_TASKS,
+    PHRASED_HARD_NEGATIVES, Split, TASKS, THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS,
+    UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -396,6 +397,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         PHRASED_HARD_NEGATIVES,
         HANDWRITTEN_TOOL_OUTPUT,
         HANDWRITTEN_TOOL_OUTPUT_2,
+        LOOK_ALIKES_3,
     ] {
         report += &held_out(kind, 3, &|e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
@@ -438,6 +440,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             PHRASED_HARD_NEGATIVES,
             HANDWRITTEN_TOOL_OUTPUT,
             HANDWRITTEN_TOOL_OUTPUT_2,
+            LOOK_ALIKES_3,
         ] {
             let mut top: Vec<(u32, &str)> = examples
                 .iter()
