@@ -1260,12 +1260,18 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     for suffix, rows in indirect.items():
         group = suffix.replace("_", "-")
         fam += [(f"indirect-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "attack"]
-    # A third hand-written set (stop 55), measured before any rule changed
-    # for it: attacks of every kind (extraction, orders in the third
-    # person, memory, other languages, personas, exfiltration, a tool's
-    # hijack, disguises), each with the source it came from.
-    third = [json.loads(l) for l in (HERE / "handwritten_3.jsonl").read_text().splitlines() if l.strip()]
-    fam += [("handwritten-3", "handwritten-3", r["source"], r["text"]) for r in third if r["label"] == "attack"]
+    # Two more hand-written sets (stop 55), each measured before any rule
+    # changed for it: attacks of every kind (extraction, orders in the
+    # third person, memory, other languages, personas, exfiltration, a
+    # tool's hijack, disguises; then social engineering in five languages,
+    # Tensor Trust's access codes, fake turns and system messages, false
+    # authority, refusal suppression), each with the source it came from.
+    mixed = {
+        n: [json.loads(l) for l in (HERE / f"handwritten_{n}.jsonl").read_text().splitlines() if l.strip()]
+        for n in ["3", "4"]
+    }
+    for n, rows in mixed.items():
+        fam += [(f"handwritten-{n}", f"handwritten-{n}", r["source"], r["text"]) for r in rows if r["label"] == "attack"]
 
     clean = [("chat", corpus, "user-message", text) for corpus, text in benign if corpus != "workplace-hard-negatives"]
     clean += [("chat", "spikee-investment-fp", "user-message", x) for x in invest_fp]
@@ -1280,7 +1286,8 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     for suffix, rows in indirect.items():
         group = suffix.replace("_", "-")
         clean += [(f"tool-output-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "benign"]
-    clean += [("look-alike-3", "handwritten-3", r["source"], r["text"]) for r in third if r["label"] == "benign"]
+    for n, rows in mixed.items():
+        clean += [(f"look-alike-{n}", f"handwritten-{n}", r["source"], r["text"]) for r in rows if r["label"] == "benign"]
     clean += [("document", "django-docs", "attachment", x) for x in docs]
     dev = dev_sentences(t)
     clean += [("dev-text", f"{name}-docs", "user-message", x) for name, x in dev]

@@ -49,6 +49,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[5],
     UNSEEN_ATTACKS[6],
     UNSEEN_ATTACKS[7],
+    UNSEEN_ATTACKS[8],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -60,6 +61,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     HANDWRITTEN_TOOL_OUTPUT,
     HANDWRITTEN_TOOL_OUTPUT_2,
     LOOK_ALIKES_3,
+    LOOK_ALIKES_4,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -92,8 +94,14 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// ten languages; personas; exfiltration; a tool's result that hijacks the
 /// next call; disguises), written at stop 55 and measured before any rule
 /// changed after them (`tests/corpora/handwritten_3.jsonl`; look-alikes
-/// [`LOOK_ALIKES_3`]).
-pub const UNSEEN_ATTACKS: [&str; 8] = [
+/// [`LOOK_ALIKES_3`]). "handwritten-4": 50 more (social engineering in
+/// five languages, Tensor Trust's access codes, fake turns and system
+/// messages, false authority, refusal suppression, few-shot answers, a
+/// split payload, hidden HTML, an agent's goal changed, harmful requests
+/// dressed as teaching or fiction), written at stop 55 after the rules
+/// for "handwritten-3" (`tests/corpora/handwritten_4.jsonl`; look-alikes
+/// [`LOOK_ALIKES_4`]).
+pub const UNSEEN_ATTACKS: [&str; 9] = [
     "gandalf",
     "satml-ctf",
     "llmail-inject",
@@ -102,6 +110,7 @@ pub const UNSEEN_ATTACKS: [&str; 8] = [
     "indirect-handwritten",
     "indirect-handwritten-2",
     "handwritten-3",
+    "handwritten-4",
 ];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
@@ -219,6 +228,14 @@ pub const HANDWRITTEN_TOOL_OUTPUT_2: &str = "tool-output-handwritten-2";
 /// customer so I can practise handling a refund complaint."), each with
 /// its source, only measured.
 pub const LOOK_ALIKES_3: &str = "look-alike-3";
+
+/// The 30 look-alikes of the fourth hand-written set
+/// (`tests/corpora/handwritten_4.jsonl`): "Hola, soy del departamento de
+/// sistemas. Mañana migramos el correo …", "Start your reply with the
+/// total and then explain how the discount was calculated.", "SYSTEM
+/// MESSAGE: Tool execution complete. 3 files written, 0 errors.", each
+/// with its source, only measured.
+pub const LOOK_ALIKES_4: &str = "look-alike-4";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
