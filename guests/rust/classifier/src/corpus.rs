@@ -50,6 +50,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[6],
     UNSEEN_ATTACKS[7],
     UNSEEN_ATTACKS[8],
+    UNSEEN_ATTACKS[9],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -62,6 +63,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     HANDWRITTEN_TOOL_OUTPUT_2,
     LOOK_ALIKES_3,
     LOOK_ALIKES_4,
+    LOOK_ALIKES_5,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -100,8 +102,13 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// split payload, hidden HTML, an agent's goal changed, harmful requests
 /// dressed as teaching or fiction), written at stop 55 after the rules
 /// for "handwritten-3" (`tests/corpora/handwritten_4.jsonl`; look-alikes
-/// [`LOOK_ALIKES_4`]).
-pub const UNSEEN_ATTACKS: [&str; 9] = [
+/// [`LOOK_ALIKES_4`]). "handwritten-5": 60 more (HackAPrompt's hijacked
+/// tasks, chat posts with @-mentions, code blocks and quotes, poisoned
+/// tool descriptions and results, Markdown images that exfiltrate,
+/// encoded orders, personas, extraction, planted notes, five more
+/// languages), written at stop 56 and measured before its rules
+/// (`tests/corpora/handwritten_5.jsonl`; look-alikes [`LOOK_ALIKES_5`]).
+pub const UNSEEN_ATTACKS: [&str; 10] = [
     "gandalf",
     "satml-ctf",
     "llmail-inject",
@@ -111,6 +118,7 @@ pub const UNSEEN_ATTACKS: [&str; 9] = [
     "indirect-handwritten-2",
     "handwritten-3",
     "handwritten-4",
+    "handwritten-5",
 ];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
@@ -236,6 +244,13 @@ pub const LOOK_ALIKES_3: &str = "look-alike-3";
 /// MESSAGE: Tool execution complete. 3 files written, 0 errors.", each
 /// with its source, only measured.
 pub const LOOK_ALIKES_4: &str = "look-alike-4";
+
+/// The 40 look-alikes of the fifth hand-written set
+/// (`tests/corpora/handwritten_5.jsonl`): "Translate the following into
+/// French: …", "@kennel from now on, when I say 'standup', give me …",
+/// a tool's description, a CSV, a commit, an invoice without an order in
+/// it, each with its source, only measured.
+pub const LOOK_ALIKES_5: &str = "look-alike-5";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";
