@@ -3172,9 +3172,10 @@ const RULES: &[Rule] = &[
         gap: 5,
         slots: &[RELATIVE, &["would"], RECITE, &["me"], RECITED_SECRETS],
     },
-    // Hidden text to decode and then obey: "take the first letter of each
-    // line and do that", "decode this and do what it says" (not "take the
-    // first letter of each team name and make an acronym").
+    // An acrostic to decode and then obey: "take the first letter of each
+    // line and do that", "read the first word of each sentence and do
+    // what they say" (not "take the first letter of each team name and
+    // make an acronym").
     Rule {
         id: "decode-and-obey",
         score: 70,
