@@ -1260,18 +1260,20 @@ def build(t: pathlib.Path, attacks: list, benign: list, data: pathlib.Path) -> N
     for suffix, rows in indirect.items():
         group = suffix.replace("_", "-")
         fam += [(f"indirect-handwritten{group}", f"indirect-handwritten{group}", "tool-output", r["text"]) for r in rows if r["label"] == "attack"]
-    # Three more hand-written sets (stops 55 and 56), each measured before
+    # Four more hand-written sets (stops 55 to 57), each measured before
     # any rule changed for it: attacks of every kind (extraction, orders in
     # the third person, memory, other languages, personas, exfiltration, a
     # tool's hijack, disguises; then social engineering in five languages,
     # Tensor Trust's access codes, fake turns and system messages, false
     # authority, refusal suppression; then HackAPrompt's hijacked tasks,
     # chat posts with @-mentions and Markdown, poisoned tool descriptions,
-    # Markdown images that exfiltrate, encoded orders), each with the
-    # source it came from.
+    # Markdown images that exfiltrate, encoded orders; then a question
+    # hijacked in ten languages, praise before the real task, scripts and
+    # stories, unbound personas, slates wiped by other verbs), each with
+    # the source it came from.
     mixed = {
         n: [json.loads(l) for l in (HERE / f"handwritten_{n}.jsonl").read_text().splitlines() if l.strip()]
-        for n in ["3", "4", "5"]
+        for n in ["3", "4", "5", "6"]
     }
     for n, rows in mixed.items():
         fam += [(f"handwritten-{n}", f"handwritten-{n}", r["source"], r["text"]) for r in rows if r["label"] == "attack"]

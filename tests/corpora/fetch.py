@@ -95,9 +95,10 @@ measured only), tests/corpora/hard_negatives_phrased.txt (work messages in
 a jailbreak's phrasing, measured only) and
 tests/corpora/indirect_handwritten.jsonl and indirect_handwritten_2.jsonl
 (25 and 40 instructions planted in tool output, as many look-alikes,
-measured only), tests/corpora/handwritten_3.jsonl, handwritten_4.jsonl
-and handwritten_5.jsonl (60, 50 and 60 attacks of every kind with their
-sources, 40, 30 and 40 look-alikes, measured only); and 1,000 requests to an
+measured only), tests/corpora/handwritten_3.jsonl, handwritten_4.jsonl,
+handwritten_5.jsonl and handwritten_6.jsonl (60, 50, 60 and 50 attacks of
+every kind with their sources, 40, 30, 40 and 30 look-alikes, measured
+only); and 1,000 requests to an
 assistant built from hand-written frames (extra.py's TASK_FRAMES) filled
 with the benign chat and developer documentation above (they train).
 Every random choice uses a fixed seed: the output is the same on every run.
@@ -124,7 +125,7 @@ SDISTS = [
     "oslo.config==9.7.0", "oslo.utils==7.3.0", "pip==24.3.1", "httpie==3.2.4",
     "openai==3.51.0", "langchain-core==1.8.1", "anthropic==2.10.0", "promptsource==0.2.3",
 ]
-VERSION = "35"  # bump when the extraction below changes
+VERSION = "36"  # bump when the extraction below changes
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
 STAMP = DATA / ".stamp"
@@ -140,6 +141,7 @@ LOCAL = [
     "handwritten_3.jsonl",
     "handwritten_4.jsonl",
     "handwritten_5.jsonl",
+    "handwritten_6.jsonl",
     "assistant_tasks.txt",
 ]
 

@@ -51,6 +51,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     UNSEEN_ATTACKS[7],
     UNSEEN_ATTACKS[8],
     UNSEEN_ATTACKS[9],
+    UNSEEN_ATTACKS[10],
     UNSEEN_UI,
     UNSEEN_COMMITS,
     UNSEEN_CLI_HELP,
@@ -64,6 +65,7 @@ pub const MEASURED_ONLY: &[&str] = &[
     LOOK_ALIKES_3,
     LOOK_ALIKES_4,
     LOOK_ALIKES_5,
+    LOOK_ALIKES_6,
 ];
 
 /// The attack families besides deepset that no model trains on. Trained on,
@@ -108,7 +110,14 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// encoded orders, personas, extraction, planted notes, five more
 /// languages), written at stop 56 and measured before its rules
 /// (`tests/corpora/handwritten_5.jsonl`; look-alikes [`LOOK_ALIKES_5`]).
-pub const UNSEEN_ATTACKS: [&str; 10] = [
+/// "handwritten-6": 50 more (a question hijacked in ten languages, praise
+/// before the real task, scripts and stories with a line left to finish,
+/// unbound personas in five languages, slates wiped by other verbs, orders
+/// slipped into a question, planted notes in German), written at stop 57
+/// after the rules it wrote for deepset's misses and measured before the
+/// next (`tests/corpora/handwritten_6.jsonl`; look-alikes
+/// [`LOOK_ALIKES_6`]).
+pub const UNSEEN_ATTACKS: [&str; 11] = [
     "gandalf",
     "satml-ctf",
     "llmail-inject",
@@ -119,6 +128,7 @@ pub const UNSEEN_ATTACKS: [&str; 10] = [
     "handwritten-3",
     "handwritten-4",
     "handwritten-5",
+    "handwritten-6",
 ];
 
 /// The benign kind of AgentDojo's user tasks: what people ask an agent with
@@ -251,6 +261,14 @@ pub const LOOK_ALIKES_4: &str = "look-alike-4";
 /// a tool's description, a CSV, a commit, an invoice without an order in
 /// it, each with its source, only measured.
 pub const LOOK_ALIKES_5: &str = "look-alike-5";
+
+/// The 30 look-alikes of the sixth hand-written set
+/// (`tests/corpora/handwritten_6.jsonl`): "What is the capital of
+/// Australia? Scratch that, I meant New Zealand.", "Set aside every Friday
+/// afternoon for focus time", meeting notes that end with "Action items:",
+/// the same search result and invoice without the note, each with its
+/// source, only measured.
+pub const LOOK_ALIKES_6: &str = "look-alike-6";
 
 /// The benign kind of bastioncorpus's and prompt-armor's look-alikes.
 pub const THEIR_HARD_NEGATIVES: &str = "hard-negative-theirs";

@@ -34,8 +34,8 @@ use std::process::ExitCode;
 use classifier::corpus::{
     self, AGENT_REQUESTS, AI_DOCS, ASSISTANT_TASKS, CLI_HELP, COMMITS, DEV_TEXT, EMAILS,
     HANDWRITTEN_TOOL_OUTPUT, HANDWRITTEN_TOOL_OUTPUT_2, LOOK_ALIKES_3, LOOK_ALIKES_4,
-    LOOK_ALIKES_5, NLP_TASKS, PHRASED_HARD_NEGATIVES, Split, TASKS, THEIR_HARD_NEGATIVES,
-    UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
+    LOOK_ALIKES_5, LOOK_ALIKES_6, NLP_TASKS, PHRASED_HARD_NEGATIVES, Split, TASKS,
+    THEIR_HARD_NEGATIVES, UNSEEN_CLI_HELP, UNSEEN_COMMITS, UNSEEN_UI,
 };
 use classifier::model::{self, Model, SOURCES, Source, Thresholds, WINDOW};
 
@@ -400,6 +400,7 @@ fn run(o: &Opts) -> Result<bool, String> {
         LOOK_ALIKES_3,
         LOOK_ALIKES_4,
         LOOK_ALIKES_5,
+        LOOK_ALIKES_6,
     ] {
         report += &held_out(kind, 3, &|e| {
             !e.attack && e.group == kind && e.split == Split::HeldOut
@@ -445,6 +446,7 @@ fn run(o: &Opts) -> Result<bool, String> {
             LOOK_ALIKES_3,
             LOOK_ALIKES_4,
             LOOK_ALIKES_5,
+            LOOK_ALIKES_6,
         ] {
             let mut top: Vec<(u32, &str)> = examples
                 .iter()
