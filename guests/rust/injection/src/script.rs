@@ -13,45 +13,105 @@
 /// The finding's score: a block on its own.
 pub const SCORE: u32 = 75;
 
-/// Actors told to stay in their roles, as [`crate::normalise`] spells the
-/// text (lower case, no accents, one line). English, German, Spanish and
-/// French.
-const ROLE_LOCK: &[&str] = &[
-    "in their roles",
-    "in their role",
-    "in his role",
-    "in her role",
-    "in character",
-    "break character",
-    "breaks character",
-    "breaking character",
-    "out of character",
-    "out of their role",
-    "out of the role",
-    "out of his role",
-    "out of her role",
-    "out of the figure",
-    "out of their character",
-    "out of the character",
-    "in ihren rollen",
-    "in ihrer rolle",
-    "in seiner rolle",
-    "aus ihrer rolle",
-    "aus ihren rollen",
-    "aus der rolle",
-    "aus seiner rolle",
-    "aus der figur",
-    "aus ihrer figur",
-    "aus ihren charakteren",
-    "aus ihrem charakter",
-    "en sus papeles",
-    "en su papel",
-    "del personaje",
-    "dans leur role",
-    "dans leurs roles",
-    "de leur role",
-    "de leurs roles",
+/// Words that keep an actor in a role ("stay in character", "bleiben in
+/// ihren Rollen") or take one out of it ("break character", "fall out of
+/// the role", "fällt nie aus seiner Rolle", "salir del personaje", "sortir
+/// de leur rôle"), as [`crate::normalise`] spells them (no accents).
+const STAY: &[&str] = &[
+    "stay",
+    "stays",
+    "stayed",
+    "staying",
+    "remain",
+    "remains",
+    "remained",
+    "remaining",
+    "bleiben",
+    "bleibt",
+    "bleib",
+    "verharren",
+    "verharrt",
+    "permanecen",
+    "restent",
 ];
+const LEAVE: &[&str] = &[
+    "break",
+    "breaks",
+    "breaking",
+    "broke",
+    "fall",
+    "falls",
+    "falling",
+    "step",
+    "steps",
+    "stepping",
+    "fallen",
+    "fallt",
+    "ausbrechen",
+    "auszubrechen",
+    "salir",
+    "salen",
+    "sale",
+    "salga",
+    "salgan",
+    "sortir",
+    "sortent",
+    "sort",
+];
+/// What comes between the verb and the role: "in", "out of", "aus",
+/// "del", "de". Only "break character" needs none ("keep the character
+/// count", "drop the character limit" are no role).
+const BETWEEN: &[&str] = &["in", "im", "out", "of", "aus", "del", "de", "dans"];
+/// The role.
+const ROLE: &[&str] = &[
+    "role",
+    "roles",
+    "character",
+    "characters",
+    "figure",
+    "persona",
+    "rolle",
+    "rollen",
+    "figur",
+    "charakter",
+    "charakteren",
+    "personaje",
+    "personajes",
+    "personnage",
+    "personnages",
+];
+/// How many words the role may follow its verb by ("always remain in their
+/// roles").
+const REACH: usize = 4;
+
+/// Actors kept in their roles: the words that say so, or `None`.
+fn role_lock(norm: &str) -> Option<String> {
+    let words: Vec<&str> = norm
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        let ahead = &words[i + 1..(i + 1 + REACH).min(words.len())];
+        let Some(k) = ahead.iter().position(|a| ROLE.contains(a)) else {
+            continue;
+        };
+        let between = ahead[..k].iter().any(|a| BETWEEN.contains(a));
+        let verb = STAY.contains(w) || LEAVE.contains(w);
+        // "break character": the verb and the role, nothing between
+        let direct = k == 0 && LEAVE.contains(w);
+        // "aus ihrer Rolle (zu) fallen": German puts the verb last
+        let last = *w == "aus"
+            && words
+                .iter()
+                .skip(i + 2 + k)
+                .take(2)
+                .any(|a| LEAVE.contains(a));
+        if (verb && (between || direct)) || last {
+            return Some(words[i..=i + 1 + k].join(" "));
+        }
+    }
+    None
+}
 
 /// The most words a speaker's cue has ("John", "Actor 1", "Walter
 /// antwortet", "The master thief").
@@ -81,7 +141,7 @@ pub fn dialogue_to_finish(text: &str, norm: &str) -> Option<String> {
     if !speaker(cue) {
         return None;
     }
-    let lock = ROLE_LOCK.iter().find(|p| norm.contains(*p))?;
+    let lock = role_lock(norm)?;
     Some(format!("\"{lock}\" … \"{}:\"", cue.trim()))
 }
 
@@ -124,6 +184,11 @@ mod tests {
             "They never break character.\nAlice: hi\nJohn: hello",
             // a label, not a speaker
             "Stay in character.\nAlice: hi\nSteps to reproduce the crash in the login form:",
+            // a character that is no role, a role that nobody is kept in
+            "We found a bug in character encoding.\nTODO:",
+            "Keep the character count under 280.\nDraft:",
+            "In his role as CTO he signed off the budget.\nQuestions:",
+            "¿Cuál es el nombre del personaje principal?\nRespuesta:",
         ] {
             assert_eq!(read(text), None, "read: {text}");
         }
