@@ -113,7 +113,8 @@ pub const MEASURED_ONLY: &[&str] = &[
 /// "handwritten-6": 50 more (a question hijacked in ten languages, praise
 /// before the real task, scripts and stories with a line left to finish,
 /// unbound personas in five languages, slates wiped by other verbs, orders
-/// slipped into a question, planted notes in German), written at stop 57
+/// slipped into a question, notes planted in a search result, a README, a
+/// thread and an invoice), written at stop 57
 /// after the rules it wrote for deepset's misses and measured before the
 /// next (`tests/corpora/handwritten_6.jsonl`; look-alikes
 /// [`LOOK_ALIKES_6`]).
