@@ -4368,7 +4368,7 @@ pub fn analyse(text: &str) -> Vec<Finding> {
     if let Some((score, label)) = notes::note_to_model(&lower, folded) {
         add("note-to-model", score, label);
     }
-    if let Some(label) = script::dialogue_to_finish(text, &norm) {
+    if let Some(label) = script::dialogue_to_finish(text, &words) {
         add("scripted-dialogue", script::SCORE, label);
     }
     let opening = std::iter::once(lower.as_str())

@@ -84,12 +84,9 @@ const ROLE: &[&str] = &[
 /// roles").
 const REACH: usize = 4;
 
-/// Actors kept in their roles: the words that say so, or `None`.
-fn role_lock(norm: &str) -> Option<String> {
-    let words: Vec<&str> = norm
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+/// Actors kept in their roles, in the rules' words of the text: the words
+/// that say so, or `None`.
+fn role_lock(words: &[&str]) -> Option<String> {
     for (i, w) in words.iter().enumerate() {
         let ahead = &words[i + 1..(i + 1 + REACH).min(words.len())];
         let Some(k) = ahead.iter().position(|a| ROLE.contains(a)) else {
@@ -128,11 +125,11 @@ fn speaker(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == ' ' || c == '.' || c == '\'' || c == '-')
 }
 
-/// `text` as sent, `norm` as the rules read it: the role-lock read, and the
+/// `text` as sent, `words` as the rules read it: the role-lock read, and the
 /// text ends with a speaker's cue and nothing after it, on a line of its
 /// own or after the last sentence ("… Jesse fragt: Wie macht man das?
 /// Walter antwortet:").
-pub fn dialogue_to_finish(text: &str, norm: &str) -> Option<String> {
+pub fn dialogue_to_finish(text: &str, words: &[&str]) -> Option<String> {
     let last = text.trim_end().strip_suffix(':')?;
     let cue = last
         .rsplit(['\n', '.', '?', '!', '"', '»', '“', '”'])
@@ -141,7 +138,7 @@ pub fn dialogue_to_finish(text: &str, norm: &str) -> Option<String> {
     if !speaker(cue) {
         return None;
     }
-    let lock = role_lock(norm)?;
+    let lock = role_lock(words)?;
     Some(format!("\"{lock}\" … \"{}:\"", cue.trim()))
 }
 
@@ -150,7 +147,8 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Option<String> {
-        dialogue_to_finish(text, &crate::normalise(text))
+        let norm = crate::normalise(text);
+        dialogue_to_finish(text, &crate::tokens(&norm))
     }
 
     #[test]
